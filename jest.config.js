@@ -1,0 +1,24 @@
+// Jest runs in native ESM mode because NestJS 12 ships as ES modules only.
+// @swc/jest compiles TypeScript with decorator metadata (needed by Nest's DI).
+import { readFileSync } from 'node:fs';
+
+const swcConfig = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }],
+    // ESM-only packages that CommonJS dependencies require(): Node 20.19 can, Jest's
+    // module loader cannot, so they are compiled to CommonJS for the tests.
+    '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { swcrc: false, jsc: { target: 'es2022' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/migrations/**/*.spec.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

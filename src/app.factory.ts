@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger as PinoLogger } from 'pino';
+import { AppModule } from './app.module.js';
+import type { Clock } from './common/clock.js';
+import { toErrorResponse } from './common/error.filter.js';
+import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
+import { createRootLogger, PinoNestLogger } from './common/logger.js';
+import { chooseRequestId, requestContext } from './common/request-context.js';
+import type { AppConfig } from './config/config.schema.js';
+import { Database } from './database/database.js';
+
+export interface CreateAppOptions {
+  clock?: Clock;
+  /** Where JSON logs go (stdout by default). */
+  logDestination?: NodeJS.WritableStream;
+}
+
+export interface GatehouseApp {
+  app: NestFastifyApplication;
+  database: Database;
+  logger: PinoLogger;
+}
+
+/**
+ * Opens the database (migrating it) and builds the HTTP application: Fastify, chosen for
+ * the decision endpoint's throughput (see README, Performance).
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<GatehouseApp> {
+  const logger = createRootLogger(config.LOG_LEVEL, options.logDestination);
+  const nestLogger = new PinoNestLogger(logger);
+  Logger.overrideLogger(nestLogger);
+  const database = await Database.open(config, { migrate: true });
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
+      chooseRequestId(req.headers['x-request-id'], randomUUID),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+  });
+  const fastify = adapter.getInstance();
+  registerJsonParser(fastify);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    requestContext.run({ requestId: request.id }, done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    logger.info(
+      {
+        requestId: request.id,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
+  // Errors raised before Nest's pipeline (body parsing, limits, unknown routes) get the same shape.
+  fastify.setErrorHandler((error, _request, reply) => {
+    const { status, body, headers } = toErrorResponse(error, new Logger('Http'));
+    void reply.status(status).headers(headers).send(body);
+  });
+
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.register({ config, database, clock: options.clock }),
+      adapter,
+      {
+        logger: nestLogger,
+        bufferLogs: false,
+        // Our own JSON parser (depth and key checks) replaces Nest's.
+        bodyParser: false,
+        abortOnError: false,
+      },
+    );
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        // Without TLS (a lab set-up) upgrading would break the docs page's own assets.
+        upgradeInsecureRequests: config.tls ? [] : null,
+      },
+    },
+    hsts: config.tls ? { maxAge: 31536000, includeSubDomains: true } : false,
+  });
+  setupOpenApi(app);
+  await app.init();
+  return { app, database, logger };
+}
+
+function setupOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Gatehouse API')
+      .setDescription(
+        'The staff API of Gatehouse. Every error has the shape {"error": {"code", "message", "details"}}. ' +
+          'x-gatehouse-access on each operation says who may call it.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+}

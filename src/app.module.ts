@@ -1,0 +1,47 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { Clock, SystemClock } from './common/clock.js';
+import { GlobalErrorFilter } from './common/error.filter.js';
+import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/config.schema.js';
+import { Database } from './database/database.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthController } from './health/health.controller.js';
+import { PoliciesModule } from './policies/policies.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({})
+class ClockModule {
+  static with(clock: Clock): DynamicModule {
+    return { module: ClockModule, global: true, providers: [{ provide: Clock, useValue: clock }], exports: [Clock] };
+  }
+}
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  database: Database;
+  clock?: Clock;
+}
+
+/** The whole application, wired for a given configuration and open database. */
+@Module({})
+export class AppModule {
+  static register(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        DatabaseModule.forDatabase(options.database),
+        ClockModule.with(options.clock ?? new SystemClock()),
+        AuditModule,
+        PoliciesModule,
+        UsersModule,
+        AuthModule,
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }],
+    };
+  }
+}

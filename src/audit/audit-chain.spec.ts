@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { canonicalJson, chain, GENESIS_HASH, hashRecord, normalizeEvent } from './audit-chain.js';
+
+const event = normalizeEvent({
+  eventType: 'auth.login',
+  actorType: 'user',
+  actorId: 'alice',
+  details: { b: 1, a: [2, { d: 3, c: 4 }] },
+});
+const at = new Date('2026-11-23T10:00:00.123Z');
+
+describe('audit chain', () => {
+  it('writes JSON with sorted keys at every level', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it('links each record to the one before', () => {
+    const records = chain([event, event, event], 0, GENESIS_HASH, at);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(records[0].prevHash).toBe(GENESIS_HASH);
+    expect(records[1].prevHash).toBe(records[0].hash);
+    expect(records[2].prevHash).toBe(records[1].hash);
+    expect(new Set(records.map((r) => r.hash)).size).toBe(3);
+  });
+
+  it('changes the hash when any part of the record changes', () => {
+    const base = hashRecord(5, at, event, GENESIS_HASH);
+    expect(hashRecord(5, at, event, GENESIS_HASH)).toBe(base);
+    expect(hashRecord(6, at, event, GENESIS_HASH)).not.toBe(base);
+    expect(hashRecord(5, new Date(at.getTime() + 1), event, GENESIS_HASH)).not.toBe(base);
+    expect(hashRecord(5, at, { ...event, outcome: 'failure' }, GENESIS_HASH)).not.toBe(base);
+    expect(hashRecord(5, at, { ...event, details: { b: 2, a: [2, { d: 3, c: 4 }] } }, GENESIS_HASH)).not.toBe(base);
+    expect(hashRecord(5, at, event, 'f'.repeat(64))).not.toBe(base);
+  });
+
+  it('hashes the same content alike whatever the key order', () => {
+    const reordered = normalizeEvent({ ...event, details: { a: [2, { c: 4, d: 3 }], b: 1 } });
+    expect(hashRecord(1, at, reordered, GENESIS_HASH)).toBe(hashRecord(1, at, event, GENESIS_HASH));
+  });
+});

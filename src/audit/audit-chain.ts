@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+
+/** What a caller records; the chain adds seq, time and hashes. */
+export interface AuditEvent {
+  eventType: string;
+  actorType: 'user' | 'device' | 'system' | 'anonymous';
+  actorId?: string | null;
+  deviceId?: string | null;
+  action?: string | null;
+  remoteUser?: string | null;
+  outcome?: string | null;
+  ruleIds?: string[];
+  policyVersion?: string | null;
+  approvers?: string[];
+  sourceAddress?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface ChainedRecord extends Required<AuditEvent> {
+  seq: number;
+  recordedAt: Date;
+  prevHash: string;
+  hash: string;
+}
+
+/** The hash that precedes the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level, so the same content always hashes alike. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
+  return {
+    eventType: event.eventType,
+    actorType: event.actorType,
+    actorId: event.actorId ?? null,
+    deviceId: event.deviceId ?? null,
+    action: event.action ?? null,
+    remoteUser: event.remoteUser ?? null,
+    outcome: event.outcome ?? null,
+    ruleIds: event.ruleIds ?? [],
+    policyVersion: event.policyVersion ?? null,
+    approvers: event.approvers ?? [],
+    sourceAddress: event.sourceAddress ?? null,
+    requestId: event.requestId ?? null,
+    // A JSON round trip drops undefined and functions, as jsonb storage would.
+    details: event.details ? (JSON.parse(JSON.stringify(event.details)) as Record<string, unknown>) : {},
+  };
+}
+
+/**
+ * The hash covers the record's position, time, every content field and the previous
+ * hash, so a changed, removed or reordered record breaks the chain from there on.
+ */
+export function hashRecord(seq: number, recordedAt: Date, event: Required<AuditEvent>, prevHash: string): string {
+  const content = canonicalJson([
+    seq,
+    recordedAt.toISOString(),
+    event.eventType,
+    event.actorType,
+    event.actorId,
+    event.deviceId,
+    event.action,
+    event.remoteUser,
+    event.outcome,
+    event.ruleIds,
+    event.policyVersion,
+    event.approvers,
+    event.sourceAddress,
+    event.requestId,
+    event.details,
+  ]);
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+/** Links events onto the chain after (headSeq, headHash). */
+export function chain(
+  events: Required<AuditEvent>[],
+  headSeq: number,
+  headHash: string,
+  recordedAt: Date,
+): ChainedRecord[] {
+  let prevHash = headHash;
+  return events.map((event, i) => {
+    const seq = headSeq + i + 1;
+    const hash = hashRecord(seq, recordedAt, event, prevHash);
+    const record: ChainedRecord = { ...event, seq, recordedAt, prevHash, hash };
+    prevHash = hash;
+    return record;
+  });
+}

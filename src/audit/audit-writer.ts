@@ -1,0 +1,117 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { Clock } from '../common/clock.js';
+import { chain, GENESIS_HASH, normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
+
+// INVARIANT: every process appending to the chain takes this transaction-scoped
+// advisory lock before reading the head, so the chain never forks.
+export const AUDIT_CHAIN_LOCK_KEY = 0x6175_6469; // "audi"
+const MAX_BATCH = 1000;
+
+interface Pending {
+  event: Required<AuditEvent>;
+  resolve: (record: ChainedRecord) => void;
+  reject: (error: Error) => void;
+}
+
+export class AuditUnavailableError extends Error {}
+
+/**
+ * Group commit: appends that arrive while a commit is in flight are written together
+ * in the next one. A caller's promise resolves only after its record is committed.
+ */
+export class AuditWriter {
+  private readonly logger = new Logger('AuditWriter');
+  private queue: Pending[] = [];
+  private flushing = false;
+  private closed = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  append(event: AuditEvent): Promise<ChainedRecord> {
+    if (this.closed) return Promise.reject(new AuditUnavailableError('The audit trail is closed'));
+    return new Promise<ChainedRecord>((resolve, reject) => {
+      this.queue.push({ event: normalizeEvent(event), resolve, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  /** Waits for everything queued so far, then refuses new appends. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const records = await this.commit(batch.map((p) => p.event));
+          batch.forEach((p, i) => p.resolve(records[i]));
+        } catch (error) {
+          this.logger.error(`Audit append failed: ${(error as Error).message}`);
+          const failure = new AuditUnavailableError(
+            `The audit record could not be written: ${(error as Error).message}`,
+          );
+          batch.forEach((p) => p.reject(failure));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(events: Required<AuditEvent>[]): Promise<ChainedRecord[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK_KEY]);
+      const head = await manager.query<
+        {
+          seq: string;
+          hash: string;
+        }[]
+      >('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+      const headSeq = head[0] ? Number(head[0].seq) : 0;
+      const headHash = head[0]?.hash ?? GENESIS_HASH;
+      const records = chain(events, headSeq, headHash, this.clock.now());
+      await manager.query(
+        `INSERT INTO audit_records (seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
+           outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash)
+         SELECT seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
+           outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash
+         FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, recorded_at timestamptz, event_type text, actor_type text,
+           actor_id text, device_id text, action text, remote_user text, outcome text, rule_ids text[],
+           policy_version text, approvers text[], source_address text, request_id text, details jsonb,
+           prev_hash text, hash text)`,
+        [JSON.stringify(records.map(toRow))],
+      );
+      return records;
+    });
+  }
+}
+
+function toRow(r: ChainedRecord): Record<string, unknown> {
+  return {
+    seq: r.seq,
+    recorded_at: r.recordedAt.toISOString(),
+    event_type: r.eventType,
+    actor_type: r.actorType,
+    actor_id: r.actorId,
+    device_id: r.deviceId,
+    action: r.action,
+    remote_user: r.remoteUser,
+    outcome: r.outcome,
+    rule_ids: r.ruleIds,
+    policy_version: r.policyVersion,
+    approvers: r.approvers,
+    source_address: r.sourceAddress,
+    request_id: r.requestId,
+    details: r.details,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+  };
+}

@@ -1,0 +1,77 @@
+import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { forbidden, unauthenticated } from '../common/api-error.js';
+import { UsersService } from '../users/users.service.js';
+import { buildStaffAbility } from './abilities.js';
+import { ACCESS_METADATA, type RouteAccess } from './permissions.decorator.js';
+import { SessionsService } from './sessions.service.js';
+import { TokenService } from './token.service.js';
+
+/** Reads `Authorization: Bearer <token>`; anything else is no token at all. */
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$/.exec(header);
+  return match ? match[1] : null;
+}
+
+/**
+ * The global guard. INVARIANT: a route without access metadata is refused — new routes
+ * are closed until someone says who may call them.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  private readonly logger = new Logger('AccessGuard');
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly sessions: SessionsService,
+    private readonly users: UsersService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ACCESS_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!access) {
+      this.logger.error(`Route ${context.getClass().name}.${context.getHandler().name} declares no access: refused`);
+      throw forbidden();
+    }
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    switch (access.kind) {
+      case 'public':
+        return true;
+      case 'device':
+      case 'enrollment':
+        // Device routes carry their own guard (agent API); reaching here means it is missing.
+        throw forbidden();
+      case 'signed-in':
+      case 'permission': {
+        await this.authenticateStaff(request);
+        const ability = request.principal!.ability;
+        if (access.kind === 'permission' && !ability.can(access.action, access.subject)) throw forbidden();
+        return true;
+      }
+    }
+  }
+
+  private async authenticateStaff(request: FastifyRequest): Promise<void> {
+    const token = bearerToken(request);
+    if (!token) throw unauthenticated();
+    const claims = await this.tokens.verify(token);
+    if (!claims) throw unauthenticated('The bearer token is invalid or expired: sign in again');
+    const session = await this.sessions.resume(claims.sid, claims.sub);
+    if (!session) throw unauthenticated('The session has ended (signed out, idle too long, or expired): sign in again');
+    const grants = await this.users.grantsOf(session.user.id);
+    request.principal = {
+      kind: 'staff',
+      user: session.user,
+      sessionId: session.sessionId,
+      grants,
+      ability: buildStaffAbility(grants),
+    };
+  }
+}

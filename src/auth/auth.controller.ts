@@ -1,0 +1,75 @@
+import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { CurrentUser } from './current-user.decorator.js';
+import { LocalAuthGuard } from './local-auth.guard.js';
+import { loginSchema, setupSchema } from './login.dto.js';
+import { LoginService, type LoginResult } from './login.service.js';
+import { Public, SignedIn } from './permissions.decorator.js';
+import { SourceAddress, Staff, type StaffPrincipal } from './principal.js';
+import { SetupService } from './setup.service.js';
+import type { z } from 'zod';
+
+@ApiTags('auth')
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly setup: SetupService,
+    private readonly users: UsersService,
+  ) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @ApiOperation({ summary: 'Sign in with a user name and password; returns a bearer token' })
+  @ApiBodySchema(loginSchema)
+  @ApiOkResponse({ description: '{accessToken, tokenType: "Bearer", expiresIn}' })
+  signIn(@CurrentUser() user: UserEntity, @SourceAddress() ip: string): Promise<LoginResult> {
+    return this.login.issue(user, ip);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @SignedIn()
+  @ApiOperation({ summary: 'End this session: the token stops working' })
+  async signOut(@Staff() staff: StaffPrincipal, @SourceAddress() ip: string): Promise<void> {
+    await this.login.logout(staff.user, staff.sessionId, ip);
+  }
+
+  @Get('me')
+  @SignedIn()
+  @ApiOperation({ summary: 'Who is signed in, with their roles and the groups that give them' })
+  async me(@Staff() staff: StaffPrincipal) {
+    return {
+      username: staff.user.username,
+      displayName: staff.user.displayName,
+      source: staff.user.source,
+      groups: await this.users.groupsOf(staff.user.id),
+      roles: staff.grants.map((g) => ({ role: g.role, devices: g.devices, via: g.via })),
+    };
+  }
+
+  @Get('setup')
+  @Public()
+  @ApiOperation({ summary: 'Whether the first administrator still has to be created' })
+  async setupStatus(): Promise<{ setupRequired: boolean }> {
+    return { setupRequired: await this.setup.isSetupRequired() };
+  }
+
+  @Post('setup')
+  @HttpCode(201)
+  @Public()
+  @ApiOperation({ summary: 'Create the first administrator with the one-time setup token printed at first start' })
+  @ApiBodySchema(setupSchema)
+  async completeSetup(
+    @ValidBody(setupSchema) body: z.infer<typeof setupSchema>,
+    @SourceAddress() ip: string,
+  ): Promise<{ username: string }> {
+    await this.setup.completeSetup(body, ip);
+    return { username: body.username.toLowerCase() };
+  }
+}

@@ -1,0 +1,52 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Action, Subject } from './abilities.js';
+
+export const ACCESS_METADATA = 'gatehouse:access';
+
+/** Who may call a route. The global guard denies any route that has none. */
+export type RouteAccess =
+  | { kind: 'public' }
+  | { kind: 'signed-in' }
+  | { kind: 'permission'; action: Action; subject: Subject }
+  | { kind: 'device' }
+  | { kind: 'enrollment' };
+
+export function describeAccess(access: RouteAccess): string {
+  switch (access.kind) {
+    case 'public':
+      return 'public';
+    case 'signed-in':
+      return 'signed-in';
+    case 'permission':
+      return `${access.action} ${access.subject}`;
+    case 'device':
+      return 'device credential';
+    case 'enrollment':
+      return 'enrollment token';
+  }
+}
+
+function access(value: RouteAccess, ...docs: (ClassDecorator & MethodDecorator)[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ACCESS_METADATA, value),
+    ApiExtension('x-gatehouse-access', describeAccess(value)),
+    ...docs,
+  );
+}
+
+/** Anyone may call this route, without credentials. */
+export const Public = () => access({ kind: 'public' });
+
+/** Any signed-in member of staff, whatever their roles. */
+export const SignedIn = () =>
+  access({ kind: 'signed-in' }, ApiBearerAuth(), ApiUnauthorizedResponse({ description: 'Not signed in' }));
+
+/** A signed-in member of staff whose abilities allow `action` on `subject`. */
+export const RequirePermission = (action: Action, subject: Subject) =>
+  access(
+    { kind: 'permission', action, subject },
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Not signed in' }),
+    ApiForbiddenResponse({ description: `Requires the permission to ${action} ${subject}` }),
+  );

@@ -1,0 +1,33 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { UserEntity } from '../users/user.entity.js';
+import type { StaffAbility } from './abilities.js';
+import type { RoleGrant } from './roles.js';
+import { unauthenticated } from '../common/api-error.js';
+
+/** A signed-in member of staff, as the guard found them. */
+export interface StaffPrincipal {
+  kind: 'staff';
+  user: UserEntity;
+  sessionId: string;
+  grants: RoleGrant[];
+  ability: StaffAbility;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: StaffPrincipal;
+  }
+}
+
+/** The signed-in member of staff; only on routes whose guard metadata requires one. */
+export const Staff = createParamDecorator((_data: unknown, ctx: ExecutionContext): StaffPrincipal => {
+  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
+  if (!principal) throw unauthenticated();
+  return principal;
+});
+
+/** The caller's address (the proxy's view when TRUST_PROXY is on). */
+export const SourceAddress = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip,
+);

@@ -1,0 +1,17 @@
+/** Staff roles of policy-files.md, from the most to the least powerful. */
+export const ROLES = ['admin', 'approver', 'auditor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A role held over a device scope: '*' for all devices, else device group names. */
+export interface RoleGrant {
+  role: Role;
+  devices: '*' | string[];
+  /** The groups that give this role (shown by /auth/me). */
+  via: string[];
+}
+
+/**
+ * INVARIANT: members of this local group are administrators whatever the policy files
+ * say, so the break-glass administrator keeps working when the files are broken.
+ */
+export const BUILTIN_ADMIN_GROUP = 'gatehouse-admins';

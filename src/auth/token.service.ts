@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { jwtVerify, SignJWT } from 'jose';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+
+// Pinned: tokens signed any other way (including "none") are refused.
+const ALGORITHM = 'HS256';
+const ISSUER = 'gatehouse';
+export const STAFF_AUDIENCE = 'gatehouse-staff';
+const SIGNING_KEY_SETTING = 'token_signing_key';
+
+export interface StaffTokenClaims {
+  sub: string;
+  sid: string;
+}
+
+/**
+ * Signs and checks staff bearer tokens. The key is GATEHOUSE_TOKEN_SECRET, or else a
+ * random key generated once and kept in the database so that every replica shares it.
+ */
+@Injectable()
+export class TokenService implements OnModuleInit {
+  private key!: Uint8Array;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.GATEHOUSE_TOKEN_SECRET) {
+      this.key = new TextEncoder().encode(this.config.GATEHOUSE_TOKEN_SECRET);
+      return;
+    }
+    await this.dataSource.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
+      SIGNING_KEY_SETTING,
+      JSON.stringify(randomBytes(32).toString('base64')),
+    ]);
+    const rows = await this.dataSource.query<
+      {
+        value: string;
+      }[]
+    >('SELECT value FROM settings WHERE key = $1', [SIGNING_KEY_SETTING]);
+    this.key = Buffer.from(rows[0].value, 'base64');
+  }
+
+  sign(claims: StaffTokenClaims, expiresAt: Date): Promise<string> {
+    return new SignJWT({ sid: claims.sid })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setIssuer(ISSUER)
+      .setAudience(STAFF_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+  }
+
+  /** Returns the claims, or null for any token that is malformed, forged, expired or for another audience. */
+  async verify(token: string): Promise<StaffTokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: ISSUER,
+        audience: STAFF_AUDIENCE,
+        requiredClaims: ['exp', 'sub', 'sid'],
+      });
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
+      return { sub: payload.sub, sid: payload.sid };
+    } catch {
+      return null;
+    }
+  }
+}

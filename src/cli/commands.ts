@@ -1,0 +1,159 @@
+import { writeFileSync } from 'node:fs';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import { LoginThrottleService } from '../auth/login-throttle.service.js';
+import { BUILTIN_ADMIN_GROUP } from '../auth/roles.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { Database } from '../database/database.js';
+import { pendingSchemaChanges } from '../database/migrate.js';
+import { normalizeUsername, UsersService } from '../users/users.service.js';
+import { CliModule } from './cli.module.js';
+import { readSecret } from './read-secret.js';
+
+export interface Command {
+  usage: string;
+  help: string;
+  run(config: AppConfig, args: string[]): Promise<number>;
+}
+
+const CLI_ACTOR = { type: 'system' as const, id: 'cli' };
+
+async function withServices<T>(config: AppConfig, fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+  const database = await Database.open(config, { migrate: true });
+  const ctx = await NestFactory.createApplicationContext(CliModule.register(config, database), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+    await database.close();
+  }
+}
+
+function requireArg(args: string[], index: number, name: string): string {
+  const value = args[index];
+  if (!value) throw new Error(`Missing <${name}>`);
+  return value;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  migrate: {
+    usage: 'migrate',
+    help: 'Apply pending database migrations (the server also does this at start)',
+    async run(config) {
+      const db = await Database.open(config, { migrate: true });
+      await db.close();
+      console.log('Database schema is up to date.');
+      return 0;
+    },
+  },
+  'migration:check': {
+    usage: 'migration:check',
+    help: 'Fail when the entities differ from the migrations (what migration:generate would write)',
+    async run(config) {
+      const db = await Database.open(config, { migrate: true });
+      try {
+        const changes = await pendingSchemaChanges(db.dataSource);
+        if (changes.length === 0) {
+          console.log('Migrations match the entities.');
+          return 0;
+        }
+        console.error(`The entities need a new migration; migration:generate would write:\n${changes.join(';\n')};`);
+        return 1;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  'migration:generate': {
+    usage: 'migration:generate <Name>',
+    help: 'Write migrations/<timestamp>-<Name>.ts with the SQL that brings the schema to the entities',
+    async run(config, args) {
+      const name = requireArg(args, 0, 'Name');
+      if (!/^[A-Z][A-Za-z0-9]+$/.test(name)) throw new Error('Name must be PascalCase letters and digits');
+      const db = await Database.open(config, { migrate: true });
+      try {
+        const log = await db.dataSource.driver.createSchemaBuilder().log();
+        if (log.upQueries.length === 0) {
+          console.log('No changes: nothing to generate.');
+          return 0;
+        }
+        const timestamp = Date.now();
+        const sql = (qs: { query: string }[]) =>
+          qs.map((q) => `    await queryRunner.query(${JSON.stringify(q.query)});`).join('\n');
+        const file = `migrations/${timestamp}-${name}.ts`;
+        writeFileSync(
+          file,
+          `import type { MigrationInterface, QueryRunner } from 'typeorm';\n\nexport class ${name}${timestamp} implements MigrationInterface {\n` +
+            `  name = '${name}${timestamp}';\n\n  async up(queryRunner: QueryRunner): Promise<void> {\n${sql(log.upQueries)}\n  }\n\n` +
+            `  async down(queryRunner: QueryRunner): Promise<void> {\n${sql([...log.downQueries].reverse())}\n  }\n}\n`,
+        );
+        console.log(`Wrote ${file}: add it to migrations/index.ts`);
+        return 0;
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  'admin:create': {
+    usage: 'admin:create <username>',
+    help: 'Create a local administrator (password from GATEHOUSE_NEW_PASSWORD or standard input)',
+    async run(config, args) {
+      const username = requireArg(args, 0, 'username');
+      const password = await readSecret(`Password for ${username}: `, 'GATEHOUSE_NEW_PASSWORD');
+      return withServices(config, async (ctx) => {
+        await ctx.get(UsersService).createLocalUser({ username, password, groups: [BUILTIN_ADMIN_GROUP] }, CLI_ACTOR);
+        console.log(`Created administrator '${normalizeUsername(username)}'.`);
+        return 0;
+      });
+    },
+  },
+  'password:reset': {
+    usage: 'password:reset <username>',
+    help: "Set a local user's password (from GATEHOUSE_NEW_PASSWORD or standard input); ends their sessions",
+    async run(config, args) {
+      const username = requireArg(args, 0, 'username');
+      const password = await readSecret(`New password for ${username}: `, 'GATEHOUSE_NEW_PASSWORD');
+      return withServices(config, async (ctx) => {
+        await ctx.get(UsersService).setPassword(username, password, CLI_ACTOR);
+        console.log(`Password of '${normalizeUsername(username)}' changed; their sessions have ended.`);
+        return 0;
+      });
+    },
+  },
+  'user:unlock': {
+    usage: 'user:unlock <username>',
+    help: 'Clear failed sign-ins so a locked user name can sign in again',
+    async run(config, args) {
+      const username = normalizeUsername(requireArg(args, 0, 'username'));
+      return withServices(config, async (ctx) => {
+        const unlocked = await ctx.get(LoginThrottleService).unlock(username);
+        if (unlocked) {
+          await ctx.get(AuditService).append({
+            eventType: 'user.unlocked',
+            actorType: 'system',
+            actorId: 'cli',
+            outcome: 'success',
+            details: { username },
+          });
+        }
+        console.log(unlocked ? `'${username}' can sign in again.` : `'${username}' had no failed sign-ins.`);
+        return 0;
+      });
+    },
+  },
+  'audit:verify': {
+    usage: 'audit:verify',
+    help: 'Check the audit hash chain; exits 1 and names the first bad record when it was tampered with',
+    async run(config) {
+      return withServices(config, async (ctx) => {
+        const result = await ctx.get(AuditService).verify((n) => process.stderr.write(`\rchecked ${n} records`));
+        process.stderr.write('\n');
+        console.log(JSON.stringify(result));
+        return result.ok ? 0 : 1;
+      });
+    },
+  },
+};

@@ -1,0 +1,92 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, ErrorCode, type ErrorBody } from './api-error.js';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.InvalidRequest,
+  401: ErrorCode.Unauthenticated,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.InvalidRequest,
+  406: ErrorCode.InvalidRequest,
+  409: ErrorCode.Conflict,
+  411: ErrorCode.InvalidRequest,
+  413: ErrorCode.PayloadTooLarge,
+  414: ErrorCode.InvalidRequest,
+  415: ErrorCode.InvalidRequest,
+  422: ErrorCode.InvalidRequest,
+  429: ErrorCode.RateLimited,
+  431: ErrorCode.InvalidRequest,
+  503: ErrorCode.Unavailable,
+};
+
+/** Fastify's own errors (body parsing, limits) carry a statusCode and an FST_ code. */
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Maps any thrown value to the error shape of agent-api.md. Unexpected errors are
+ * logged with their stack and answered as a bare 500: no internals leave the server.
+ */
+export function toErrorResponse(
+  exception: unknown,
+  logger: Logger,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  if (exception instanceof ApiError) {
+    return { status: exception.status, body: exception.toBody(), headers: exception.headers };
+  }
+  let status: number | undefined;
+  let message = 'The request could not be processed';
+  if (exception instanceof HttpException) {
+    status = exception.getStatus();
+    message = exception.message;
+  } else if (typeof exception === 'object' && exception !== null) {
+    const e = exception as FastifyLikeError;
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      status = e.statusCode;
+      message = fastifyMessage(e);
+    }
+  }
+  if (status !== undefined && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? ErrorCode.InvalidRequest;
+    return { status, body: { error: { code, message, details: [] } }, headers: {} };
+  }
+  if (status === 503) {
+    return { status, body: { error: { code: ErrorCode.Unavailable, message, details: [] } }, headers: {} };
+  }
+  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  return {
+    status: 500,
+    body: { error: { code: ErrorCode.Internal, message: 'Internal error; see the server log', details: [] } },
+    headers: {},
+  };
+}
+
+function fastifyMessage(e: FastifyLikeError): string {
+  switch (e.code ?? '') {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'Request body is larger than the 64 KiB limit';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported content type: send application/json';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'Empty JSON body';
+    default:
+      return e.message ?? 'Bad request';
+  }
+}
+
+@Catch()
+export class GlobalErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const { status, body, headers } = toErrorResponse(exception, this.logger);
+    if (status >= 500) this.logger.warn(`${request.method} ${request.url} -> ${status}`);
+    void reply.status(status).headers(headers).send(body);
+  }
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError, ErrorCode } from './api-error.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_JSON_DEPTH = 32;
+
+/** Nesting depth of a JSON text, counted without parsing it (strings are skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+/**
+ * JSON bodies: at most 64 KiB (413), at most 32 levels deep, no `__proto__` or
+ * `constructor` keys (400). Replaces Fastify's default JSON parser.
+ */
+export function registerJsonParser(fastify: FastifyInstance): void {
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },
+    (_request, body, done) => {
+      const text = body as string;
+      if (text.length === 0) return done(null, undefined);
+      if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        return done(
+          new ApiError(ErrorCode.InvalidRequest, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`),
+          undefined,
+        );
+      }
+      try {
+        const parsed: unknown = JSON.parse(text, (key, value: unknown) => {
+          if (key === '__proto__' || key === 'constructor') throw new Error(`forbidden key '${key}'`);
+          return value;
+        });
+        done(null, parsed);
+      } catch (error) {
+        done(new ApiError(ErrorCode.InvalidRequest, `Malformed JSON: ${(error as Error).message}`), undefined);
+      }
+    },
+  );
+}

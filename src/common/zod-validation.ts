@@ -1,0 +1,61 @@
+import { applyDecorators, Body, Query, type PipeTransform } from '@nestjs/common';
+import { ApiBody, ApiQuery } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiError, ErrorCode, type ErrorDetail } from './api-error.js';
+
+export function zodDetails(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.join('.') || undefined;
+    if (issue.code === 'unrecognized_keys') {
+      return { field, problem: `unknown field(s): ${issue.keys.join(', ')}` };
+    }
+    return { field, problem: issue.message };
+  });
+}
+
+/** Validates with a zod schema; a failure is a 400 in the error shape naming every bad field. */
+export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
+  constructor(
+    private readonly schema: S,
+    private readonly what: string,
+  ) {}
+
+  transform(value: unknown): z.infer<S> {
+    const result = this.schema.safeParse(value ?? (this.what === 'body' ? undefined : {}));
+    if (!result.success) {
+      throw new ApiError(ErrorCode.InvalidRequest, `Invalid ${this.what}`, zodDetails(result.error));
+    }
+    return result.data;
+  }
+}
+
+function openApiSchema(schema: z.ZodType): Record<string, unknown> {
+  // io: 'input' documents what clients send (defaults are optional for them).
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** A validated JSON body; also documents it in OpenAPI. Use on the handler parameter. */
+export function ValidBody<S extends z.ZodType>(schema: S): ParameterDecorator {
+  return Body(new ZodPipe(schema, 'body'));
+}
+
+/** Documents a request body schema on the handler (pair with ValidBody on the parameter). */
+export function ApiBodySchema(schema: z.ZodType): MethodDecorator {
+  return applyDecorators(ApiBody({ schema: openApiSchema(schema) as never }));
+}
+
+export function ValidQuery<S extends z.ZodType>(schema: S): ParameterDecorator {
+  return Query(new ZodPipe(schema, 'query'));
+}
+
+/** Documents each query parameter of an object schema. */
+export function ApiQuerySchema(schema: z.ZodObject): MethodDecorator {
+  const json = openApiSchema(schema) as { properties?: Record<string, object>; required?: string[] };
+  return applyDecorators(
+    ...Object.entries(json.properties ?? {}).map(([name, prop]) =>
+      ApiQuery({ name, required: json.required?.includes(name) ?? false, schema: prop as never }),
+    ),
+  );
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.schema.js';
+
+describe('configuration', () => {
+  it('starts on a bare machine with defaults', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(8080);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.GATEHOUSE_DATA_DIR).toBe('./data');
+    expect(config.GATEHOUSE_ADMIN_PASSWORD).toBeUndefined();
+  });
+
+  it('names each bad variable and what is expected', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', GATEHOUSE_ADMIN_PASSWORD: 'short' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/PORT: expected a whole number from 1 to 65535 \(got 'eighty'\)/);
+    expect(message).toMatch(/DATABASE_URL: expected a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(message).toMatch(/LOG_LEVEL/);
+    expect(message).toMatch(/GATEHOUSE_ADMIN_PASSWORD: expected at least 12 characters/);
+    // Secrets are never echoed back.
+    expect(message).not.toContain("'short'");
+  });
+
+  it('wants TLS certificate and key together, as files that exist', () => {
+    expect(() => loadConfig({ TLS_CERT_FILE: '/etc/hostname' })).toThrow(
+      /TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE/,
+    );
+    expect(() => loadConfig({ TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/nope.key' })).toThrow(
+      /TLS_CERT_FILE: file not found/,
+    );
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
+  });
+});

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `expected at least ${min}` })
+        .max(max, { error: `expected at most ${max}` }),
+    );
+
+const readableFile = z.string().refine((p) => existsSync(p), { error: 'file not found or not readable' });
+
+/**
+ * Every environment variable Gatehouse reads. `.env.example` documents each one;
+ * keep the two in step. No secret has a default.
+ */
+export const configSchema = z
+  .object({
+    PORT: int(1, 65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
+      .optional(),
+    DATABASE_POOL_SIZE: int(1, 200).default(10),
+    GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+    POLICIES_DIR: z.string().min(1).default('./policies'),
+    TLS_CERT_FILE: readableFile.optional(),
+    TLS_KEY_FILE: readableFile.optional(),
+    GATEHOUSE_ADMIN_USERNAME: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 letters, digits, dots, dashes or underscores' })
+      .default('admin'),
+    GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, { error: 'expected at least 12 characters' }).optional(),
+    GATEHOUSE_TOKEN_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+    SESSION_TTL_MINUTES: int(5, 7 * 24 * 60).default(480),
+    SESSION_IDLE_MINUTES: int(1, 24 * 60).default(30),
+    LOGIN_BACKOFF_AFTER: int(1, 100).default(5),
+    LOGIN_LOCK_AFTER: int(2, 1000).default(10),
+    LOGIN_LOCK_MINUTES: int(1, 24 * 60).default(15),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TRUST_PROXY: bool.default(false),
+    SHUTDOWN_GRACE_SECONDS: int(1, 600).default(25),
+    GATEHOUSE_ALLOW_UNSAFE_DURABILITY: bool.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'],
+        message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      });
+    }
+    if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
+      ctx.addIssue({ code: 'custom', path: ['LOGIN_LOCK_AFTER'], message: 'must be greater than LOGIN_BACKOFF_AFTER' });
+    }
+  });
+
+export type AppConfig = z.infer<typeof configSchema> & {
+  tls?: { cert: Buffer; key: Buffer };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws a ConfigError naming each bad variable and what is expected. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings count as unset so that `VAR=` in a .env file falls back to the default.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '(environment)');
+        const given = name in input && !/PASSWORD|SECRET/.test(name) ? ` (got '${input[name]}')` : '';
+        return `${name}: ${issue.message}${given}`;
+      }),
+    );
+  }
+  const config: AppConfig = parsed.data;
+  if (config.TLS_CERT_FILE && config.TLS_KEY_FILE) {
+    config.tls = { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
+  }
+  return config;
+}

@@ -1,0 +1,62 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/config.schema.js';
+import { createDataSource } from './data-source.js';
+import { checkDurability } from './durability.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+import { runMigrations } from './migrate.js';
+
+/** The open database: PostgreSQL from DATABASE_URL, or the embedded PGlite. */
+export class Database {
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly embedded: EmbeddedPostgres | undefined,
+  ) {}
+
+  get kind(): 'postgres' | 'embedded' {
+    return this.embedded ? 'embedded' : 'postgres';
+  }
+
+  static async open(
+    config: AppConfig,
+    options: { migrate: boolean; logger?: Logger } = { migrate: true },
+  ): Promise<Database> {
+    const logger = options.logger ?? new Logger('Database');
+    const embedded = config.DATABASE_URL
+      ? undefined
+      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, config.DATABASE_POOL_SIZE);
+    if (embedded)
+      logger.log(`Using the embedded database in ${config.GATEHOUSE_DATA_DIR} (set DATABASE_URL for PostgreSQL)`);
+    const dataSource = createDataSource(config, embedded);
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      await embedded?.stop();
+      throw new Error(
+        `Cannot connect to the database${config.DATABASE_URL ? ' at DATABASE_URL' : ''}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const db = new Database(dataSource, embedded);
+    try {
+      if (!embedded) {
+        for (const problem of await checkDurability(dataSource, config.GATEHOUSE_ALLOW_UNSAFE_DURABILITY)) {
+          logger.error(`UNSAFE: ${problem} (allowed by GATEHOUSE_ALLOW_UNSAFE_DURABILITY)`);
+        }
+      }
+      if (options.migrate) {
+        const applied = await runMigrations(dataSource);
+        if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
+      }
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return db;
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.embedded?.stop();
+  }
+}

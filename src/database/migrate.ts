@@ -1,0 +1,24 @@
+import type { DataSource } from 'typeorm';
+
+// Any fixed number: replicas starting together take turns to migrate.
+const MIGRATION_LOCK_KEY = 0x6761_7465; // "gate"
+
+/** Runs pending migrations while holding an advisory lock, so that replicas starting at once do not race. */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** The SQL that `migration:generate` would write; empty when migrations and entities agree. */
+export async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
+  const log = await dataSource.driver.createSchemaBuilder().log();
+  return log.upQueries.map((q) => q.query);
+}

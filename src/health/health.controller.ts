@@ -1,0 +1,49 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/permissions.decorator.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise)' })
+  async ready() {
+    const database = await this.checkDatabase();
+    if (database !== 'ok') {
+      throw new ApiError(ErrorCode.Unavailable, 'Not ready', [{ field: 'database', problem: database }]);
+    }
+    return { status: 'ready', checks: { database } };
+  }
+
+  private async checkDatabase(): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([
+        this.dataSource.query('SELECT 1').then(
+          () => 'ok',
+          (e: Error) => `unreachable: ${e.message}`,
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

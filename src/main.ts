@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { createApp } from './app.factory.js';
+import { ConfigError, loadConfig } from './config/config.schema.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { app, logger } = await createApp(config);
+  await app.listen({ port: config.PORT, host: config.HOST });
+  logger.info(
+    {
+      port: config.PORT,
+      host: config.HOST,
+      tls: Boolean(config.tls),
+      database: config.DATABASE_URL ? 'postgres' : 'embedded',
+    },
+    `Gatehouse listening on ${config.tls ? 'https' : 'http'}://${config.HOST}:${config.PORT} (docs at /api/docs)`,
+  );
+  // Graceful shutdown: Nest closes the server (in-flight requests finish), then the database.
+  // A hung request must not keep the process alive forever.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        logger.error(`Shutdown took longer than ${config.SHUTDOWN_GRACE_SECONDS}s: exiting`);
+        process.exit(1);
+      }, config.SHUTDOWN_GRACE_SECONDS * 1000).unref();
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Gatehouse could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

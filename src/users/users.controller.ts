@@ -1,0 +1,128 @@
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { RequirePermission } from '../auth/permissions.decorator.js';
+import { SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import {
+  createGroupSchema,
+  createUserSchema,
+  groupNameSchema,
+  setPasswordSchema,
+  updateUserSchema,
+  usernameSchema,
+  uuidParam,
+} from './users.dto.js';
+import { UsersService, type Actor } from './users.service.js';
+
+const actorOf = (staff: StaffPrincipal, ip: string): Actor => ({
+  type: 'user',
+  id: staff.user.username,
+  sourceAddress: ip,
+});
+
+/** Local users and groups (the internal user store). Directory users and groups are synced, not edited here. */
+@ApiTags('users')
+@Controller('api/v1')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('users')
+  @RequirePermission('read', 'User')
+  @ApiOperation({ summary: 'List users with their groups' })
+  list() {
+    return this.users.list();
+  }
+
+  @Post('users')
+  @RequirePermission('manage', 'User')
+  @ApiOperation({ summary: 'Create a local user' })
+  @ApiBodySchema(createUserSchema)
+  create(
+    @ValidBody(createUserSchema) body: z.infer<typeof createUserSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.users.createLocalUser(body, actorOf(staff, ip));
+  }
+
+  @Get('users/:id')
+  @RequirePermission('read', 'User')
+  @ApiOperation({ summary: 'One user' })
+  get(@Param('id', new ZodPipe(uuidParam, 'user id')) id: string) {
+    return this.users.get(id);
+  }
+
+  @Patch('users/:id')
+  @RequirePermission('manage', 'User')
+  @ApiOperation({ summary: 'Disable or enable a user; disabling ends their sessions' })
+  @ApiBodySchema(updateUserSchema)
+  update(
+    @Param('id', new ZodPipe(uuidParam, 'user id')) id: string,
+    @ValidBody(updateUserSchema) body: z.infer<typeof updateUserSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.users.setDisabled(id, body.disabled, actorOf(staff, ip));
+  }
+
+  @Post('users/:username/password')
+  @HttpCode(204)
+  @RequirePermission('manage', 'User')
+  @ApiOperation({ summary: "Set a local user's password; ends their sessions" })
+  @ApiBodySchema(setPasswordSchema)
+  async setPassword(
+    @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
+    @ValidBody(setPasswordSchema) body: z.infer<typeof setPasswordSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ): Promise<void> {
+    await this.users.setPassword(username, body.password, actorOf(staff, ip));
+  }
+
+  @Get('groups')
+  @RequirePermission('read', 'Group')
+  @ApiOperation({ summary: 'List groups with their members' })
+  listGroups() {
+    return this.users.listGroups();
+  }
+
+  @Post('groups')
+  @RequirePermission('manage', 'Group')
+  @ApiOperation({ summary: 'Create a local group' })
+  @ApiBodySchema(createGroupSchema)
+  async createGroup(
+    @ValidBody(createGroupSchema) body: z.infer<typeof createGroupSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    const group = await this.users.createGroup(body.name, body.description, actorOf(staff, ip));
+    return { name: group.name, source: group.source, description: group.description };
+  }
+
+  @Put('groups/:group/members/:username')
+  @HttpCode(204)
+  @RequirePermission('manage', 'Group')
+  @ApiOperation({ summary: 'Add a user to a local group (audited with the roles gained)' })
+  async addMember(
+    @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
+    @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ): Promise<void> {
+    await this.users.addMember(group, username, actorOf(staff, ip));
+  }
+
+  @Delete('groups/:group/members/:username')
+  @HttpCode(204)
+  @RequirePermission('manage', 'Group')
+  @ApiOperation({ summary: 'Remove a user from a local group (audited with the roles lost)' })
+  async removeMember(
+    @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
+    @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ): Promise<void> {
+    await this.users.removeMember(group, username, actorOf(staff, ip));
+  }
+}

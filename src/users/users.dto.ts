@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const usernameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 letters, digits, dots, dashes or underscores' });
+export const groupNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9 ._-]{1,128}$/, { error: 'expected 1-128 letters, digits, spaces, dots, dashes or underscores' });
+
+export const createUserSchema = z.strictObject({
+  username: usernameSchema,
+  displayName: z.string().min(1).max(200).optional(),
+  password: z.string().min(1).max(1024),
+  groups: z.array(groupNameSchema).max(50).optional(),
+});
+
+export const updateUserSchema = z.strictObject({ disabled: z.boolean() });
+
+export const setPasswordSchema = z.strictObject({ password: z.string().min(1).max(1024) });
+
+export const createGroupSchema = z.strictObject({
+  name: groupNameSchema,
+  description: z.string().max(1000).default(''),
+});
+
+export const uuidParam = z.uuid({ error: 'expected a UUID' });

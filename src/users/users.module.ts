@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { PoliciesModule } from '../policies/policies.module.js';
+import { RolesService } from './roles.service.js';
+import { UsersController } from './users.controller.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  imports: [AuditModule, PoliciesModule],
+  controllers: [UsersController],
+  providers: [UsersService, RolesService],
+  exports: [UsersService, RolesService],
+})
+export class UsersModule {}

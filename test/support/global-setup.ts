@@ -1,0 +1,48 @@
+import './resolve-ts-extensions.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Database } from '../../src/database/database.js';
+import { loadConfig } from '../../src/config/config.schema.js';
+import { assertSambaInstalled, startSambaDc, writeSambaInfo } from './samba-dc.js';
+import { adminQuery, TEST_ADMIN_URL, urlFor } from './test-db.js';
+
+/**
+ * Once per test run: a migrated template database on the machine's PostgreSQL (each
+ * test file copies it), and one Samba AD domain controller on loopback for the
+ * directory tests. Worker processes find both through environment variables.
+ */
+export default async function globalSetup(): Promise<void> {
+  await prepareTemplateDatabase();
+  await startDirectory();
+}
+
+async function prepareTemplateDatabase(): Promise<void> {
+  try {
+    await adminQuery('SELECT 1');
+  } catch (error) {
+    process.stderr.write(
+      `\n[gatehouse tests] No PostgreSQL at ${TEST_ADMIN_URL} (${(error as Error).message}).\n` +
+        '  Database tests run on the embedded PGlite instead. Set TEST_DATABASE_URL to use another server.\n',
+    );
+    return;
+  }
+  // Leftovers of a run that was killed.
+  const stale = await adminQuery<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse_test_%' OR datname LIKE 'gatehouse_tpl_%'`,
+  );
+  for (const { datname } of stale) await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+
+  const template = `gatehouse_tpl_${process.pid}`;
+  await adminQuery(`CREATE DATABASE ${template}`);
+  const db = await Database.open(loadConfig({ DATABASE_URL: urlFor(template) }), { migrate: true });
+  await db.close();
+  process.env.GATEHOUSE_TEST_TEMPLATE = template;
+}
+
+async function startDirectory(): Promise<void> {
+  assertSambaInstalled();
+  const dc = await startSambaDc();
+  const file = join(tmpdir(), `gatehouse-samba-info-${process.pid}.json`);
+  await writeSambaInfo(dc, file);
+  process.env.GATEHOUSE_TEST_SAMBA_INFO = file;
+}
