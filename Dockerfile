@@ -39,6 +39,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Root owns the application files; the node user can read them but not change them.
+# package.json is needed at run time too: its "type": "module" makes dist/ ES modules.
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 # dist/ holds the server (dist/src), the CLI (dist/src/cli) and the migrations

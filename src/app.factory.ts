@@ -41,15 +41,53 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     trustProxy: config.TRUST_PROXY,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) =>
       chooseRequestId(req.headers['x-request-id'], randomUUID),
-    return503OnClosing: true,
+    // Our own onRequest hook answers 503 while closing, in the error shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Errors of Fastify's router (bad URL encoding, over-long parameters) in the error shape too.
+    frameworkErrors: (
+      error: Error & { statusCode?: number },
+      _request: unknown,
+      reply: import('fastify').FastifyReply,
+    ) => {
+      const { status, body } = toErrorResponse(error, new Logger('Http'));
+      void reply.status(status).send(body);
+    },
+    // Requests Node's HTTP parser rejects (bad framing, oversize headers) get the error shape too.
+    clientErrorHandler: (error: Error & { code?: string }, socket: import('node:net').Socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({
+        error: { code: 'invalid_request', message: 'Malformed HTTP request', details: [] },
+      });
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
   });
   const fastify = adapter.getInstance();
   registerJsonParser(fastify);
+  // Graceful shutdown: requests in flight when close() starts still finish, and their
+  // answers say `Connection: close` so that keep-alive clients let the server go; new
+  // requests get 503 (the agent then does not act).
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    if (closing) {
+      void reply.status(503).send({
+        error: { code: 'unavailable', message: 'Gatehouse is shutting down; retry on another replica', details: [] },
+      });
+      return;
+    }
     requestContext.run({ requestId: request.id }, done);
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.info(

@@ -62,7 +62,8 @@ provision() {
 }
 
 # Copies the CA certificate once Samba has written it. Runs in the
-# background: it outlives the exec below and ends after the copy.
+# background: it outlives the exec below and ends after the copy (leaving one
+# harmless <defunct> entry: samba does not reap children it did not start).
 export_ca() {
   tmp="$CA_EXPORT_DIR/.ca.pem.tmp"
   while :; do

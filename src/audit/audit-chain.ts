@@ -38,8 +38,12 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
+/** PostgreSQL text and jsonb cannot hold NUL: a record must never fail to be written because of what a client sent. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be removed
+const clean = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\u0000/g, '\uFFFD') as T));
+
 export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
-  return {
+  const e = {
     eventType: event.eventType,
     actorType: event.actorType,
     actorId: event.actorId ?? null,
@@ -53,7 +57,24 @@ export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
     sourceAddress: event.sourceAddress ?? null,
     requestId: event.requestId ?? null,
     // A JSON round trip drops undefined and functions, as jsonb storage would.
-    details: event.details ? (JSON.parse(JSON.stringify(event.details)) as Record<string, unknown>) : {},
+    details: event.details
+      ? (JSON.parse(
+          JSON.stringify(event.details, (_k, v: unknown) => (typeof v === 'string' ? clean(v) : v)),
+        ) as Record<string, unknown>)
+      : {},
+  };
+  return {
+    ...e,
+    actorId: clean(e.actorId),
+    deviceId: clean(e.deviceId),
+    action: clean(e.action),
+    remoteUser: clean(e.remoteUser),
+    outcome: clean(e.outcome),
+    policyVersion: clean(e.policyVersion),
+    sourceAddress: clean(e.sourceAddress),
+    requestId: clean(e.requestId),
+    ruleIds: e.ruleIds.map(clean),
+    approvers: e.approvers.map(clean),
   };
 }
 

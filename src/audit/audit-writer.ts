@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../common/clock.js';
 import { chain, GENESIS_HASH, normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 
@@ -67,31 +67,38 @@ export class AuditWriter {
   }
 
   private async commit(events: Required<AuditEvent>[]): Promise<ChainedRecord[]> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK_KEY]);
-      const head = await manager.query<
-        {
-          seq: string;
-          hash: string;
-        }[]
-      >('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
-      const headSeq = head[0] ? Number(head[0].seq) : 0;
-      const headHash = head[0]?.hash ?? GENESIS_HASH;
-      const records = chain(events, headSeq, headHash, this.clock.now());
-      await manager.query(
-        `INSERT INTO audit_records (seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
-           outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash)
-         SELECT seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
-           outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash
-         FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, recorded_at timestamptz, event_type text, actor_type text,
-           actor_id text, device_id text, action text, remote_user text, outcome text, rule_ids text[],
-           policy_version text, approvers text[], source_address text, request_id text, details jsonb,
-           prev_hash text, hash text)`,
-        [JSON.stringify(records.map(toRow))],
-      );
-      return records;
-    });
+    return this.dataSource.transaction((manager) => writeChained(manager, events, this.clock.now()));
   }
+}
+
+/**
+ * Appends events to the chain inside the caller's transaction. The chain lock is held
+ * until that transaction ends, so keep such transactions short.
+ */
+export async function writeChained(
+  manager: EntityManager,
+  events: Required<AuditEvent>[],
+  recordedAt: Date,
+): Promise<ChainedRecord[]> {
+  await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK_KEY]);
+  const head = await manager.query<{ seq: string; hash: string }[]>(
+    'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
+  );
+  const headSeq = head[0] ? Number(head[0].seq) : 0;
+  const headHash = head[0]?.hash ?? GENESIS_HASH;
+  const records = chain(events, headSeq, headHash, recordedAt);
+  await manager.query(
+    `INSERT INTO audit_records (seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
+       outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash)
+     SELECT seq, recorded_at, event_type, actor_type, actor_id, device_id, action, remote_user,
+       outcome, rule_ids, policy_version, approvers, source_address, request_id, details, prev_hash, hash
+     FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, recorded_at timestamptz, event_type text, actor_type text,
+       actor_id text, device_id text, action text, remote_user text, outcome text, rule_ids text[],
+       policy_version text, approvers text[], source_address text, request_id text, details jsonb,
+       prev_hash text, hash text)`,
+    [JSON.stringify(records.map(toRow))],
+  );
+  return records;
 }
 
 function toRow(r: ChainedRecord): Record<string, unknown> {

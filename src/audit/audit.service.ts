@@ -1,11 +1,17 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { requestContext } from '../common/request-context.js';
-import type { AuditEvent, ChainedRecord } from './audit-chain.js';
+import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 import { verifyAuditChain, type VerifyResult } from './audit-verifier.js';
-import { AuditWriter } from './audit-writer.js';
+import { AuditWriter, writeChained } from './audit-writer.js';
+
+function withRequestId(event: AuditEvent): AuditEvent {
+  const ctx = requestContext.getStore();
+  if (!ctx || event.details?.httpRequestId) return event;
+  return { ...event, details: { ...event.details, httpRequestId: ctx.requestId } };
+}
 
 export interface AuditQuery {
   eventType?: string;
@@ -26,17 +32,27 @@ export class AuditService implements OnApplicationShutdown {
 
   constructor(
     private readonly dataSource: DataSource,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     this.writer = new AuditWriter(dataSource, clock);
   }
 
-  /** Resolves once the record is committed; rejects with AuditUnavailableError otherwise. */
+  /** Resolves once the record is committed (group commit); rejects with AuditUnavailableError otherwise. */
   append(event: AuditEvent): Promise<ChainedRecord> {
-    const ctx = requestContext.getStore();
-    const details =
-      ctx && !event.details?.httpRequestId ? { ...event.details, httpRequestId: ctx.requestId } : event.details;
-    return this.writer.append({ ...event, details });
+    return this.writer.append(withRequestId(event));
+  }
+
+  /**
+   * Appends inside the caller's transaction: the record commits with the change it
+   * describes, or neither does. (On the embedded database this is also the only safe
+   * way: a second connection would wait on the open transaction.)
+   */
+  async appendIn(manager: EntityManager, ...events: AuditEvent[]): Promise<ChainedRecord[]> {
+    return writeChained(
+      manager,
+      events.map((e) => normalizeEvent(withRequestId(e))),
+      this.clock.now(),
+    );
   }
 
   async list(query: AuditQuery): Promise<{ records: ChainedRecord[]; nextBefore: number | null }> {

@@ -2,9 +2,8 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service.js';
 import { notFound } from '../common/api-error.js';
-import { ZodPipe } from '../common/zod-validation.js';
+import { plainText, ZodPipe } from '../common/zod-validation.js';
 import { normalizeUsername } from '../users/users.service.js';
-import { z } from 'zod';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { RequirePermission } from './permissions.decorator.js';
 import { SourceAddress, Staff, type StaffPrincipal } from './principal.js';
@@ -22,7 +21,7 @@ export class AccountsController {
   @RequirePermission('manage', 'User')
   @ApiOperation({ summary: 'Clear failed sign-ins so a locked user name can sign in again' })
   async unlock(
-    @Param('username', new ZodPipe(z.string().min(1).max(256), 'user name')) username: string,
+    @Param('username', new ZodPipe(plainText(256), 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
     @SourceAddress() ip: string,
   ): Promise<void> {

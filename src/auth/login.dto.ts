@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { plainText } from '../common/zod-validation.js';
 
 export const loginSchema = z.strictObject({
-  username: z.string().min(1).max(256),
+  username: plainText(256),
   password: z.string().min(1).max(1024),
 });
 

@@ -67,25 +67,15 @@ export class SetupService implements OnApplicationBootstrap {
     input: { setupToken: string; username: string; displayName?: string; password: string },
     sourceAddress: string,
   ): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    const done = await this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
-      const rows = await m.query<
-        {
-          value: string;
-        }[]
-      >('SELECT value FROM settings WHERE key = $1', [SETUP_TOKEN_SETTING]);
+      const rows = await m.query<{ value: string }[]>('SELECT value FROM settings WHERE key = $1', [
+        SETUP_TOKEN_SETTING,
+      ]);
       const expected = rows[0]?.value;
       const given = sha256(input.setupToken);
       const valid = expected !== undefined && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
-      if (!valid || !(await this.isEmpty(m))) {
-        await this.audit.append({
-          eventType: 'setup.admin_created',
-          actorType: 'anonymous',
-          sourceAddress,
-          outcome: 'failure',
-        });
-        throw new ApiError(ErrorCode.Forbidden, 'The setup token is not valid, or setup is already complete');
-      }
+      if (!valid || !(await this.isEmpty(m))) return false;
       await this.users.createLocalUser(
         {
           username: input.username,
@@ -97,14 +87,24 @@ export class SetupService implements OnApplicationBootstrap {
         m,
       );
       await m.query('DELETE FROM settings WHERE key = $1', [SETUP_TOKEN_SETTING]);
-      await this.audit.append({
+      await this.audit.appendIn(m, {
         eventType: 'setup.admin_created',
         actorType: 'anonymous',
         sourceAddress,
         outcome: 'success',
         details: { username: input.username.toLowerCase() },
       });
+      return true;
     });
+    if (!done) {
+      await this.audit.append({
+        eventType: 'setup.admin_created',
+        actorType: 'anonymous',
+        sourceAddress,
+        outcome: 'failure',
+      });
+      throw new ApiError(ErrorCode.Forbidden, 'The setup token is not valid, or setup is already complete');
+    }
   }
 
   private async isEmpty(m: { query: DataSource['query'] }): Promise<boolean> {

@@ -73,8 +73,11 @@ function fastifyMessage(e: FastifyLikeError): string {
       return 'Unsupported content type: send application/json';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'Empty JSON body';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'A path parameter is longer than allowed';
     default:
-      return e.message ?? 'Bad request';
+      // Fastify's messages may quote the request: keep them short.
+      return (e.message ?? 'Bad request').slice(0, 200);
   }
 }
 

@@ -59,3 +59,15 @@ export function ApiQuerySchema(schema: z.ZodObject): MethodDecorator {
     ),
   );
 }
+
+/** Text without control characters (PostgreSQL refuses NUL; the rest has no business in names). */
+export function plainText(max: number) {
+  return (
+    z
+      .string()
+      .min(1)
+      .max(max)
+      // eslint-disable-next-line no-control-regex -- control characters are what is refused
+      .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { error: 'must not contain control characters' })
+  );
+}

@@ -103,7 +103,7 @@ export class UsersService {
       );
       if (inserted.length === 0) throw conflict(`A user named '${username}' already exists`);
       const id = inserted[0].id;
-      await this.audit.append({
+      await this.audit.appendIn(m, {
         eventType: 'user.created',
         actorType: actor.type,
         actorId: actor.id,
@@ -130,14 +130,14 @@ export class UsersService {
       await m.query('UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2', [passwordHash, user.id]);
       // A new password ends every session signed in with the old one.
       await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
-    });
-    await this.audit.append({
-      eventType: 'user.password_set',
-      actorType: actor.type,
-      actorId: actor.id,
-      sourceAddress: actor.sourceAddress ?? null,
-      outcome: 'success',
-      details: { username: user.username },
+      await this.audit.appendIn(m, {
+        eventType: 'user.password_set',
+        actorType: actor.type,
+        actorId: actor.id,
+        sourceAddress: actor.sourceAddress ?? null,
+        outcome: 'success',
+        details: { username: user.username },
+      });
     });
   }
 
@@ -149,33 +149,36 @@ export class UsersService {
       await m.query('UPDATE users SET disabled = $1, updated_at = now() WHERE id = $2', [disabled, id]);
       if (disabled)
         await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
-    });
-    await this.audit.append({
-      eventType: disabled ? 'user.disabled' : 'user.enabled',
-      actorType: actor.type,
-      actorId: actor.id,
-      sourceAddress: actor.sourceAddress ?? null,
-      outcome: 'success',
-      details: { username: user.username, roles: describeGrants(before) },
+      await this.audit.appendIn(m, {
+        eventType: disabled ? 'user.disabled' : 'user.enabled',
+        actorType: actor.type,
+        actorId: actor.id,
+        sourceAddress: actor.sourceAddress ?? null,
+        outcome: 'success',
+        details: { username: user.username, roles: describeGrants(before) },
+      });
     });
     return this.get(id);
   }
 
   async createGroup(name: string, description: string, actor: Actor): Promise<GroupEntity> {
-    const inserted = await this.dataSource.query<{ id: string }[]>(
-      `INSERT INTO groups (name, source, description) VALUES ($1, 'local', $2) ON CONFLICT (name) DO NOTHING RETURNING id`,
-      [name, description],
-    );
-    if (inserted.length === 0) throw conflict(`A group named '${name}' already exists`);
-    await this.audit.append({
-      eventType: 'group.created',
-      actorType: actor.type,
-      actorId: actor.id,
-      sourceAddress: actor.sourceAddress ?? null,
-      outcome: 'success',
-      details: { group: name },
+    const id = await this.dataSource.transaction(async (m) => {
+      const inserted = await m.query<{ id: string }[]>(
+        `INSERT INTO groups (name, source, description) VALUES ($1, 'local', $2) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        [name, description],
+      );
+      if (inserted.length === 0) throw conflict(`A group named '${name}' already exists`);
+      await this.audit.appendIn(m, {
+        eventType: 'group.created',
+        actorType: actor.type,
+        actorId: actor.id,
+        sourceAddress: actor.sourceAddress ?? null,
+        outcome: 'success',
+        details: { group: name },
+      });
+      return inserted[0].id;
     });
-    return (await this.dataSource.getRepository(GroupEntity).findOneBy({ id: inserted[0].id }))!;
+    return (await this.dataSource.getRepository(GroupEntity).findOneBy({ id }))!;
   }
 
   async listGroups(): Promise<{ name: string; source: string; description: string; members: string[] }[]> {
@@ -239,13 +242,14 @@ export class UsersService {
         await m.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [group.id, user.id]);
       }
       const after = this.roles.grantsFor(await this.groupsOf(user.id, m));
-      await this.auditRoleChange(user.username, groupName, change, before, after, actor);
+      await this.auditRoleChange(m, user.username, groupName, change, before, after, actor);
     };
     if (manager) await run(manager);
     else await this.dataSource.transaction(run);
   }
 
   private async auditRoleChange(
+    m: EntityManager,
     username: string,
     group: string,
     change: 'add' | 'remove',
@@ -255,7 +259,7 @@ export class UsersService {
   ): Promise<void> {
     const b = describeGrants(before);
     const a = describeGrants(after);
-    await this.audit.append({
+    await this.audit.appendIn(m, {
       eventType: change === 'add' ? 'group.member_added' : 'group.member_removed',
       actorType: actor.type,
       actorId: actor.id,
@@ -266,7 +270,7 @@ export class UsersService {
     const gained = a.filter((r) => !b.includes(r));
     const lost = b.filter((r) => !a.includes(r));
     if (gained.length === 0 && lost.length === 0) return;
-    await this.audit.append({
+    await this.audit.appendIn(m, {
       eventType: 'role.changed',
       actorType: actor.type,
       actorId: actor.id,

@@ -279,7 +279,7 @@ function gatehouseSambaDir(pid: number, sambaExe: string | undefined, tmpRoot: s
     if (dir) return dir;
     if (existsSync(path.join(cwd, MARKER_FILE))) return cwd;
   }
-  let fds: string[] = [];
+  let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
@@ -297,7 +297,7 @@ function gatehouseSambaDir(pid: number, sambaExe: string | undefined, tmpRoot: s
 function listeningPids(ports: number[]): Map<number, number[]> {
   const inodeToPort = new Map<string, number>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(table, 'utf8');
     } catch {
@@ -313,7 +313,7 @@ function listeningPids(ports: number[]): Map<number, number[]> {
   const result = new Map<number, number[]>();
   if (inodeToPort.size === 0) return result;
   for (const pid of listPids()) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {
@@ -830,6 +830,7 @@ export async function readSambaInfo(file: string): Promise<SambaDc> {
     throw new Error(
       `Cannot read the test Samba DC description from ${file} (${(err as Error).message}); ` +
         'it is written by the Jest globalSetup (test/support/global-setup.ts) - run the tests with npm test',
+      { cause: err },
     );
   }
   const data = JSON.parse(text) as Record<string, unknown>;

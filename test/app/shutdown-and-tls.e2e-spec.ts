@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { describe, expect, it } from '@jest/globals';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { api, startTestApp } from '../support/test-app.js';
+
+describe('graceful shutdown', () => {
+  it('finishes the requests in flight, then stops accepting', async () => {
+    const t = await startTestApp({ env: { LOGIN_BACKOFF_AFTER: '90', LOGIN_LOCK_AFTER: '100' } });
+    const n = 12;
+    // Sign-ins take tens of milliseconds (argon2): good requests to be in the middle of.
+    const inFlight = Array.from({ length: n }, () =>
+      api(t.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: 'wrong' } }),
+    );
+    // Each attempt is counted before its password is checked: wait until all are inside.
+    const started = async () =>
+      (await t.database.dataSource.query(`SELECT failures FROM login_throttle WHERE username = 'admin'`))[0]
+        ?.failures ?? 0;
+    while ((await started()) < n) await new Promise((r) => setTimeout(r, 2));
+    const closing = t.close();
+    const results = await Promise.all(inFlight);
+    await closing;
+    expect(results.map((r) => r.status)).toEqual(Array(n).fill(401));
+    await expect(fetch(`${t.baseUrl}/health/live`)).rejects.toThrow();
+  });
+});
+
+describe('TLS', () => {
+  it('serves HTTPS from certificate files, with TLS 1.2 or newer only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const t = await startTestApp({
+        env: { TLS_CERT_FILE: join(dir, 'cert.pem'), TLS_KEY_FILE: join(dir, 'key.pem') },
+      });
+      try {
+        const url = t.baseUrl.replace('http:', 'https:');
+        const ca = readFileSync(join(dir, 'cert.pem'));
+        const res = await undiciFetch(`${url}/health/live`, { dispatcher: new Agent({ connect: { ca } }) });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
+
+        const port = Number(new URL(url).port);
+        const old = await new Promise<string>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' });
+          socket.on('secureConnect', () => resolve(`connected ${socket.getProtocol()}`));
+          socket.on('error', (e) => resolve(`refused: ${e.message}`));
+        });
+        expect(old).toMatch(/^refused/);
+      } finally {
+        await t.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

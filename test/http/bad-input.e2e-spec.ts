@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
+import { routeTable } from './routes.e2e-spec.js';
+
+const deep = '['.repeat(100) + ']'.repeat(100);
+const BAD_BODIES: { name: string; raw?: string; body?: unknown; headers?: Record<string, string> }[] = [
+  { name: 'malformed JSON', raw: '{"a":' },
+  { name: 'JSON array', body: [1, 2, 3] },
+  { name: 'JSON string', body: 'hello' },
+  { name: 'null', raw: 'null' },
+  { name: 'deep JSON', raw: deep },
+  { name: 'prototype pollution', raw: '{"__proto__":{"admin":true}}' },
+  { name: 'unknown fields', body: { status: 'approved', role: 'admin' } },
+  { name: 'wrong types', body: { username: 42, password: ['x'], name: {}, disabled: 'yes', description: 7 } },
+  { name: 'huge strings', body: { username: 'u'.repeat(5000), password: 'p'.repeat(5000), name: 'n'.repeat(5000) } },
+  {
+    name: 'NUL characters',
+    body: { username: 'a\u0000b', password: 'p\u0000', name: '\u0000', description: '\u0000' },
+  },
+  { name: 'over 64 KiB', raw: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) },
+  { name: 'text/plain', raw: 'hello', headers: { 'content-type': 'text/plain' } },
+];
+const BAD_IDS = [
+  'not-a-uuid',
+  '..%2F..%2Fetc%2Fpasswd',
+  '%00',
+  'x'.repeat(3000),
+  "'; DROP TABLE users; --",
+  '*)(uid=*',
+];
+const BAD_QUERIES = [
+  '?limit=-1',
+  '?limit=abc',
+  '?before=0',
+  '?from=yesterday',
+  '?sort=password',
+  '?limit=1&limit=2',
+  '?eventType=' + 'e'.repeat(500),
+];
+
+function expectClientError(label: string, res: { status: number; body: any }): void {
+  expect([label, res.status < 500]).toEqual([label, true]);
+  if (res.status >= 400) {
+    expect([label, typeof res.body?.error?.code]).toEqual([label, 'string']);
+    expect([label, typeof res.body?.error?.message]).toEqual([label, 'string']);
+    expect(JSON.stringify(res.body)).not.toMatch(/at \w+ \(|node_modules|\.ts:\d+/); // no stack traces
+  }
+}
+
+describe('bad input on every route', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { LOGIN_BACKOFF_AFTER: '90', LOGIN_LOCK_AFTER: '100' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 4xx in the error shape, never 5xx', async () => {
+    const routes = (await routeTable(t.baseUrl)).filter((r) => r.path !== '/api/v1/auth/logout');
+    const token = await login(t.baseUrl);
+    let calls = 0;
+    for (const route of routes) {
+      const ids = route.path.includes('{') ? BAD_IDS : [''];
+      for (const id of ids) {
+        const path = route.path.replace(/\{[^}]+\}/g, id);
+        for (const auth of [token, 'garbage.token.value', undefined]) {
+          if (route.method === 'GET') {
+            for (const q of ['', ...BAD_QUERIES]) {
+              const res = await api(t.baseUrl, 'GET', path + q, { token: auth });
+              expectClientError(`GET ${path}${q}`, res);
+              calls++;
+            }
+            continue;
+          }
+          for (const bad of BAD_BODIES) {
+            const res = await api(t.baseUrl, route.method, path, {
+              token: auth,
+              body: bad.body,
+              rawBody: bad.raw,
+              headers: bad.headers,
+            });
+            expectClientError(`${route.method} ${path} (${bad.name})`, res);
+            calls++;
+          }
+        }
+      }
+    }
+    expect(calls).toBeGreaterThan(200);
+    // Nothing was lost or changed: the administrator still signs in and the chain verifies.
+    const verify = await api(t.baseUrl, 'GET', '/api/v1/audit/verify', { token: await login(t.baseUrl) });
+    expect(verify.body.ok).toBe(true);
+  }, 120_000);
+
+  it('answers 413 for bodies over 64 KiB and 400 for deep JSON', async () => {
+    const big = await api(t.baseUrl, 'POST', '/api/v1/auth/login', {
+      rawBody: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }),
+    });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('payload_too_large');
+    const nested = await api(t.baseUrl, 'POST', '/api/v1/auth/login', { rawBody: deep });
+    expect(nested.status).toBe(400);
+    expect(nested.body.error.message).toMatch(/nested deeper/);
+  });
+
+  it('rejects unknown fields instead of ignoring them (no mass assignment)', async () => {
+    const token = await login(t.baseUrl);
+    const res = await api(t.baseUrl, 'POST', '/api/v1/users', {
+      token,
+      body: { username: 'mallory', password: 'Long-enough-passphrase', source: 'directory', disabled: false },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].problem).toMatch(/unknown field\(s\): source, disabled/);
+    const users = await api(t.baseUrl, 'GET', '/api/v1/users', { token });
+    expect(users.body.map((u: { username: string }) => u.username)).not.toContain('mallory');
+  });
+
+  it('carries a request id on every response, and keeps a sane one the caller sent', async () => {
+    const mine = await api(t.baseUrl, 'GET', '/health/live', { headers: { 'x-request-id': 'trace-123' } });
+    expect(mine.headers.get('x-request-id')).toBe('trace-123');
+    const odd = await api(t.baseUrl, 'GET', '/health/live', { headers: { 'x-request-id': 'bad id\twith spaces' } });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(t.logs.some((l) => l.includes('"requestId":"trace-123"'))).toBe(true);
+  });
+
+  it('sends security headers', async () => {
+    const res = await api(t.baseUrl, 'GET', '/health/live');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+});
