@@ -1,8 +1,11 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { createApp } from './app.factory.js';
 import { ConfigError, loadConfig } from './config/config.schema.js';
 
 async function main(): Promise<void> {
+  // A .env file in the working folder, when there is one (the environment wins).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig();

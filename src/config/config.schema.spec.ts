@@ -40,3 +40,17 @@ describe('configuration', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
   });
 });
+
+describe('.env.example', () => {
+  it('documents exactly the variables of the schema', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configSchema } = await import('./config.schema.js');
+    const documented = readFileSync('.env.example', 'utf8')
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => l.split('=')[0])
+      .sort();
+    const known = Object.keys(configSchema.shape).sort();
+    expect(documented).toEqual(known);
+  });
+});

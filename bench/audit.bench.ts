@@ -1,0 +1,519 @@
+/**
+ * Durable audit appends per second through AuditWriter.append(), on PostgreSQL and on
+ * the embedded PGlite, from 1, 8 and 64 concurrent writers (each an async loop awaiting
+ * one append at a time, as request handlers do).
+ *
+ *   npm run bench:audit [-- --seconds=5 --warmup=1 --writers=1,8,64 --db=postgres,embedded]
+ *
+ * Environment: AUDIT_BENCH_SECONDS, AUDIT_BENCH_WARMUP_SECONDS, AUDIT_BENCH_WRITERS,
+ * AUDIT_BENCH_DB, BENCH_DATABASE_URL (an admin URL of the PostgreSQL to use; default
+ * postgres://postgres@127.0.0.1:5432/postgres: a scratch database is created and dropped),
+ * DATABASE_POOL_SIZE. Exits 1 if an append fails or the chain does not verify.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import { chain, GENESIS_HASH, normalizeEvent, type AuditEvent, type ChainedRecord } from '../src/audit/audit-chain.js';
+import { verifyAuditChain, type VerifyResult } from '../src/audit/audit-verifier.js';
+import { AuditWriter } from '../src/audit/audit-writer.js';
+import { SystemClock } from '../src/common/clock.js';
+import { loadConfig } from '../src/config/config.schema.js';
+import { Database } from '../src/database/database.js';
+import { fmtInt, fmtMs, machineCpuTicks, numberOption, percentile, Samples, stringOption, table } from './bench-util.js';
+
+const SECONDS = numberOption('seconds', 'AUDIT_BENCH_SECONDS', 5);
+const WARMUP_SECONDS = numberOption('warmup', 'AUDIT_BENCH_WARMUP_SECONDS', 1);
+const WRITERS = stringOption('writers', 'AUDIT_BENCH_WRITERS', '1,8,64')
+  .split(',')
+  .map((s) => Number(s.trim()));
+const DBS = stringOption('db', 'AUDIT_BENCH_DB', 'postgres,embedded')
+  .split(',')
+  .map((s) => s.trim()) as Kind[];
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const POOL_SIZE = process.env.DATABASE_POOL_SIZE ?? '10';
+/** A case that has not finished this long after its planned end is abandoned. */
+const CASE_GRACE_MS = 60_000;
+
+const TARGET_RATE = 20_000;
+const TARGET_P99_MS = 10;
+const TARGET_WRITERS = 64;
+
+type Kind = 'postgres' | 'embedded';
+if (WRITERS.some((w) => !Number.isInteger(w) || w < 1 || w > 1024)) throw new Error('--writers: whole numbers 1-1024');
+if (DBS.some((d) => d !== 'postgres' && d !== 'embedded')) throw new Error('--db: postgres and/or embedded');
+
+let aborted = false;
+process.once('SIGINT', () => {
+  aborted = true;
+  console.error('Interrupted: finishing the current case and cleaning up');
+});
+
+// ---------------------------------------------------------------------------------------
+// Realistic content: the record a policy decision writes.
+
+const DEVICES = Array.from({ length: 200 }, (_, i) => `dev-${(i * 7919).toString(16).padStart(5, '0')}`);
+const ACTIONS = ['remote-session.start', 'file.download', 'service-mode.enter', 'log.collect', 'software.update'];
+const USERS = ['fse.jmartin@vendor.example', 'fse.akumar@vendor.example', 'remote.support@vendor.example'];
+
+function decisionEvent(writer: number, n: number): AuditEvent {
+  const deviceId = DEVICES[(writer * 31 + n) % DEVICES.length];
+  const action = ACTIONS[n % ACTIONS.length];
+  const allow = n % 10 !== 0;
+  return {
+    eventType: 'decision',
+    actorType: 'device',
+    actorId: deviceId,
+    deviceId,
+    action,
+    remoteUser: USERS[n % USERS.length],
+    outcome: allow ? 'allow' : 'deny',
+    ruleIds: allow ? ['R-0012', 'R-0107'] : ['R-0003'],
+    policyVersion: '2025.06.14-3',
+    sourceAddress: `10.20.${writer % 256}.${(n % 250) + 1}`,
+    requestId: randomUUID(),
+    details: {
+      protocol: 'ssh',
+      port: 22,
+      sessionMinutes: 30,
+      ticket: `CHG-${100000 + (n % 90000)}`,
+      reason: allow ? 'maintenance window, ticket approved' : 'outside maintenance window',
+      agentVersion: '1.4.2',
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Instrumentation: a DataSource that times each part of AuditWriter's commit.
+
+type Phase = 'acquire' | 'lock' | 'head' | 'js' | 'insert' | 'commit' | 'total';
+const PHASES: Phase[] = ['acquire', 'lock', 'head', 'js', 'insert', 'commit', 'total'];
+
+class CommitStats {
+  window: [number, number] = [Infinity, Infinity];
+  commits = 0;
+  records = 0;
+  sums: Record<Phase, number> = { acquire: 0, lock: 0, head: 0, js: 0, insert: 0, commit: 0, total: 0 };
+
+  add(end: number, batch: number, parts: Record<Phase, number>): void {
+    if (end < this.window[0] || end > this.window[1]) return;
+    this.commits += 1;
+    this.records += batch;
+    for (const p of PHASES) this.sums[p] += parts[p];
+  }
+
+  mean(p: Phase): number {
+    return this.commits ? this.sums[p] / this.commits : NaN;
+  }
+}
+
+function classify(sql: string): 'lock' | 'head' | 'insert' | undefined {
+  if (sql.includes('pg_advisory_xact_lock')) return 'lock';
+  if (sql.includes('ORDER BY seq DESC')) return 'head';
+  if (sql.includes('INSERT INTO audit_records')) return 'insert';
+  return undefined;
+}
+
+function instrumented(dataSource: DataSource, stats: CommitStats): DataSource {
+  const transaction = async (run: (manager: EntityManager) => Promise<ChainedRecord[]>) => {
+    const parts: Record<Phase, number> = { acquire: 0, lock: 0, head: 0, js: 0, insert: 0, commit: 0, total: 0 };
+    const t0 = performance.now();
+    let bodyStart = 0;
+    let bodyEnd = 0;
+    const result = await dataSource.transaction(async (manager) => {
+      bodyStart = performance.now();
+      const timed = new Proxy(manager, {
+        get(target, prop) {
+          if (prop === 'query') {
+            return async (sql: string, params?: unknown[]) => {
+              const q0 = performance.now();
+              try {
+                return await target.query(sql, params);
+              } finally {
+                const phase = classify(sql);
+                if (phase) parts[phase] += performance.now() - q0;
+              }
+            };
+          }
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const records = await run(timed);
+      bodyEnd = performance.now();
+      return records;
+    });
+    const t1 = performance.now();
+    parts.acquire = bodyStart - t0;
+    parts.js = bodyEnd - bodyStart - parts.lock - parts.head - parts.insert;
+    parts.commit = t1 - bodyEnd;
+    parts.total = t1 - t0;
+    stats.add(t1, result.length, parts);
+    return result;
+  };
+  return new Proxy(dataSource, {
+    get(target, prop) {
+      if (prop === 'transaction') return transaction;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// One case: N writers for warm-up + measured seconds.
+
+interface CaseResult {
+  kind: Kind;
+  writers: number;
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  measured: number;
+  appended: number;
+  failures: number;
+  firstFailure?: string;
+  stats: CommitStats;
+  nodeCpu: number;
+  machineCpu: number;
+}
+
+async function runCase(kind: Kind, dataSource: DataSource, writers: number): Promise<CaseResult> {
+  const stats = new CommitStats();
+  const writer = new AuditWriter(instrumented(dataSource, stats), new SystemClock());
+  const latencies = new Samples();
+  const start = performance.now();
+  const measureStart = start + WARMUP_SECONDS * 1000;
+  const stop = measureStart + SECONDS * 1000;
+  stats.window = [measureStart, stop];
+  let appended = 0;
+  let failures = 0;
+  let firstFailure: string | undefined;
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let ticks0: ReturnType<typeof machineCpuTicks>;
+  const cpuTimer = setTimeout(
+    () => {
+      cpu0 = process.cpuUsage();
+      ticks0 = machineCpuTicks();
+    },
+    Math.max(0, measureStart - performance.now()),
+  );
+  let cpu: NodeJS.CpuUsage | undefined;
+  let ticks1: ReturnType<typeof machineCpuTicks>;
+  const endTimer = setTimeout(
+    () => {
+      if (cpu0) cpu = process.cpuUsage(cpu0);
+      ticks1 = machineCpuTicks();
+    },
+    Math.max(0, stop - performance.now()),
+  );
+
+  const loop = async (w: number) => {
+    for (let n = 0; !aborted && performance.now() < stop; n++) {
+      const event = decisionEvent(w, n);
+      const t0 = performance.now();
+      try {
+        await writer.append(event);
+        appended += 1;
+      } catch (error) {
+        failures += 1;
+        firstFailure ??= (error as Error).message;
+        // A failing database fails fast; do not spin.
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      const t1 = performance.now();
+      if (t1 >= measureStart && t1 <= stop) latencies.push(t1 - t0);
+    }
+  };
+  let watchdog: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(Array.from({ length: writers }, (_, w) => loop(w))),
+      new Promise((_, reject) => {
+        watchdog = setTimeout(
+          () => reject(new Error(`${kind}, ${writers} writers: not finished ${CASE_GRACE_MS / 1000} s after its end`)),
+          stop - start + CASE_GRACE_MS,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(watchdog);
+    clearTimeout(cpuTimer);
+    clearTimeout(endTimer);
+  }
+  await writer.close();
+
+  const sorted = latencies.sorted();
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  const machine = ticks0 && ticks1 ? (ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total) : NaN;
+  return {
+    kind,
+    writers,
+    rate: sorted.length / SECONDS,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    mean: sorted.length ? sum / sorted.length : NaN,
+    measured: sorted.length,
+    appended,
+    failures,
+    firstFailure,
+    stats,
+    nodeCpu: cpu ? (cpu.user + cpu.system) / 1000 / (SECONDS * 1000) : NaN,
+    machineCpu: machine,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Databases.
+
+interface OpenDb {
+  kind: Kind;
+  db: Database;
+  label: string;
+  dispose: () => Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function openPostgres(): Promise<OpenDb> {
+  const name = `gatehouse_bench_${process.pid}`;
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const drop = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  let db: Database;
+  try {
+    db = await Database.open(loadConfig({ DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: POOL_SIZE }), {
+      migrate: true,
+    });
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  const [info] = await db.dataSource.query<Record<string, string>[]>(
+    `SELECT current_setting('server_version') AS version, current_setting('fsync') AS fsync,
+       current_setting('synchronous_commit') AS synchronous_commit, current_setting('wal_sync_method') AS wal_sync_method,
+       current_setting('commit_delay') AS commit_delay`,
+  );
+  return {
+    kind: 'postgres',
+    db,
+    label:
+      `PostgreSQL ${info.version} at ${url.host} (scratch database ${name}): fsync=${info.fsync} ` +
+      `synchronous_commit=${info.synchronous_commit} wal_sync_method=${info.wal_sync_method} ` +
+      `commit_delay=${info.commit_delay}, pool ${POOL_SIZE}`,
+    dispose: async () => {
+      await db.close();
+      await drop();
+    },
+  };
+}
+
+async function openEmbedded(): Promise<OpenDb> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-pglite-'));
+  let db: Database;
+  try {
+    db = await Database.open(loadConfig({ GATEHOUSE_DATA_DIR: dir, DATABASE_POOL_SIZE: POOL_SIZE }), {
+      migrate: true,
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    kind: 'embedded',
+    db,
+    label: `Embedded PGlite in ${dir} (fresh data directory, served on a Unix socket in this process)`,
+    dispose: async () => {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The cost of the chain's JavaScript alone (normalize + canonical JSON + SHA-256), per record. */
+function hashingMicros(batch: number): { normalize: number; chain: number } {
+  const events = Array.from({ length: batch }, (_, i) => decisionEvent(i, i));
+  const rounds = 300;
+  let normalized = events.map(normalizeEvent);
+  chain(normalized, 0, GENESIS_HASH, new Date());
+  const t0 = performance.now();
+  for (let r = 0; r < rounds; r++) normalized = events.map(normalizeEvent);
+  const t1 = performance.now();
+  for (let r = 0; r < rounds; r++) chain(normalized, r * batch, GENESIS_HASH, new Date());
+  const t2 = performance.now();
+  return { normalize: ((t1 - t0) * 1000) / (rounds * batch), chain: ((t2 - t1) * 1000) / (rounds * batch) };
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  Logger.overrideLogger(['error', 'warn']);
+  console.log(
+    `Audit append benchmark: AuditWriter.append() (group commit, durable), ${SECONDS} s per case after ` +
+      `${WARMUP_SECONDS} s warm-up; writers ${WRITERS.join(', ')}`,
+  );
+  console.log(`Machine: ${availableParallelism()} CPUs, Node ${process.version}; database and bench share them`);
+
+  const results: CaseResult[] = [];
+  const verifications: { kind: Kind; result: VerifyResult; appended: number; seconds: number }[] = [];
+  let failed = false;
+
+  for (const kind of DBS) {
+    if (aborted) break;
+    const open = kind === 'postgres' ? await openPostgres() : await openEmbedded();
+    console.log(open.label);
+    try {
+      let appended = 0;
+      for (const writers of WRITERS) {
+        if (aborted) break;
+        const r = await runCase(kind, open.db.dataSource, writers);
+        appended += r.appended;
+        results.push(r);
+        console.log(
+          `  ${kind}, ${writers} writer(s): ${fmtInt(r.rate)} appends/s, p50 ${fmtMs(r.p50)} ms, ` +
+            `p99 ${fmtMs(r.p99)} ms${r.failures ? `, ${r.failures} FAILED appends (${r.firstFailure})` : ''}`,
+        );
+        if (r.failures) failed = true;
+      }
+      const v0 = performance.now();
+      const result = await verifyAuditChain(open.db.dataSource);
+      verifications.push({ kind, result, appended, seconds: (performance.now() - v0) / 1000 });
+      if (!result.ok || result.records !== appended) failed = true;
+    } finally {
+      await open.dispose();
+    }
+  }
+
+  console.log('\nResults (latency = one append() call, from the caller until its record is committed):\n');
+  console.log(
+    table([
+      [
+        'database',
+        'writers',
+        'appends/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'records',
+        'commits',
+        'avg batch',
+        'node CPU',
+        'machine CPU',
+      ],
+      ...results.map((r) => [
+        r.kind,
+        String(r.writers),
+        fmtInt(r.rate),
+        fmtMs(r.p50),
+        fmtMs(r.p99),
+        fmtMs(r.max),
+        fmtInt(r.measured),
+        fmtInt(r.stats.commits),
+        fmtMs(r.stats.records / r.stats.commits, 1),
+        `${fmtInt(r.nodeCpu * 100)}%`,
+        `${fmtInt(r.machineCpu * 100)}%`,
+      ]),
+    ]),
+  );
+  console.log(
+    '\n(records = appends completed in the measured window; node CPU = this process, 100% = one core; ' +
+      'machine CPU = all cores, database included)',
+  );
+
+  console.log('\nWhere a commit goes (mean ms per commit; the writer has one commit in flight at a time):\n');
+  console.log(
+    table([
+      [
+        'database',
+        'writers',
+        'pool+BEGIN',
+        'lock',
+        'read head',
+        'hash+JSON',
+        'INSERT',
+        'COMMIT',
+        'commit total',
+        'append mean',
+        'queued',
+      ],
+      ...results.map((r) => [
+        r.kind,
+        String(r.writers),
+        fmtMs(r.stats.mean('acquire'), 3),
+        fmtMs(r.stats.mean('lock'), 3),
+        fmtMs(r.stats.mean('head'), 3),
+        fmtMs(r.stats.mean('js'), 3),
+        fmtMs(r.stats.mean('insert'), 3),
+        fmtMs(r.stats.mean('commit'), 3),
+        fmtMs(r.stats.mean('total'), 3),
+        fmtMs(r.mean, 3),
+        fmtMs(r.mean - r.stats.mean('total'), 3),
+      ]),
+    ]),
+  );
+  const h = hashingMicros(TARGET_WRITERS);
+  console.log(
+    '\n(queued = append mean - commit total: time an append waits for the commit in flight before its own; ' +
+      'query times include event-loop delay)',
+  );
+  console.log(
+    `Chain JavaScript alone, no I/O: normalizeEvent ${h.normalize.toFixed(1)} µs + chain() ${h.chain.toFixed(1)} µs ` +
+      `per record (ceiling ${fmtInt(1e6 / (h.normalize + h.chain))} appends/s on one core)`,
+  );
+
+  console.log('\nChain verification (verifyAuditChain):');
+  for (const v of verifications) {
+    const counts =
+      v.result.records === v.appended
+        ? `${fmtInt(v.result.records)} records (= ${fmtInt(v.appended)} appended)`
+        : `${fmtInt(v.result.records)} records but ${fmtInt(v.appended)} appended: MISMATCH`;
+    console.log(
+      v.result.ok
+        ? `  ${v.kind}: ok, ${counts}, head seq ${v.result.head?.seq ?? 0} ${v.result.head?.hash ?? ''} ` +
+            `(${v.seconds.toFixed(1)} s)`
+        : `  ${v.kind}: FAILED at record ${v.result.firstBadSeq}: ${v.result.reason} (${counts})`,
+    );
+  }
+
+  const target = results.find((r) => r.kind === 'postgres' && r.writers === TARGET_WRITERS);
+  const verdict = target
+    ? `measured ${fmtInt(target.rate)} appends/s, p99 ${fmtMs(target.p99)} ms: ` +
+      (target.rate >= TARGET_RATE && target.p99 < TARGET_P99_MS ? 'PASS' : 'FALL SHORT')
+    : 'not measured (run with --db including postgres and --writers including 64)';
+  console.log(
+    `\ntarget: ≥ ${fmtInt(TARGET_RATE)} appends/s from ${TARGET_WRITERS} writers on PostgreSQL, ` +
+      `p99 < ${TARGET_P99_MS} ms — ${verdict}`,
+  );
+  if (failed) console.error('\nFAILED: an append failed or the chain did not verify');
+  if (aborted) console.error('\nInterrupted: results are incomplete');
+  return failed || aborted ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

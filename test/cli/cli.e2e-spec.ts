@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.schema.js';
+import { Database } from '../../src/database/database.js';
+import { api, login, startTestApp } from '../support/test-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-db.js';
+
+/** Runs a CLI command as `npm run gatehouse -- <name> <args>` would, capturing what it prints. */
+async function run(config: AppConfig, name: string, args: string[] = [], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const err = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const code = await COMMANDS[name]!.run(config, args);
+    return { code, output: out.join('\n') };
+  } finally {
+    process.env = saved;
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('the gatehouse CLI', () => {
+  let db: TestDatabase;
+  let config: AppConfig;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    config = loadConfig({ ...db.env, LOG_LEVEL: 'silent' });
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  it('migrates, and finds the entities in step with the migrations', async () => {
+    expect((await run(config, 'migrate')).code).toBe(0);
+    const check = await run(config, 'migration:check');
+    expect(check).toEqual({ code: 0, output: 'Migrations match the entities.' });
+  });
+
+  it('creates an administrator, resets a password and unlocks an account', async () => {
+    const created = await run(config, 'admin:create', ['oncall'], { GATEHOUSE_NEW_PASSWORD: 'Granite-willow-ember' });
+    expect(created.code).toBe(0);
+    const t = await startTestApp({
+      db,
+      env: { GATEHOUSE_ADMIN_PASSWORD: '', LOGIN_BACKOFF_AFTER: '2', LOGIN_LOCK_AFTER: '3' },
+    });
+    try {
+      const token = await login(t.baseUrl, 'oncall', 'Granite-willow-ember');
+      expect((await api(t.baseUrl, 'GET', '/api/v1/auth/me', { token })).body.roles[0].role).toBe('admin');
+
+      expect(
+        (await run(config, 'password:reset', ['oncall'], { GATEHOUSE_NEW_PASSWORD: 'Copper-thistle-anchor' })).code,
+      ).toBe(0);
+      expect((await api(t.baseUrl, 'GET', '/api/v1/auth/me', { token })).status).toBe(401); // sessions ended
+      for (let i = 0; i < 3; i++) {
+        await api(t.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: 'oncall', password: 'wrong' } });
+      }
+      const locked = await api(t.baseUrl, 'POST', '/api/v1/auth/login', {
+        body: { username: 'oncall', password: 'Copper-thistle-anchor' },
+      });
+      expect(locked.status).toBe(429);
+      const unlock = await run(config, 'user:unlock', ['OnCall']);
+      expect(unlock).toEqual({ code: 0, output: "'oncall' can sign in again." });
+      await login(t.baseUrl, 'oncall', 'Copper-thistle-anchor');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses a weak password with the reason', async () => {
+    await expect(run(config, 'admin:create', ['weak'], { GATEHOUSE_NEW_PASSWORD: 'short' })).rejects.toThrow(
+      /too weak/,
+    );
+  });
+
+  it('verifies the audit trail, and exits 1 naming the first bad record after tampering', async () => {
+    const ok = await run(config, 'audit:verify');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.output)).toMatchObject({ ok: true });
+    const database = await Database.open(config, { migrate: false });
+    try {
+      await database.dataSource.query('ALTER TABLE audit_records DISABLE TRIGGER USER');
+      await database.dataSource.query(`UPDATE audit_records SET actor_id = 'someone-else' WHERE seq = 2`);
+      await database.dataSource.query('ALTER TABLE audit_records ENABLE TRIGGER USER');
+    } finally {
+      await database.close();
+    }
+    const bad = await run(config, 'audit:verify');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.output)).toMatchObject({ ok: false, firstBadSeq: 2 });
+  });
+});
