@@ -13,7 +13,7 @@ async function run(config: AppConfig, name: string, args: string[] = [], env: Re
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
-    const code = await COMMANDS[name]!.run(config, args);
+    const code = await COMMANDS[name].run(config, args);
     return { code, output: out.join('\n') };
   } finally {
     process.env = saved;
