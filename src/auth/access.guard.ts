@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { forbidden, unauthenticated } from '../common/api-error.js';
 import { UsersService } from '../users/users.service.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { buildStaffAbility } from './abilities.js';
 import { ACCESS_METADATA, type RouteAccess } from './permissions.decorator.js';
 import { SessionsService } from './sessions.service.js';
@@ -29,6 +30,7 @@ export class AccessGuard implements CanActivate {
     private readonly tokens: TokenService,
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
+    private readonly devices: DevicesService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -44,10 +46,17 @@ export class AccessGuard implements CanActivate {
     switch (access.kind) {
       case 'public':
         return true;
-      case 'device':
+      case 'device': {
+        const credential = bearerToken(request);
+        const device = credential ? await this.devices.authenticate(credential) : null;
+        if (!device) throw unauthenticated('Unknown or revoked device credential');
+        request.device = device;
+        return true;
+      }
       case 'enrollment':
-        // Device routes carry their own guard (agent API); reaching here means it is missing.
-        throw forbidden();
+        // The enrollment itself checks (and uses up) the token, atomically.
+        if (!bearerToken(request)) throw unauthenticated('An enrollment token is required');
+        return true;
       case 'signed-in':
       case 'permission': {
         await this.authenticateStaff(request);

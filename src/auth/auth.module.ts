@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { DevicesModule } from '../devices/devices.module.js';
 import { AccessGuard } from './access.guard.js';
 import { AccountsController } from './accounts.controller.js';
 import { AuthController } from './auth.controller.js';
@@ -15,7 +16,7 @@ import { SetupService } from './setup.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
-  imports: [PassportModule.register({ session: false }), UsersModule, AuditModule],
+  imports: [PassportModule.register({ session: false }), UsersModule, AuditModule, DevicesModule],
   controllers: [AuthController, AccountsController],
   providers: [
     TokenService,

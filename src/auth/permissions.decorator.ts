@@ -50,3 +50,15 @@ export const RequirePermission = (action: Action, subject: Subject) =>
     ApiUnauthorizedResponse({ description: 'Not signed in' }),
     ApiForbiddenResponse({ description: `Requires the permission to ${action} ${subject}` }),
   );
+
+/** A device agent, with `Authorization: Bearer <device credential>`. */
+export const DeviceAuth = () =>
+  access(
+    { kind: 'device' },
+    ApiBearerAuth(),
+    ApiUnauthorizedResponse({ description: 'Unknown or revoked device credential' }),
+  );
+
+/** A device agent enrolling, with `Authorization: Bearer <enrollment token>` (checked by the enrollment itself). */
+export const EnrollmentAuth = () =>
+  access({ kind: 'enrollment' }, ApiBearerAuth(), ApiUnauthorizedResponse({ description: 'Invalid enrollment token' }));

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { UserEntity } from '../users/user.entity.js';
+import type { DeviceEntity } from '../devices/device.entity.js';
 import type { StaffAbility } from './abilities.js';
 import type { RoleGrant } from './roles.js';
 import { unauthenticated } from '../common/api-error.js';
@@ -17,8 +18,16 @@ export interface StaffPrincipal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: StaffPrincipal;
+    device?: DeviceEntity;
   }
 }
+
+/** The device whose credential authenticated this agent call. */
+export const CurrentDevice = createParamDecorator((_data: unknown, ctx: ExecutionContext): DeviceEntity => {
+  const device = ctx.switchToHttp().getRequest<FastifyRequest>().device;
+  if (!device) throw unauthenticated('A device credential is required');
+  return device;
+});
 
 /** The signed-in member of staff; only on routes whose guard metadata requires one. */
 export const Staff = createParamDecorator((_data: unknown, ctx: ExecutionContext): StaffPrincipal => {

@@ -1,9 +1,20 @@
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
 import { LoginThrottleEntity } from '../auth/login-throttle.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SettingEntity } from './setting.entity.js';
 
 /** Every entity, listed once: the app, the CLI and the migration check share this list. */
-export const ENTITIES = [UserEntity, GroupEntity, SessionEntity, LoginThrottleEntity, SettingEntity, AuditRecordEntity];
+export const ENTITIES = [
+  UserEntity,
+  GroupEntity,
+  SessionEntity,
+  LoginThrottleEntity,
+  SettingEntity,
+  AuditRecordEntity,
+  DeviceEntity,
+  EnrollmentTokenEntity,
+];

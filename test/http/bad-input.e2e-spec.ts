@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
-import { routeTable } from './routes.e2e-spec.js';
+import { routeTable } from '../support/routes.js';
 
 const deep = '['.repeat(100) + ']'.repeat(100);
 const BAD_BODIES: { name: string; raw?: string; body?: unknown; headers?: Record<string, string> }[] = [

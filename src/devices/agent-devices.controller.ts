@@ -1,0 +1,40 @@
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { bearerToken } from '../auth/access.guard.js';
+import { DeviceAuth, EnrollmentAuth } from '../auth/permissions.decorator.js';
+import { CurrentDevice, SourceAddress } from '../auth/principal.js';
+import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
+import type { DeviceEntity } from './device.entity.js';
+import { enrollSchema, heartbeatSchema } from './devices.dto.js';
+import { DevicesService } from './devices.service.js';
+
+/** The agent API's device calls (agent-api.md): enrollment and heartbeat. */
+@ApiTags('agent')
+@Controller('api/v1/agent')
+export class AgentDevicesController {
+  constructor(private readonly devices: DevicesService) {}
+
+  @Post('enroll')
+  @HttpCode(201)
+  @EnrollmentAuth()
+  @ApiOperation({ summary: "Enroll a device with an enrollment token; returns the device's credential, once" })
+  @ApiBodySchema(enrollSchema)
+  enroll(
+    @Req() request: FastifyRequest,
+    @ValidBody(enrollSchema) body: z.infer<typeof enrollSchema>,
+    @SourceAddress() ip: string,
+  ) {
+    return this.devices.enroll(bearerToken(request)!, body, ip);
+  }
+
+  @Post('heartbeat')
+  @HttpCode(200)
+  @DeviceAuth()
+  @ApiOperation({ summary: 'Report agent version and device state (state feeds policy conditions)' })
+  @ApiBodySchema(heartbeatSchema)
+  heartbeat(@CurrentDevice() device: DeviceEntity, @ValidBody(heartbeatSchema) body: z.infer<typeof heartbeatSchema>) {
+    return this.devices.heartbeat(device, body);
+  }
+}

@@ -1,0 +1,105 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { subject } from '@casl/ability';
+import type { z } from 'zod';
+import { RequirePermission } from '../auth/permissions.decorator.js';
+import { SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { notFound } from '../common/api-error.js';
+import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { uuidParam } from '../users/users.dto.js';
+import type { Actor } from '../users/users.service.js';
+import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
+import { DevicesService, type DeviceView } from './devices.service.js';
+import { EnrollmentTokensService } from './enrollment-tokens.service.js';
+
+const actorOf = (staff: StaffPrincipal, ip: string): Actor => ({
+  type: 'user',
+  id: staff.user.username,
+  sourceAddress: ip,
+});
+
+/** Staff side of the device registry. */
+@ApiTags('devices')
+@Controller('api/v1')
+export class DevicesController {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly tokens: EnrollmentTokensService,
+  ) {}
+
+  @Get('devices')
+  @RequirePermission('read', 'Device')
+  @ApiOperation({ summary: 'Devices in your scope: id, model, site, groups, last seen, reported state, revoked' })
+  async list(@Staff() staff: StaffPrincipal): Promise<DeviceView[]> {
+    const all = await this.devices.list();
+    return all.filter((d) => staff.ability.can('read', subject('Device', { deviceGroups: d.groups }) as never));
+  }
+
+  @Post('devices/:deviceId/revoke')
+  @HttpCode(200)
+  @RequirePermission('manage', 'Device')
+  @ApiOperation({ summary: 'Revoke a device: its credential stops working (401)' })
+  async revoke(
+    @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ): Promise<DeviceView> {
+    const view = await this.devices.revoke(deviceId, actorOf(staff, ip));
+    if (!staff.ability.can('manage', subject('Device', { deviceGroups: view.groups }) as never))
+      throw notFound('Device');
+    return view;
+  }
+
+  @Post('devices/:deviceId/reset')
+  @HttpCode(204)
+  @RequirePermission('manage', 'Device')
+  @ApiOperation({ summary: 'Remove the enrollment so the device can enroll again with a new token' })
+  async reset(
+    @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ): Promise<void> {
+    await this.assertInScope(staff, deviceId);
+    await this.devices.reset(deviceId, actorOf(staff, ip));
+  }
+
+  /** Outside the caller's scope reads as "not found", so ids cannot be probed. */
+  private async assertInScope(staff: StaffPrincipal, deviceId: string): Promise<void> {
+    const device = await this.devices.get(deviceId);
+    if (!device || !staff.ability.can('manage', subject('Device', { deviceGroups: device.groups }) as never)) {
+      throw notFound('Device');
+    }
+  }
+
+  @Post('enrollment-tokens')
+  @HttpCode(201)
+  @RequirePermission('manage', 'EnrollmentToken')
+  @ApiOperation({ summary: 'Create an enrollment token (shown once): {id, token, expiresAt}' })
+  @ApiBodySchema(createEnrollmentTokenSchema)
+  create(
+    @ValidBody(createEnrollmentTokenSchema) body: z.infer<typeof createEnrollmentTokenSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.tokens.create(body, actorOf(staff, ip));
+  }
+
+  @Get('enrollment-tokens')
+  @RequirePermission('read', 'EnrollmentToken')
+  @ApiOperation({ summary: 'Enrollment tokens (without their secrets)' })
+  listTokens() {
+    return this.tokens.list();
+  }
+
+  @Post('enrollment-tokens/:id/revoke')
+  @HttpCode(200)
+  @RequirePermission('manage', 'EnrollmentToken')
+  @ApiOperation({ summary: 'Revoke an enrollment token' })
+  revokeToken(
+    @Param('id', new ZodPipe(uuidParam, 'token id')) id: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.tokens.revoke(id, actorOf(staff, ip));
+  }
+}

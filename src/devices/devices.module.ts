@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AgentDevicesController } from './agent-devices.controller.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesService } from './devices.service.js';
+import { EnrollmentTokensService } from './enrollment-tokens.service.js';
+
+@Module({
+  imports: [AuditModule],
+  controllers: [DevicesController, AgentDevicesController],
+  providers: [DevicesService, EnrollmentTokensService],
+  exports: [DevicesService],
+})
+export class DevicesModule {}

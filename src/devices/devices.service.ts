@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
+import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
+import type { Actor } from '../users/users.service.js';
+import { DeviceEntity } from './device.entity.js';
+import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
+import { EnrollmentTokensService } from './enrollment-tokens.service.js';
+import { generateSecret, hashSecret } from './secrets.js';
+
+/** How often agents should call back; reported state older than three intervals counts as unknown. */
+export const POLL_INTERVAL_SECONDS = 30;
+const CREDENTIAL_CACHE_MS = 5_000;
+
+export interface DeviceView {
+  id: string;
+  model: string;
+  serialNumber: string | null;
+  site: string | null;
+  agentVersion: string | null;
+  actions: string[];
+  groups: string[];
+  enrolledAt: Date;
+  lastSeenAt: Date | null;
+  state: Record<string, unknown> | null;
+  stateReportedAt: Date | null;
+  stateFresh: boolean;
+  revoked: boolean;
+}
+
+/** The device registry: enrollment, credentials, revocation, reported state. */
+@Injectable()
+export class DevicesService {
+  // Agents call often; a short cache keeps credential checks off the database. Revocation
+  // clears the entry on this replica at once and on others within CREDENTIAL_CACHE_MS.
+  private readonly byCredential = new Map<string, { device: DeviceEntity; until: number }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tokens: EnrollmentTokensService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async enroll(
+    enrollmentToken: string,
+    input: z.infer<typeof enrollSchema>,
+    sourceAddress: string,
+  ): Promise<{ deviceId: string; credential: string; pollIntervalSeconds: number }> {
+    const credential = generateSecret('ghd');
+    const outcome = await this.dataSource.transaction(async (m) => {
+      const token = await this.tokens.consume(m, enrollmentToken);
+      if (!token) return 'bad-token' as const;
+      const inserted = await m.query<{ id: string }[]>(
+        `INSERT INTO devices (id, model, serial_number, site, agent_version, actions, credential_hash, assigned_groups,
+           enrollment_token_id, enrolled_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          input.deviceId,
+          input.model,
+          input.serialNumber ?? null,
+          input.site ?? null,
+          input.agentVersion ?? null,
+          input.actions ?? [],
+          hashSecret(credential),
+          token.deviceGroups,
+          token.id,
+          this.clock.now(),
+        ],
+      );
+      if (inserted.length === 0) return 'exists' as const;
+      await this.audit.appendIn(m, {
+        eventType: 'device.enrolled',
+        actorType: 'device',
+        actorId: input.deviceId,
+        deviceId: input.deviceId,
+        sourceAddress,
+        outcome: 'success',
+        details: { model: input.model, site: input.site ?? null, tokenId: token.id, groups: token.deviceGroups },
+      });
+      return 'ok' as const;
+    });
+    if (outcome !== 'ok') {
+      // The token use (if any) was rolled back with the transaction.
+      await this.audit.append({
+        eventType: 'device.enrolled',
+        actorType: 'anonymous',
+        deviceId: input.deviceId,
+        sourceAddress,
+        outcome: 'failure',
+        details: { reason: outcome },
+      });
+      if (outcome === 'exists')
+        throw conflict(`Device '${input.deviceId}' is already enrolled: an administrator must reset it first`);
+      throw new ApiError(
+        ErrorCode.Unauthenticated,
+        'The enrollment token is not valid (unknown, expired, used up or revoked)',
+      );
+    }
+    return { deviceId: input.deviceId, credential, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  }
+
+  /** The live (not revoked) device holding this credential, or null. */
+  async authenticate(credential: string): Promise<DeviceEntity | null> {
+    const hash = hashSecret(credential);
+    const now = Date.now();
+    const cached = this.byCredential.get(hash);
+    if (cached && cached.until > now) return cached.device;
+    const device = await this.dataSource.getRepository(DeviceEntity).findOneBy({ credentialHash: hash });
+    if (!device || device.revokedAt) {
+      this.byCredential.delete(hash);
+      return null;
+    }
+    this.byCredential.set(hash, { device, until: now + CREDENTIAL_CACHE_MS });
+    return device;
+  }
+
+  async heartbeat(
+    device: DeviceEntity,
+    input: z.infer<typeof heartbeatSchema>,
+  ): Promise<{ pollIntervalSeconds: number }> {
+    const now = this.clock.now();
+    await this.dataSource.query(
+      `UPDATE devices SET last_seen_at = $2,
+         agent_version = COALESCE($3, agent_version),
+         state = CASE WHEN $4::jsonb IS NULL THEN state ELSE $4::jsonb END,
+         state_reported_at = CASE WHEN $4::jsonb IS NULL THEN state_reported_at ELSE $2 END
+       WHERE id = $1`,
+      [device.id, now, input.agentVersion ?? null, input.state ? JSON.stringify(input.state) : null],
+    );
+    if (input.state) {
+      device.state = input.state;
+      device.stateReportedAt = now;
+    }
+    device.lastSeenAt = now;
+    return { pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  }
+
+  async list(): Promise<DeviceView[]> {
+    const devices = await this.dataSource.getRepository(DeviceEntity).find({ order: { id: 'ASC' } });
+    return devices.map((d) => this.view(d));
+  }
+
+  async get(deviceId: string): Promise<DeviceView | null> {
+    const device = await this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId });
+    return device ? this.view(device) : null;
+  }
+
+  view(d: DeviceEntity): DeviceView {
+    const freshFor = 3 * POLL_INTERVAL_SECONDS * 1000;
+    return {
+      id: d.id,
+      model: d.model,
+      serialNumber: d.serialNumber,
+      site: d.site,
+      agentVersion: d.agentVersion,
+      actions: d.actions,
+      groups: d.assignedGroups,
+      enrolledAt: d.enrolledAt,
+      lastSeenAt: d.lastSeenAt,
+      state: d.state,
+      stateReportedAt: d.stateReportedAt,
+      stateFresh: d.stateReportedAt !== null && this.clock.now().getTime() - d.stateReportedAt.getTime() <= freshFor,
+      revoked: d.revokedAt !== null,
+    };
+  }
+
+  /** The credential stops working (401 on every later call). */
+  async revoke(deviceId: string, actor: Actor): Promise<DeviceView> {
+    await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ credential_hash: string }[], number]>(
+        'UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING credential_hash',
+        [deviceId, this.clock.now()],
+      );
+      if (rows.length === 0) throw notFound('Enrolled, unrevoked device');
+      this.byCredential.delete(rows[0].credential_hash);
+      await this.audit.appendIn(m, {
+        eventType: 'device.revoked',
+        actorType: actor.type,
+        actorId: actor.id,
+        deviceId,
+        sourceAddress: actor.sourceAddress ?? null,
+        outcome: 'success',
+      });
+    });
+    return this.view((await this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId }))!);
+  }
+
+  /** Removes the enrollment so that the device can enroll again (with a new token); its history stays in the audit trail. */
+  async reset(deviceId: string, actor: Actor): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ credential_hash: string }[], number]>(
+        'DELETE FROM devices WHERE id = $1 RETURNING credential_hash',
+        [deviceId],
+      );
+      if (rows.length === 0) throw notFound('Device');
+      this.byCredential.delete(rows[0].credential_hash);
+      await this.audit.appendIn(m, {
+        eventType: 'device.reset',
+        actorType: actor.type,
+        actorId: actor.id,
+        deviceId,
+        sourceAddress: actor.sourceAddress ?? null,
+        outcome: 'success',
+      });
+    });
+  }
+}
