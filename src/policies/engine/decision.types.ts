@@ -1,0 +1,35 @@
+import type { ApprovalSettings, Effect } from '../policy.types.js';
+
+/** What the engine is asked: the request, the device as Gatehouse knows it, and the time. */
+export interface DecisionInput {
+  action: string;
+  remoteUser: { id: string; enterprise?: string; groups?: string[] };
+  target?: { path?: string; package?: string; version?: string; sha256?: string };
+  device: {
+    id: string;
+    groups: ReadonlySet<string>;
+    /** Reported state, or null when none is known. */
+    state: Record<string, unknown> | null;
+    /** When the state was reported (ms since epoch); state older than `stateMaxAgeMs` is unknown. */
+    stateReportedAt: number | null;
+  };
+  /** The instant of the decision (ms since epoch), from the injected clock. */
+  now: number;
+  stateMaxAgeMs: number;
+}
+
+export type DecisionValue = 'allow' | 'deny' | 'pending';
+
+export interface EngineDecision {
+  decision: DecisionValue;
+  /** The winning effect, or 'default' when no rule matched. */
+  decidedBy: Effect | 'default';
+  /** Every matching rule id of the winning effect (sorted); empty when the default decided. */
+  ruleIds: string[];
+  /** For pending: the merged approval settings of the matching ask rules (or the defaults). */
+  approval?: ApprovalSettings;
+  /** For allow: the instant the matching windows end (ms), or null when they do not end. */
+  windowEnd?: number | null;
+  /** Rules that failed to evaluate: skipped, never allowed. */
+  errors: { ruleId: string; message: string }[];
+}

@@ -1,0 +1,130 @@
+import type { ApprovalSettings, PolicySet } from '../policy.types.js';
+import { CompiledRule, Mismatch } from './compiled-rule.js';
+import type { DecisionInput, EngineDecision } from './decision.types.js';
+
+export interface RuleExplanation {
+  ruleId: string;
+  effect: string;
+  matches: boolean;
+  reason: string;
+}
+
+/**
+ * A policy set compiled for deciding. The decision rule is stated once, here:
+ * any matching deny wins; else any matching ask (pending); else any matching allow;
+ * else the default. A rule that fails to evaluate is skipped and reported, never allowed.
+ */
+export class PolicyEngine {
+  private readonly rules: CompiledRule[];
+  /** Candidate rules per action (rules for '*' included), so a request looks only at rules for its action. */
+  private readonly byAction = new Map<string, CompiledRule[]>();
+  private readonly wildcard: CompiledRule[];
+
+  constructor(readonly set: PolicySet) {
+    this.rules = set.rules.map((r) => new CompiledRule(r));
+    this.wildcard = this.rules.filter((r) => r.allActions);
+    for (const rule of this.rules) {
+      if (rule.allActions) continue;
+      for (const action of rule.actions) {
+        const list = this.byAction.get(action) ?? [...this.wildcard];
+        list.push(rule);
+        this.byAction.set(action, list);
+      }
+    }
+  }
+
+  get version(): string {
+    return this.set.version;
+  }
+
+  decide(input: DecisionInput): EngineDecision {
+    const candidates = this.byAction.get(input.action) ?? this.wildcard;
+    const deny: CompiledRule[] = [];
+    const ask: CompiledRule[] = [];
+    const allow: CompiledRule[] = [];
+    const errors: EngineDecision['errors'] = [];
+    for (const rule of candidates) {
+      let code: Mismatch;
+      try {
+        code = rule.mismatch(input);
+      } catch (error) {
+        errors.push({ ruleId: rule.id, message: (error as Error).message });
+        continue;
+      }
+      if (code !== Mismatch.None) continue;
+      if (rule.rule.effect === 'deny') deny.push(rule);
+      else if (rule.rule.effect === 'ask') ask.push(rule);
+      else allow.push(rule);
+    }
+    const ids = (rules: CompiledRule[]) => rules.map((r) => r.id).sort();
+    if (deny.length > 0) return { decision: 'deny', decidedBy: 'deny', ruleIds: ids(deny), errors };
+    if (ask.length > 0) {
+      return { decision: 'pending', decidedBy: 'ask', ruleIds: ids(ask), approval: this.mergeApproval(ask), errors };
+    }
+    if (allow.length > 0) {
+      return {
+        decision: 'allow',
+        decidedBy: 'allow',
+        ruleIds: ids(allow),
+        windowEnd: latestEnd(allow, input.now),
+        errors,
+      };
+    }
+    if (this.set.defaults.effect === 'ask') {
+      return { decision: 'pending', decidedBy: 'default', ruleIds: [], approval: this.set.defaults.approval, errors };
+    }
+    return { decision: 'deny', decidedBy: 'default', ruleIds: [], errors };
+  }
+
+  /** Every rule with whether it matches, and for the others the first condition that did not. */
+  explain(input: DecisionInput): RuleExplanation[] {
+    return this.rules.map((rule) => {
+      let code: Mismatch;
+      try {
+        code = rule.mismatch(input);
+      } catch (error) {
+        return {
+          ruleId: rule.id,
+          effect: rule.rule.effect,
+          matches: false,
+          reason: `failed to evaluate: ${(error as Error).message}`,
+        };
+      }
+      return {
+        ruleId: rule.id,
+        effect: rule.rule.effect,
+        matches: code === Mismatch.None,
+        reason: rule.explain(code, input),
+      };
+    });
+  }
+
+  /**
+   * The strictest of the matching ask rules: most approvals required, shortest time-out,
+   * shortest grant; approver groups that all rules share, or else all of them.
+   */
+  private mergeApproval(rules: CompiledRule[]): ApprovalSettings | undefined {
+    const settings = rules.map((r) => r.rule.approval ?? this.set.defaults.approval).filter((a) => a !== undefined);
+    if (settings.length === 0) return undefined;
+    const shared = settings.map((s) => s.approvers).reduce((a, b) => a.filter((g) => b.includes(g)));
+    const approvers = shared.length > 0 ? shared : [...new Set(settings.flatMap((s) => s.approvers))];
+    const grants = settings.map((s) => s.maxGrantMinutes).filter((m) => m !== undefined);
+    return {
+      approvers: [...approvers].sort(),
+      required: Math.max(...settings.map((s) => s.required)),
+      timeoutMinutes: Math.min(...settings.map((s) => s.timeoutMinutes)),
+      ...(grants.length > 0 ? { maxGrantMinutes: Math.min(...grants) } : {}),
+    };
+  }
+}
+
+/** The allow holds while any of its rules does: the latest end among them (null = no end). */
+function latestEnd(rules: CompiledRule[], now: number): number | null {
+  let latest = -Infinity;
+  for (const rule of rules) {
+    const end = rule.when ? rule.when.windowEnd(now) : null;
+    if (end === null) return null;
+    latest = Math.max(latest, end);
+  }
+  return latest;
+}
