@@ -3,13 +3,17 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/permissions.decorator.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
+import { PolicyService } from '../policies/policy.service.js';
 
 const READY_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policies: PolicyService,
+  ) {}
 
   @Get('live')
   @Public()
@@ -20,13 +24,19 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise)' })
+  @ApiOperation({ summary: 'Readiness: the database answers and a policy set is in force (503 otherwise)' })
   async ready() {
     const database = await this.checkDatabase();
-    if (database !== 'ok') {
-      throw new ApiError(ErrorCode.Unavailable, 'Not ready', [{ field: 'database', problem: database }]);
+    const policies = this.policies.set ? 'ok' : 'no valid policy set loaded yet (see the log or GET /api/v1/policies)';
+    const failed = Object.entries({ database, policies }).filter(([, v]) => v !== 'ok');
+    if (failed.length > 0) {
+      throw new ApiError(
+        ErrorCode.Unavailable,
+        'Not ready',
+        failed.map(([field, problem]) => ({ field, problem })),
+      );
     }
-    return { status: 'ready', checks: { database } };
+    return { status: 'ready', checks: { database, policies, policyVersion: this.policies.set!.version } };
   }
 
   private async checkDatabase(): Promise<string> {

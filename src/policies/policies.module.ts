@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
-import { AccessRulesService } from './access-rules.service.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { PoliciesController } from './policies.controller.js';
+import { PolicyService } from './policy.service.js';
 
-@Module({ providers: [AccessRulesService], exports: [AccessRulesService] })
+@Module({
+  imports: [AuditModule],
+  controllers: [PoliciesController],
+  providers: [PolicyService],
+  exports: [PolicyService],
+})
 export class PoliciesModule {}

@@ -26,17 +26,29 @@ async function prepareTemplateDatabase(): Promise<void> {
     );
     return;
   }
-  // Leftovers of a run that was killed.
-  const stale = await adminQuery<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse_test_%' OR datname LIKE 'gatehouse_tpl_%'`,
+  // Leftovers of runs that were killed (their process is gone); other runs may be going on.
+  const ours = await adminQuery<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname ~ '^gatehouse_(tpl|test)_[0-9]+'`,
   );
-  for (const { datname } of stale) await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  for (const { datname } of ours) {
+    if (!isAlive(Number(/_(\d+)/.exec(datname)![1]))) await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  }
 
   const template = `gatehouse_tpl_${process.pid}`;
   await adminQuery(`CREATE DATABASE ${template}`);
   const db = await Database.open(loadConfig({ DATABASE_URL: urlFor(template) }), { migrate: true });
   await db.close();
   process.env.GATEHOUSE_TEST_TEMPLATE = template;
+  process.env.GATEHOUSE_TEST_RUN = String(process.pid);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function startDirectory(): Promise<void> {

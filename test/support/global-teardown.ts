@@ -12,8 +12,8 @@ export default async function globalTeardown(): Promise<void> {
   const template = process.env.GATEHOUSE_TEST_TEMPLATE;
   if (template) {
     const leftovers = await adminQuery<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'gatehouse_test_%' OR datname = $1`,
-      [template],
+      `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`,
+      [`gatehouse_test_${process.pid}_%`, template],
     );
     for (const { datname } of leftovers) await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
   }

@@ -43,7 +43,7 @@ export async function createTestDatabase(kind = testDatabaseKind()): Promise<Tes
   if (kind === 'embedded') return createEmbeddedTestDatabase();
   const template = process.env.GATEHOUSE_TEST_TEMPLATE;
   if (!template) throw new Error('No PostgreSQL template: run the tests through `npm test` (jest globalSetup)');
-  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`;
+  const name = `gatehouse_test_${process.env.GATEHOUSE_TEST_RUN ?? '0'}_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   return {
     kind: 'postgres',

@@ -147,6 +147,22 @@ describe('policy engine', () => {
     expect(lines.find((l) => l.ruleId === 'no-globex-on-ct')?.reason).toMatch(/enterprise 'acme-medical'/);
   });
 
+  it('judges the normalized target path: no climbing out of an allowed folder', () => {
+    const logs = policySet(
+      BASE.replace(
+        'rules:',
+        'rules:\n  - { id: logs, effect: allow, actions: [file-download], devices: ["*"], target: { paths: ["/var/log/**"] } }',
+      ),
+    );
+    const engine = new PolicyEngine(logs);
+    const download = (path: string) =>
+      engine.decide(input(logs, { action: 'file-download', target: { path } })).decision;
+    expect(download('/var/log/ct/system.log')).toBe('allow');
+    expect(download('/var/log/../../etc/shadow')).toBe('deny');
+    expect(download('/var/log/./ct//a.log')).toBe('allow');
+    expect(download('/var/log\\..\\..\\etc\\shadow')).toBe('deny');
+  });
+
   it('honours an ask default', () => {
     const askSet = policySet(BASE.replace('effect: deny, approval', 'effect: ask, approval'));
     const d = new PolicyEngine(askSet).decide(input(askSet, { action: 'file-upload' }));

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { ApprovalSettings, PolicySet } from '../policy.types.js';
 import { CompiledRule, Mismatch } from './compiled-rule.js';
 import type { DecisionInput, EngineDecision } from './decision.types.js';
@@ -37,7 +38,8 @@ export class PolicyEngine {
     return this.set.version;
   }
 
-  decide(input: DecisionInput): EngineDecision {
+  decide(raw: DecisionInput): EngineDecision {
+    const input = withNormalizedPath(raw);
     const candidates = this.byAction.get(input.action) ?? this.wildcard;
     const deny: CompiledRule[] = [];
     const ask: CompiledRule[] = [];
@@ -77,7 +79,8 @@ export class PolicyEngine {
   }
 
   /** Every rule with whether it matches, and for the others the first condition that did not. */
-  explain(input: DecisionInput): RuleExplanation[] {
+  explain(raw: DecisionInput): RuleExplanation[] {
+    const input = withNormalizedPath(raw);
     return this.rules.map((rule) => {
       let code: Mismatch;
       try {
@@ -116,6 +119,18 @@ export class PolicyEngine {
       ...(grants.length > 0 ? { maxGrantMinutes: Math.min(...grants) } : {}),
     };
   }
+}
+
+/**
+ * Path globs judge the path the device will act on: "/var/log/../../etc/shadow" is
+ * "/etc/shadow", and a path that climbs above the root matches nothing.
+ */
+function withNormalizedPath(input: DecisionInput): DecisionInput {
+  const path = input.target?.path;
+  if (path === undefined || !/\/\.{1,2}(\/|$)|\/\/|\\/.test(path)) return input;
+  const normalized = posix.normalize(path.replace(/\\/g, '/'));
+  const safe = normalized.startsWith('..') ? '\u0000outside-root' : normalized;
+  return { ...input, target: { ...input.target, path: safe } };
 }
 
 /** The allow holds while any of its rules does: the latest end among them (null = no end). */
