@@ -31,7 +31,8 @@ async function prepareTemplateDatabase(): Promise<void> {
     `SELECT datname FROM pg_database WHERE datname ~ '^gatehouse_(tpl|test)_[0-9]+'`,
   );
   for (const { datname } of ours) {
-    if (!isAlive(Number(/_(\d+)/.exec(datname)![1]))) await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    if (!isAlive(Number(/_(\d+)/.exec(datname)![1])))
+      await adminQuery(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
   }
 
   const template = `gatehouse_tpl_${process.pid}`;
