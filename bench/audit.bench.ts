@@ -13,7 +13,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
@@ -25,7 +25,17 @@ import { AuditWriter } from '../src/audit/audit-writer.js';
 import { SystemClock } from '../src/common/clock.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
-import { fmtInt, fmtMs, machineCpuTicks, numberOption, percentile, Samples, stringOption, table } from './bench-util.js';
+import {
+  fmtInt,
+  fmtMs,
+  machineCpuTicks,
+  numberOption,
+  percentile,
+  processCpuSeconds,
+  Samples,
+  stringOption,
+  table,
+} from './bench-util.js';
 
 const SECONDS = numberOption('seconds', 'AUDIT_BENCH_SECONDS', 5);
 const WARMUP_SECONDS = numberOption('warmup', 'AUDIT_BENCH_WARMUP_SECONDS', 1);
@@ -37,6 +47,8 @@ const DBS = stringOption('db', 'AUDIT_BENCH_DB', 'postgres,embedded')
   .map((s) => s.trim()) as Kind[];
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const POOL_SIZE = process.env.DATABASE_POOL_SIZE ?? '10';
+/** CPU seconds of the local PostgreSQL server's processes, by pid (meaningful when it runs on this machine). */
+const pgCpu = () => processCpuSeconds('postgres');
 /** A case that has not finished this long after its planned end is abandoned. */
 const CASE_GRACE_MS = 60_000;
 
@@ -181,7 +193,9 @@ interface CaseResult {
   failures: number;
   firstFailure?: string;
   stats: CommitStats;
+  /** Shares of one core during the measured window (machineCpu: of all cores). */
   nodeCpu: number;
+  pgCpu: number;
   machineCpu: number;
 }
 
@@ -196,24 +210,12 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
   let appended = 0;
   let failures = 0;
   let firstFailure: string | undefined;
-  let cpu0: NodeJS.CpuUsage | undefined;
-  let ticks0: ReturnType<typeof machineCpuTicks>;
-  const cpuTimer = setTimeout(
-    () => {
-      cpu0 = process.cpuUsage();
-      ticks0 = machineCpuTicks();
-    },
-    Math.max(0, measureStart - performance.now()),
-  );
-  let cpu: NodeJS.CpuUsage | undefined;
-  let ticks1: ReturnType<typeof machineCpuTicks>;
-  const endTimer = setTimeout(
-    () => {
-      if (cpu0) cpu = process.cpuUsage(cpu0);
-      ticks1 = machineCpuTicks();
-    },
-    Math.max(0, stop - performance.now()),
-  );
+  // CPU used during the measured window: this process, PostgreSQL's processes, the whole machine.
+  const snapshot = () => ({ t: performance.now(), node: process.cpuUsage(), machine: machineCpuTicks(), pg: pgCpu() });
+  let cpu0: ReturnType<typeof snapshot> | undefined;
+  let cpu1: ReturnType<typeof snapshot> | undefined;
+  const cpuTimer = setTimeout(() => (cpu0 = snapshot()), Math.max(0, measureStart - performance.now()));
+  const endTimer = setTimeout(() => (cpu1 = snapshot()), Math.max(0, stop - performance.now()));
 
   const loop = async (w: number) => {
     for (let n = 0; !aborted && performance.now() < stop; n++) {
@@ -253,7 +255,25 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
 
   const sorted = latencies.sorted();
   const sum = sorted.reduce((a, b) => a + b, 0);
-  const machine = ticks0 && ticks1 ? (ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total) : NaN;
+  let nodeCpu = NaN;
+  let pgCpuShare = kind === 'embedded' ? 0 : NaN;
+  let machineCpu = NaN;
+  if (cpu0 && cpu1) {
+    const wall = (cpu1.t - cpu0.t) / 1000;
+    nodeCpu = (cpu1.node.user + cpu1.node.system - cpu0.node.user - cpu0.node.system) / 1e6 / wall;
+    if (kind === 'postgres' && cpu0.pg && cpu1.pg) {
+      // Only the backends serving this database: others may share the server.
+      const ours = await dataSource.query<{ pid: number }[]>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+      );
+      let seconds = 0;
+      for (const { pid } of ours) seconds += (cpu1.pg.get(pid) ?? 0) - (cpu0.pg.get(pid) ?? 0);
+      pgCpuShare = seconds / wall;
+    }
+    if (cpu0.machine && cpu1.machine) {
+      machineCpu = (cpu1.machine.busy - cpu0.machine.busy) / (cpu1.machine.total - cpu0.machine.total);
+    }
+  }
   return {
     kind,
     writers,
@@ -267,8 +287,9 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
     failures,
     firstFailure,
     stats,
-    nodeCpu: cpu ? (cpu.user + cpu.system) / 1000 / (SECONDS * 1000) : NaN,
-    machineCpu: machine,
+    nodeCpu,
+    pgCpu: pgCpuShare,
+    machineCpu,
   };
 }
 
@@ -284,7 +305,15 @@ interface OpenDb {
 
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `Cannot reach PostgreSQL at ${new URL(ADMIN_URL).host} (set BENCH_DATABASE_URL, or run with ` +
+        `--db=embedded): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   try {
     await client.query(sql);
   } finally {
@@ -371,7 +400,12 @@ async function main(): Promise<number> {
     `Audit append benchmark: AuditWriter.append() (group commit, durable), ${SECONDS} s per case after ` +
       `${WARMUP_SECONDS} s warm-up; writers ${WRITERS.join(', ')}`,
   );
-  console.log(`Machine: ${availableParallelism()} CPUs, Node ${process.version}; database and bench share them`);
+  console.log(
+    `Machine: ${availableParallelism()} CPUs, Node ${process.version}; database and bench share them; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
 
   const results: CaseResult[] = [];
   const verifications: { kind: Kind; result: VerifyResult; appended: number; seconds: number }[] = [];
@@ -417,7 +451,9 @@ async function main(): Promise<number> {
         'commits',
         'avg batch',
         'node CPU',
+        'pg CPU',
         'machine CPU',
+        'CPU µs/append',
       ],
       ...results.map((r) => [
         r.kind,
@@ -430,13 +466,16 @@ async function main(): Promise<number> {
         fmtInt(r.stats.commits),
         fmtMs(r.stats.records / r.stats.commits, 1),
         `${fmtInt(r.nodeCpu * 100)}%`,
+        r.kind === 'embedded' ? '(in node)' : `${fmtInt(r.pgCpu * 100)}%`,
         `${fmtInt(r.machineCpu * 100)}%`,
+        fmtInt(((r.nodeCpu + r.pgCpu) * 1e6) / r.rate),
       ]),
     ]),
   );
   console.log(
-    '\n(records = appends completed in the measured window; node CPU = this process, 100% = one core; ' +
-      'machine CPU = all cores, database included)',
+    "\n(records = appends completed in the measured window; node CPU = this process and pg CPU = this database's " +
+      'PostgreSQL backends, 100% = one core; machine CPU = all cores, other tenants included; CPU µs/append = (node + pg) ' +
+      'CPU time per append)',
   );
 
   console.log('\nWhere a commit goes (mean ms per commit; the writer has one commit in flight at a time):\n');

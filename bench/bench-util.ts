@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** A numeric option from `--name=value` on the command line, else the environment variable, else the default. */
 export function numberOption(flag: string, envName: string, fallback: number): number {
@@ -66,4 +67,35 @@ export function table(rows: string[][]): string {
   const line = (r: string[]) =>
     r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+let clockTicks: number | undefined;
+
+/**
+ * CPU seconds used so far by each process with this command name (e.g. 'postgres'), by
+ * pid, from /proc (Linux); undefined elsewhere.
+ */
+export function processCpuSeconds(command: string): Map<number, number> | undefined {
+  try {
+    clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    const result = new Map<number, number>();
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const open = stat.indexOf('(');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(open + 1, close) !== command) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // utime and stime: fields 14 and 15 of /proc/<pid>/stat
+      result.set(Number(pid), (Number(fields[11]) + Number(fields[12])) / clockTicks);
+    }
+    return result;
+  } catch {
+    return undefined;
+  }
 }

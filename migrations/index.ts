@@ -1,7 +1,13 @@
 import { Init1795446766654 } from './1795446766654-Init.js';
 import { Devices1795448858684 } from './1795448858684-Devices.js';
 import { PolicyVersions1795449739869 } from './1795449739869-PolicyVersions.js';
+import { DecisionRequests1795450416450 } from './1795450416450-DecisionRequests.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
-export const MIGRATIONS: Function[] = [Init1795446766654, Devices1795448858684, PolicyVersions1795449739869];
+export const MIGRATIONS: Function[] = [
+  Init1795446766654,
+  Devices1795448858684,
+  PolicyVersions1795449739869,
+  DecisionRequests1795450416450,
+];

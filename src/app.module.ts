@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DecisionsModule } from './decisions/decisions.module.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         PoliciesModule,
         UsersModule,
         AuthModule,
+        DecisionsModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }],

@@ -1,73 +1,43 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../common/clock.js';
+import { GroupCommitter } from '../common/group-commit.js';
 import { chain, GENESIS_HASH, normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 
 // INVARIANT: every process appending to the chain takes this transaction-scoped
 // advisory lock before reading the head, so the chain never forks.
 export const AUDIT_CHAIN_LOCK_KEY = 0x6175_6469; // "audi"
-const MAX_BATCH = 1000;
-
-interface Pending {
-  event: Required<AuditEvent>;
-  resolve: (record: ChainedRecord) => void;
-  reject: (error: Error) => void;
-}
 
 export class AuditUnavailableError extends Error {}
 
 /**
- * Group commit: appends that arrive while a commit is in flight are written together
- * in the next one. A caller's promise resolves only after its record is committed.
+ * Durable audit appends with group commit (see GroupCommitter): a caller's promise
+ * resolves only after its record is committed.
  */
 export class AuditWriter {
   private readonly logger = new Logger('AuditWriter');
-  private queue: Pending[] = [];
-  private flushing = false;
-  private closed = false;
+  private readonly committer: GroupCommitter<Required<AuditEvent>, ChainedRecord>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.committer = new GroupCommitter(
+      (events) => this.dataSource.transaction((manager) => writeChained(manager, events, this.clock.now())),
+      (error) => {
+        this.logger.error(`Audit append failed: ${error.message}`);
+        return new AuditUnavailableError(`The audit record could not be written: ${error.message}`);
+      },
+    );
+  }
 
   append(event: AuditEvent): Promise<ChainedRecord> {
-    if (this.closed) return Promise.reject(new AuditUnavailableError('The audit trail is closed'));
-    return new Promise<ChainedRecord>((resolve, reject) => {
-      this.queue.push({ event: normalizeEvent(event), resolve, reject });
-      if (!this.flushing) void this.flushLoop();
-    });
+    return this.committer.submit(normalizeEvent(event));
   }
 
   /** Waits for everything queued so far, then refuses new appends. */
-  async close(): Promise<void> {
-    this.closed = true;
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
-  }
-
-  private async flushLoop(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        try {
-          const records = await this.commit(batch.map((p) => p.event));
-          batch.forEach((p, i) => p.resolve(records[i]));
-        } catch (error) {
-          this.logger.error(`Audit append failed: ${(error as Error).message}`);
-          const failure = new AuditUnavailableError(
-            `The audit record could not be written: ${(error as Error).message}`,
-          );
-          batch.forEach((p) => p.reject(failure));
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  private async commit(events: Required<AuditEvent>[]): Promise<ChainedRecord[]> {
-    return this.dataSource.transaction((manager) => writeChained(manager, events, this.clock.now()));
+  close(): Promise<void> {
+    return this.committer.close();
   }
 }
 

@@ -54,6 +54,16 @@ export function toErrorResponse(
     const code = CODE_BY_STATUS[status] ?? ErrorCode.InvalidRequest;
     return { status, body: { error: { code, message, details: [] } }, headers: {} };
   }
+  if (isDatabaseUnavailable(exception)) {
+    logger.error(`Database unavailable: ${(exception as Error).message}`);
+    return {
+      status: 503,
+      body: {
+        error: { code: ErrorCode.Unavailable, message: 'The database is unavailable; retry later', details: [] },
+      },
+      headers: { 'retry-after': '5' },
+    };
+  }
   if (status === 503) {
     return { status, body: { error: { code: ErrorCode.Unavailable, message, details: [] } }, headers: {} };
   }
@@ -63,6 +73,28 @@ export function toErrorResponse(
     body: { error: { code: ErrorCode.Internal, message: 'Internal error; see the server log', details: [] } },
     headers: {},
   };
+}
+
+/**
+ * Connection-level database failures (server down, connection lost or refused, pool
+ * time-out) are the dependency's fault, not the client's: 503, so that agents do not act
+ * and retry later. SQLSTATE classes 08 (connection exception) and 57P (operator intervention).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; message?: unknown; driverError?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOENT'].includes(code))
+    return true;
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/.test(
+      message,
+    )
+  ) {
+    return true;
+  }
+  return e.driverError !== undefined && isDatabaseUnavailable(e.driverError);
 }
 
 function fastifyMessage(e: FastifyLikeError): string {

@@ -3,6 +3,7 @@ import { LoginThrottleEntity } from '../auth/login-throttle.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
+import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -19,4 +20,5 @@ export const ENTITIES = [
   DeviceEntity,
   EnrollmentTokenEntity,
   PolicyVersionEntity,
+  DecisionRequestEntity,
 ];

@@ -8,6 +8,7 @@ import type { Actor } from '../users/users.service.js';
 import { DeviceEntity } from './device.entity.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
+import { PolicyService } from '../policies/policy.service.js';
 import { generateSecret, hashSecret } from './secrets.js';
 
 /** How often agents should call back; reported state older than three intervals counts as unknown. */
@@ -42,6 +43,7 @@ export class DevicesService {
     private readonly tokens: EnrollmentTokensService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly policies: PolicyService,
   ) {}
 
   async enroll(
@@ -143,6 +145,10 @@ export class DevicesService {
     return devices.map((d) => this.view(d));
   }
 
+  findEntity(deviceId: string): Promise<DeviceEntity | null> {
+    return this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId });
+  }
+
   async get(deviceId: string): Promise<DeviceView | null> {
     const device = await this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId });
     return device ? this.view(device) : null;
@@ -157,7 +163,7 @@ export class DevicesService {
       site: d.site,
       agentVersion: d.agentVersion,
       actions: d.actions,
-      groups: d.assignedGroups,
+      groups: [...(this.policies.grouper?.groupsOf({ ...d, deviceId: d.id }) ?? d.assignedGroups)].sort(),
       enrolledAt: d.enrolledAt,
       lastSeenAt: d.lastSeenAt,
       state: d.state,

@@ -1,0 +1,72 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { DeviceAuth } from '../auth/permissions.decorator.js';
+import { CurrentDevice, SourceAddress } from '../auth/principal.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import type { DeviceEntity } from '../devices/device.entity.js';
+import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
+import { DecisionsService } from './decisions.service.js';
+import { uuidParam } from '../users/users.dto.js';
+
+const requestIdPipe = () => new ZodPipe(uuidParam, 'request id');
+
+/** The agent API's decision calls (agent-api.md). Any answer but a 200 allow means: do not act. */
+@ApiTags('agent')
+@Controller('api/v1/agent/decisions')
+export class AgentDecisionsController {
+  constructor(private readonly decisions: DecisionsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @DeviceAuth()
+  @ApiOperation({
+    summary: 'Ask for a decision: allow, deny or pending (recorded in the audit trail before the answer)',
+  })
+  @ApiBodySchema(decideSchema)
+  decide(
+    @CurrentDevice() device: DeviceEntity,
+    @ValidBody(decideSchema) body: DecideBody,
+    @SourceAddress() ip: string,
+  ) {
+    return this.decisions.decide(device, body, ip);
+  }
+
+  @Get(':requestId')
+  @DeviceAuth()
+  @ApiOperation({ summary: 'The current answer; while pending waits up to `wait` seconds (max 60) for a change' })
+  @ApiQuerySchema(waitQuerySchema)
+  get(
+    @CurrentDevice() device: DeviceEntity,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidQuery(waitQuerySchema) query: z.infer<typeof waitQuerySchema>,
+  ) {
+    return this.decisions.get(device, requestId, query.wait);
+  }
+
+  @Post(':requestId/cancel')
+  @HttpCode(200)
+  @DeviceAuth()
+  @ApiOperation({ summary: 'The vendor withdrew the request: pending becomes cancelled (409 if already decided)' })
+  cancel(
+    @CurrentDevice() device: DeviceEntity,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @SourceAddress() ip: string,
+  ) {
+    return this.decisions.cancel(device, requestId, ip);
+  }
+
+  @Post(':requestId/complete')
+  @HttpCode(200)
+  @DeviceAuth()
+  @ApiOperation({ summary: 'What happened after an allow (recorded in the audit trail); 409 unless allowed' })
+  @ApiBodySchema(completeSchema)
+  complete(
+    @CurrentDevice() device: DeviceEntity,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidBody(completeSchema) body: z.infer<typeof completeSchema>,
+    @SourceAddress() ip: string,
+  ) {
+    return this.decisions.complete(device, requestId, body, ip);
+  }
+}

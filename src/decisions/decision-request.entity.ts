@@ -1,0 +1,69 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type RequestStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+/**
+ * One agent request and its answer. INVARIANT: status changes only by conditional
+ * updates from 'pending' (see DecisionsService), so a request is decided once.
+ */
+@Entity({ name: 'decision_requests' })
+@Index('idx_decision_requests_device', ['deviceId', 'createdAt'])
+@Index('idx_decision_requests_status', ['status', 'expiresAt'])
+export class DecisionRequestEntity {
+  /** The agent's requestId: the idempotency key. */
+  @PrimaryColumn({ name: 'request_id', type: 'uuid' })
+  requestId!: string;
+
+  @Column({ name: 'device_id', type: 'text' })
+  deviceId!: string;
+
+  /** SHA-256 of the request body as the agent sent it (same id with another body is 409). */
+  @Column({ name: 'body_hash', type: 'text' })
+  bodyHash!: string;
+
+  @Column({ type: 'text' })
+  action!: string;
+
+  @Column({ name: 'remote_user', type: 'jsonb' })
+  remoteUser!: { id: string; enterprise?: string; groups?: string[] };
+
+  @Column({ type: 'jsonb', nullable: true })
+  target!: Record<string, string> | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  context!: Record<string, string> | null;
+
+  @Column({ type: 'text' })
+  status!: RequestStatus;
+
+  @Column({ type: 'text' })
+  reason!: string;
+
+  @Column({ name: 'rule_ids', type: 'text', array: true, default: () => "'{}'" })
+  ruleIds!: string[];
+
+  @Column({ name: 'policy_version', type: 'text', nullable: true })
+  policyVersion!: string | null;
+
+  /** For pending requests: the merged approval settings that apply. */
+  @Column({ type: 'jsonb', nullable: true })
+  approval!: Record<string, unknown> | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'decided_at', type: 'timestamptz', nullable: true })
+  decidedAt!: Date | null;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt!: Date | null;
+
+  @Column({ name: 'valid_until', type: 'timestamptz', nullable: true })
+  validUntil!: Date | null;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  outcome!: Record<string, unknown> | null;
+}

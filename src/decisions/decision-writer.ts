@@ -1,0 +1,95 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { AuditEvent } from '../audit/audit-chain.js';
+import { normalizeEvent } from '../audit/audit-chain.js';
+import { AuditUnavailableError, writeChained } from '../audit/audit-writer.js';
+import type { Clock } from '../common/clock.js';
+import { GroupCommitter } from '../common/group-commit.js';
+import type { DecisionRequestEntity } from './decision-request.entity.js';
+
+export interface DecisionWrite {
+  row: DecisionRequestEntity;
+  event: AuditEvent;
+}
+
+/**
+ * Writes a decision and its audit record in one transaction, many requests per commit.
+ * INVARIANT: the promise resolves only after both are durable; the answer leaves after.
+ * A request id already stored is not written again (nor audited again): `inserted` is
+ * false and the caller answers from the stored request.
+ */
+export class DecisionWriter {
+  private readonly logger = new Logger('DecisionWriter');
+  private readonly committer: GroupCommitter<DecisionWrite, { inserted: boolean }>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {
+    this.committer = new GroupCommitter(
+      (items) => this.commit(items),
+      (error) => {
+        this.logger.error(`Decision could not be recorded: ${error.message}`);
+        return new AuditUnavailableError(`The decision could not be recorded: ${error.message}`);
+      },
+    );
+  }
+
+  write(item: DecisionWrite): Promise<{ inserted: boolean }> {
+    return this.committer.submit(item);
+  }
+
+  close(): Promise<void> {
+    return this.committer.close();
+  }
+
+  private commit(items: DecisionWrite[]): Promise<{ inserted: boolean }[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await manager.query<{ request_id: string }[]>(
+        `INSERT INTO decision_requests (request_id, device_id, body_hash, action, remote_user, target, context, status, reason,
+           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until)
+         SELECT request_id, device_id, body_hash, action, remote_user, target, context, status, reason,
+           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until
+         FROM jsonb_to_recordset($1::jsonb) AS r(request_id uuid, device_id text, body_hash text, action text,
+           remote_user jsonb, target jsonb, context jsonb, status text, reason text, rule_ids text[],
+           policy_version text, approval jsonb, created_at timestamptz, decided_at timestamptz,
+           expires_at timestamptz, valid_until timestamptz)
+         ON CONFLICT (request_id) DO NOTHING
+         RETURNING request_id`,
+        [JSON.stringify(items.map((i) => toRow(i.row)))],
+      );
+      const ids = new Set(inserted.map((r) => r.request_id));
+      // Two submissions of one id in the same batch: only the first counts.
+      const seen = new Set<string>();
+      const results = items.map((i) => {
+        const first = ids.has(i.row.requestId) && !seen.has(i.row.requestId);
+        seen.add(i.row.requestId);
+        return { inserted: first };
+      });
+      const events = items.filter((_, n) => results[n].inserted).map((i) => normalizeEvent(i.event));
+      if (events.length > 0) await writeChained(manager, events, this.clock.now());
+      return results;
+    });
+  }
+}
+
+function toRow(r: DecisionRequestEntity): Record<string, unknown> {
+  return {
+    request_id: r.requestId,
+    device_id: r.deviceId,
+    body_hash: r.bodyHash,
+    action: r.action,
+    remote_user: r.remoteUser,
+    target: r.target,
+    context: r.context,
+    status: r.status,
+    reason: r.reason,
+    rule_ids: r.ruleIds,
+    policy_version: r.policyVersion,
+    approval: r.approval,
+    created_at: r.createdAt.toISOString(),
+    decided_at: r.decidedAt?.toISOString() ?? null,
+    expires_at: r.expiresAt?.toISOString() ?? null,
+    valid_until: r.validUntil?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { actionNameSchema } from '../devices/devices.dto.js';
+import { plainText } from '../common/zod-validation.js';
+
+const text = (max: number) => plainText(max);
+
+export const decideSchema = z.strictObject({
+  requestId: z.uuid({ error: 'expected a UUID' }),
+  action: actionNameSchema,
+  remoteUser: z.strictObject({
+    id: text(256),
+    enterprise: text(128).optional(),
+    groups: z.array(text(128)).max(50).optional(),
+  }),
+  target: z
+    .strictObject({
+      path: z
+        .string()
+        .min(1)
+        .max(1024)
+        .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL' })
+        .optional(),
+      package: text(256).optional(),
+      version: text(128).optional(),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-fA-F]{64}$/, { error: 'expected 64 hexadecimal digits' })
+        .optional(),
+    })
+    .optional(),
+  context: z
+    .strictObject({
+      ticket: text(128).optional(),
+      reason: z.string().max(2000).optional(),
+    })
+    .optional(),
+});
+export type DecideBody = z.infer<typeof decideSchema>;
+
+export const waitQuerySchema = z.strictObject({
+  wait: z.coerce.number().int().min(0).max(60).default(0),
+});
+
+export const completeSchema = z.strictObject({
+  outcome: z.enum(['succeeded', 'failed', 'aborted']),
+  startedAt: z.iso.datetime({ offset: true }).optional(),
+  endedAt: z.iso.datetime({ offset: true }).optional(),
+  detail: z.string().max(2000).optional(),
+});

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { AuditUnavailableError } from '../audit/audit-writer.js';
+import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import type { DeviceEntity } from '../devices/device.entity.js';
+import { POLL_INTERVAL_SECONDS } from '../devices/devices.service.js';
+import type { EngineDecision } from '../policies/engine/decision.types.js';
+import { PolicyService } from '../policies/policy.service.js';
+import { DecisionRequestEntity } from './decision-request.entity.js';
+import { toAnswer, type AgentAnswer } from './decision-view.js';
+import { DecisionWaiters } from './decision-waiters.js';
+import { DecisionWriter } from './decision-writer.js';
+import type { DecideBody } from './decisions.dto.js';
+import { RateLimiter } from './rate-limiter.js';
+
+const STATE_MAX_AGE_MS = 3 * POLL_INTERVAL_SECONDS * 1000;
+
+/** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
+@Injectable()
+export class DecisionsService implements OnApplicationShutdown {
+  private readonly writer: DecisionWriter;
+  private readonly limiter: RateLimiter;
+  private readonly waiters = new DecisionWaiters();
+  private readonly groupCache = new WeakMap<DeviceEntity, { version: string; groups: Set<string> }>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly policies: PolicyService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {
+    this.writer = new DecisionWriter(dataSource, clock);
+    this.limiter = new RateLimiter(config.DEVICE_RATE_PER_SECOND, config.DEVICE_RATE_BURST);
+  }
+
+  async decide(device: DeviceEntity, body: DecideBody, sourceAddress: string): Promise<AgentAnswer> {
+    const now = this.clock.now();
+    const wait = this.limiter.take(device.id, now.getTime());
+    if (wait > 0) {
+      throw new ApiError(ErrorCode.RateLimited, `Too many requests from device ${device.id}`, [], {
+        headers: { 'retry-after': String(wait) },
+      });
+    }
+    const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const row = this.evaluate(device, body, now, bodyHash);
+    let inserted: boolean;
+    try {
+      ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress) }));
+    } catch (error) {
+      // INVARIANT: no answer without its durable record; the agent does not act on a 503.
+      if (error instanceof AuditUnavailableError) {
+        throw new ApiError(ErrorCode.Unavailable, 'The decision could not be recorded; do not act, retry later', [], {
+          headers: { 'retry-after': '5' },
+        });
+      }
+      throw error;
+    }
+    if (inserted) return toAnswer(row, now.getTime());
+    // The request id is known: the same request again gets the same answer; anything else is a conflict.
+    const stored = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId: body.requestId });
+    if (!stored || stored.deviceId !== device.id || stored.bodyHash !== bodyHash) {
+      throw conflict(`Request ${body.requestId} was already used with another body`);
+    }
+    return toAnswer(stored, this.clock.now().getTime());
+  }
+
+  /** The current answer; while pending, waits up to `waitSeconds` for a change. */
+  async get(device: DeviceEntity, requestId: string, waitSeconds: number): Promise<AgentAnswer> {
+    const deadline = this.clock.now().getTime() + waitSeconds * 1000;
+    for (;;) {
+      const row = await this.find(device, requestId);
+      const now = this.clock.now().getTime();
+      const answer = toAnswer(row, now);
+      const left = Math.min(deadline, row.expiresAt?.getTime() ?? deadline) - now;
+      if (answer.status !== 'pending' || left <= 0) return answer;
+      await this.waiters.wait(requestId, left);
+      if (this.clock.now().getTime() >= deadline)
+        return toAnswer(await this.find(device, requestId), this.clock.now().getTime());
+    }
+  }
+
+  async cancel(device: DeviceEntity, requestId: string, sourceAddress: string): Promise<AgentAnswer> {
+    const now = this.clock.now();
+    const updated = await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ request_id: string }[], number]>(
+        `UPDATE decision_requests SET status = 'cancelled', decided_at = $3, reason = 'Cancelled by the vendor'
+         WHERE request_id = $1 AND device_id = $2 AND status = 'pending' AND expires_at > $3 RETURNING request_id`,
+        [requestId, device.id, now],
+      );
+      if (rows.length === 0) return false;
+      await this.audit.appendIn(m, {
+        eventType: 'decision.cancelled',
+        actorType: 'device',
+        actorId: device.id,
+        deviceId: device.id,
+        requestId,
+        sourceAddress,
+        outcome: 'cancelled',
+        policyVersion: this.policies.set?.version ?? null,
+      });
+      return true;
+    });
+    const row = await this.find(device, requestId);
+    if (!updated) throw conflict(`Request ${requestId} is ${toAnswer(row, now.getTime()).status}, not pending`);
+    this.waiters.notify(requestId);
+    return toAnswer(row, this.clock.now().getTime());
+  }
+
+  async complete(
+    device: DeviceEntity,
+    requestId: string,
+    outcome: Record<string, unknown>,
+    sourceAddress: string,
+  ): Promise<AgentAnswer> {
+    const now = this.clock.now();
+    const row = await this.find(device, requestId);
+    const done = await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ request_id: string }[], number]>(
+        `UPDATE decision_requests SET completed_at = $3, outcome = $4
+         WHERE request_id = $1 AND device_id = $2 AND status IN ('allowed', 'approved') AND completed_at IS NULL
+         RETURNING request_id`,
+        [requestId, device.id, now, JSON.stringify(outcome)],
+      );
+      if (rows.length === 0) return false;
+      await this.audit.appendIn(m, {
+        eventType: 'decision.completed',
+        actorType: 'device',
+        actorId: device.id,
+        deviceId: device.id,
+        action: row.action,
+        remoteUser: row.remoteUser.id,
+        requestId,
+        sourceAddress,
+        outcome: String(outcome.outcome),
+        ruleIds: row.ruleIds,
+        policyVersion: row.policyVersion,
+        details: outcome,
+      });
+      return true;
+    });
+    if (!done) throw conflict(`Request ${requestId} was not allowed, or its outcome is already reported`);
+    return toAnswer(await this.find(device, requestId), this.clock.now().getTime());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.waiters.notifyAll();
+    await this.writer.close();
+  }
+
+  /** A device sees only its own requests: another device's id reads as not found. */
+  private async find(device: DeviceEntity, requestId: string): Promise<DecisionRequestEntity> {
+    const row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+    if (!row || row.deviceId !== device.id) throw notFound('Request');
+    return row;
+  }
+
+  private evaluate(device: DeviceEntity, body: DecideBody, now: Date, bodyHash: string): DecisionRequestEntity {
+    const engine = this.policies.engine;
+    const result: EngineDecision = engine
+      ? engine.decide({
+          action: body.action,
+          remoteUser: body.remoteUser,
+          target: body.target,
+          device: {
+            id: device.id,
+            groups: this.groupsOf(device),
+            state: device.state,
+            stateReportedAt: device.stateReportedAt?.getTime() ?? null,
+          },
+          now: now.getTime(),
+          stateMaxAgeMs: STATE_MAX_AGE_MS,
+        })
+      : { decision: 'deny', decidedBy: 'default', ruleIds: [], errors: [] };
+    const row = new DecisionRequestEntity();
+    Object.assign(row, {
+      requestId: body.requestId,
+      deviceId: device.id,
+      bodyHash,
+      action: body.action,
+      remoteUser: body.remoteUser,
+      target: body.target ?? null,
+      context: body.context ?? null,
+      ruleIds: result.ruleIds,
+      policyVersion: engine?.version ?? null,
+      approval: result.approval ? { ...result.approval } : null,
+      createdAt: now,
+      decidedAt: result.decision === 'pending' ? null : now,
+      expiresAt: null,
+      validUntil: null,
+      completedAt: null,
+      outcome: null,
+    });
+    const rules = result.ruleIds.join(', ');
+    switch (result.decision) {
+      case 'allow': {
+        const grantEnd = now.getTime() + this.config.DECISION_VALID_MINUTES * 60_000;
+        row.status = 'allowed';
+        row.reason = `Allowed by ${rules}`;
+        row.validUntil = new Date(Math.min(grantEnd, result.windowEnd ?? Infinity));
+        break;
+      }
+      case 'pending': {
+        const a = result.approval;
+        row.status = 'pending';
+        row.expiresAt = new Date(now.getTime() + (a?.timeoutMinutes ?? 60) * 60_000);
+        row.reason = `Needs ${a?.required ?? 1} approval(s) from ${a?.approvers.join(' or ') ?? 'an approver'} (${rules || 'default'})`;
+        break;
+      }
+      case 'deny':
+        row.status = 'denied';
+        row.reason = !engine
+          ? 'No valid policy set is loaded: denied'
+          : result.decidedBy === 'default'
+            ? 'No rule allows this: denied by default'
+            : `Denied by ${rules}`;
+        break;
+    }
+    if (result.errors.length > 0)
+      row.reason += ` (skipped rules that failed to evaluate: ${result.errors.map((e) => e.ruleId).join(', ')})`;
+    return row;
+  }
+
+  private groupsOf(device: DeviceEntity): Set<string> {
+    const version = this.policies.set?.version ?? '';
+    const cached = this.groupCache.get(device);
+    if (cached?.version === version) return cached.groups;
+    const groups =
+      this.policies.grouper?.groupsOf({ ...device, deviceId: device.id }) ?? new Set(device.assignedGroups);
+    this.groupCache.set(device, { version, groups });
+    return groups;
+  }
+
+  private auditEvent(row: DecisionRequestEntity, sourceAddress: string) {
+    return {
+      eventType: 'decision',
+      actorType: 'device' as const,
+      actorId: row.deviceId,
+      deviceId: row.deviceId,
+      action: row.action,
+      remoteUser: row.remoteUser.id,
+      outcome: row.status,
+      ruleIds: row.ruleIds,
+      policyVersion: row.policyVersion,
+      approvers: (row.approval?.approvers as string[] | undefined) ?? [],
+      sourceAddress,
+      requestId: row.requestId,
+      details: {
+        enterprise: row.remoteUser.enterprise ?? null,
+        remoteGroups: row.remoteUser.groups ?? [],
+        target: row.target,
+        context: row.context,
+        reason: row.reason,
+        validUntil: row.validUntil?.toISOString() ?? null,
+        expiresAt: row.expiresAt?.toISOString() ?? null,
+      },
+    };
+  }
+}
