@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
@@ -8,6 +9,8 @@ import type { AppConfig } from '../config/config.schema.js';
 import { Database } from '../database/database.js';
 import { pendingSchemaChanges } from '../database/migrate.js';
 import { normalizeUsername, UsersService } from '../users/users.service.js';
+import { loadPolicyDirectory } from '../policies/policy-loader.js';
+import { runPolicyTests } from '../policies/policy-tests.js';
 import { CliModule } from './cli.module.js';
 import { readSecret } from './read-secret.js';
 
@@ -142,6 +145,28 @@ export const COMMANDS: Record<string, Command> = {
         console.log(unlocked ? `'${username}' can sign in again.` : `'${username}' had no failed sign-ins.`);
         return 0;
       });
+    },
+  },
+  'policy:test': {
+    usage: 'policy:test [folder]',
+    help: 'Load the policy files and run their test cases (default POLICIES_DIR/tests); exit 1 on any failure',
+    run(config, args) {
+      const loaded = loadPolicyDirectory(config.POLICIES_DIR);
+      if (!loaded.ok) {
+        for (const p of loaded.problems) console.error(`${p.file}:${p.line}: ${p.message}`);
+        console.error(`The policy files in ${config.POLICIES_DIR} do not validate.`);
+        return Promise.resolve(1);
+      }
+      const { results, problems } = runPolicyTests(loaded.set, args[0] ?? join(config.POLICIES_DIR, 'tests'));
+      for (const r of results) {
+        console.log(
+          `${r.passed ? 'PASS' : 'FAIL'}  ${r.file}: ${r.name}${r.passed ? '' : `\n      expected ${r.expected}\n      got      ${r.actual}`}`,
+        );
+      }
+      for (const p of problems) console.error(`PROBLEM  ${p}`);
+      const failed = results.filter((r) => !r.passed).length;
+      console.log(`${results.length - failed} passed, ${failed} failed`);
+      return Promise.resolve(failed > 0 || problems.length > 0 || results.length === 0 ? 1 : 0);
     },
   },
   'audit:verify': {

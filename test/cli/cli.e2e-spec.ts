@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.schema.js';
@@ -66,6 +69,31 @@ describe('the gatehouse CLI', () => {
       await login(t.baseUrl, 'oncall', 'Copper-thistle-anchor');
     } finally {
       await t.close();
+    }
+  });
+
+  it('runs the policy test cases: the example set passes; a wrong expectation fails with exit 1', async () => {
+    const ok = await run(config, 'policy:test');
+    expect(ok.code).toBe(0);
+    expect(ok.output).toMatch(/^\d+ passed, 0 failed$/m);
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-tests-'));
+    try {
+      cpSync('policies', dir, { recursive: true });
+      const file = join(dir, 'tests', 'sessions.yaml');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace(
+          'expect: { decision: allow, rules: [acme-sessions-office-hours] }',
+          'expect: { decision: deny, rules: [] }',
+        ),
+      );
+      const bad = await run({ ...config, POLICIES_DIR: dir }, 'policy:test');
+      expect(bad.code).toBe(1);
+      expect(bad.output).toMatch(
+        /FAIL {2}sessions\.yaml: .*\n {6}expected deny \[\]\n {6}got {6}allow \[acme-sessions-office-hours\]/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
