@@ -63,7 +63,7 @@ export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
         ) as Record<string, unknown>)
       : {},
   };
-  return {
+  const normalized = {
     ...e,
     actorId: clean(e.actorId),
     deviceId: clean(e.deviceId),
@@ -76,31 +76,47 @@ export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
     ruleIds: e.ruleIds.map(clean),
     approvers: e.approvers.map(clean),
   };
+  // Done here, in the caller's time, rather than while the chain lock is held.
+  contentJson(normalized);
+  return normalized;
+}
+
+/** The canonical JSON of an event's content, computed once per normalized event. */
+const contentCache = new WeakMap<object, string>();
+
+export function contentJson(event: Required<AuditEvent>): string {
+  let json = contentCache.get(event);
+  if (json === undefined) {
+    json = canonicalJson([
+      event.eventType,
+      event.actorType,
+      event.actorId,
+      event.deviceId,
+      event.action,
+      event.remoteUser,
+      event.outcome,
+      event.ruleIds,
+      event.policyVersion,
+      event.approvers,
+      event.sourceAddress,
+      event.requestId,
+      event.details,
+    ]);
+    contentCache.set(event, json);
+  }
+  return json;
 }
 
 /**
  * The hash covers the record's position, time, every content field and the previous
  * hash, so a changed, removed or reordered record breaks the chain from there on.
+ * (The content's JSON is prepared before the chain lock is taken: see normalizeEvent.)
  */
 export function hashRecord(seq: number, recordedAt: Date, event: Required<AuditEvent>, prevHash: string): string {
-  const content = canonicalJson([
-    seq,
-    recordedAt.toISOString(),
-    event.eventType,
-    event.actorType,
-    event.actorId,
-    event.deviceId,
-    event.action,
-    event.remoteUser,
-    event.outcome,
-    event.ruleIds,
-    event.policyVersion,
-    event.approvers,
-    event.sourceAddress,
-    event.requestId,
-    event.details,
-  ]);
-  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n${seq}\n${recordedAt.toISOString()}\n`)
+    .update(contentJson(event))
+    .digest('hex');
 }
 
 /** Links events onto the chain after (headSeq, headHash). */

@@ -36,7 +36,7 @@ export class DecisionWriter {
   }
 
   write(item: DecisionWrite): Promise<{ inserted: boolean }> {
-    return this.committer.submit(item);
+    return this.committer.submit({ row: item.row, event: normalizeEvent(item.event) });
   }
 
   close(): Promise<void> {
@@ -66,7 +66,7 @@ export class DecisionWriter {
         seen.add(i.row.requestId);
         return { inserted: first };
       });
-      const events = items.filter((_, n) => results[n].inserted).map((i) => normalizeEvent(i.event));
+      const events = items.filter((_, n) => results[n].inserted).map((i) => i.event as Required<AuditEvent>);
       if (events.length > 0) await writeChained(manager, events, this.clock.now());
       return results;
     });
