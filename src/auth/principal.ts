@@ -2,6 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { UserEntity } from '../users/user.entity.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
+import type { Actor } from '../audit/actor.js';
 import type { StaffAbility } from './abilities.js';
 import type { RoleGrant } from './roles.js';
 import { unauthenticated } from '../common/api-error.js';
@@ -40,3 +41,10 @@ export const Staff = createParamDecorator((_data: unknown, ctx: ExecutionContext
 export const SourceAddress = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip,
 );
+
+/** The signed-in member of staff as the actor of an audited change. */
+export const actorOf = (staff: StaffPrincipal, sourceAddress: string): Actor => ({
+  type: 'user',
+  id: staff.user.username,
+  sourceAddress,
+});

@@ -3,20 +3,13 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { subject } from '@casl/ability';
 import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
 import { uuidParam } from '../users/users.dto.js';
-import type { Actor } from '../users/users.service.js';
 import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
-
-const actorOf = (staff: StaffPrincipal, ip: string): Actor => ({
-  type: 'user',
-  id: staff.user.username,
-  sourceAddress: ip,
-});
 
 /** Staff side of the device registry. */
 @ApiTags('devices')

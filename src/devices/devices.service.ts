@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import type { Actor } from '../users/users.service.js';
+import type { Actor } from '../audit/actor.js';
 import { DeviceEntity } from './device.entity.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';

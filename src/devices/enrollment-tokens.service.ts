@@ -1,9 +1,9 @@
+import { actorEvent, type Actor } from '../audit/actor.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import type { Actor } from '../users/users.service.js';
 import { EnrollmentTokenEntity } from './enrollment-token.entity.js';
 import { generateSecret, hashSecret } from './secrets.js';
 
@@ -51,19 +51,17 @@ export class EnrollmentTokensService {
         [hashSecret(token), input.deviceGroups ?? [], expiresAt, input.maxUses, actor.id, this.clock.now()],
       );
       const id = rows[0].id;
-      await this.audit.appendIn(m, {
-        eventType: 'enrollment_token.created',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: {
-          tokenId: id,
-          deviceGroups: input.deviceGroups ?? [],
-          expiresAt: expiresAt.toISOString(),
-          maxUses: input.maxUses,
-        },
-      });
+      await this.audit.appendIn(
+        m,
+        actorEvent(actor, 'enrollment_token.created', {
+          details: {
+            tokenId: id,
+            deviceGroups: input.deviceGroups ?? [],
+            expiresAt: expiresAt.toISOString(),
+            maxUses: input.maxUses,
+          },
+        }),
+      );
       return { id, token, expiresAt };
     });
   }
@@ -80,14 +78,7 @@ export class EnrollmentTokensService {
         [id, this.clock.now()],
       );
       if (rows.length === 0) throw notFound('Live enrollment token');
-      await this.audit.appendIn(m, {
-        eventType: 'enrollment_token.revoked',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: { tokenId: id },
-      });
+      await this.audit.appendIn(m, actorEvent(actor, 'enrollment_token.revoked', { details: { tokenId: id } }));
     });
     return view((await this.dataSource.getRepository(EnrollmentTokenEntity).findOneBy({ id }))!);
   }

@@ -22,9 +22,18 @@ const caseSchema = z.strictObject({
   }),
   request: z.strictObject({
     action: z.string().min(1),
-    remoteUser: z.strictObject({ id: z.string(), enterprise: z.string().optional(), groups: z.array(z.string()).optional() }),
+    remoteUser: z.strictObject({
+      id: z.string(),
+      enterprise: z.string().optional(),
+      groups: z.array(z.string()).optional(),
+    }),
     target: z
-      .strictObject({ path: z.string().optional(), package: z.string().optional(), version: z.string().optional(), sha256: z.string().optional() })
+      .strictObject({
+        path: z.string().optional(),
+        package: z.string().optional(),
+        version: z.string().optional(),
+        sha256: z.string().optional(),
+      })
       .optional(),
     context: z.record(z.string(), z.string()).optional(),
   }),
@@ -48,7 +57,9 @@ export function runPolicyTests(set: PolicySet, testsDir: string): { results: Pol
   const problems: string[] = [];
   let files: string[];
   try {
-    files = readdirSync(testsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    files = readdirSync(testsDir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch (error) {
     return { results, problems: [`${testsDir}: ${(error as Error).message}`] };
   }
@@ -76,7 +87,8 @@ export function runPolicyTests(set: PolicySet, testsDir: string): { results: Pol
           id: c.device.id,
           groups,
           state: c.device.state ?? null,
-          stateReportedAt: c.device.state && c.device.stateAgeSeconds !== undefined ? now - c.device.stateAgeSeconds * 1000 : null,
+          stateReportedAt:
+            c.device.state && c.device.stateAgeSeconds !== undefined ? now - c.device.stateAgeSeconds * 1000 : null,
         },
         now,
         stateMaxAgeMs: 3 * POLL_INTERVAL_SECONDS * 1000,

@@ -1,3 +1,4 @@
+import { actorEvent, type Actor } from '../audit/actor.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
@@ -9,12 +10,6 @@ import { PolicyEngine } from './engine/policy-engine.js';
 import { DeviceGrouper } from './engine/device-groups.js';
 import { diffPolicySets, loadPolicyDirectory } from './policy-loader.js';
 import type { PolicyProblem, PolicySet } from './policy.types.js';
-
-export interface Actor {
-  type: 'user' | 'system';
-  id: string;
-  sourceAddress?: string | null;
-}
 
 const RELOAD_DEBOUNCE_MS = 300;
 
@@ -85,15 +80,13 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
       this.logger.error(
         `Policy files do not validate; ${this.current ? 'the last good set stays in force' : 'no set is in force: every decision is deny'}:\n  ${summary.join('\n  ')}`,
       );
-      await this.audit.append({
-        eventType: 'policy.reload',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'failure',
-        policyVersion: this.current?.set.version ?? null,
-        details: { problems: summary.slice(0, 50) },
-      });
+      await this.audit.append(
+        actorEvent(actor, 'policy.reload', {
+          outcome: 'failure',
+          policyVersion: this.current?.set.version ?? null,
+          details: { problems: summary.slice(0, 50) },
+        }),
+      );
       throw new ApiError(
         ErrorCode.InvalidRequest,
         'The policy files do not validate; the set in force is unchanged',
@@ -135,15 +128,13 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         );
         before = rows[0]?.content ?? null;
       }
-      await this.audit.appendIn(m, {
-        eventType: 'policy.changed',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        policyVersion: set.version,
-        details: { previousVersion: before?.version ?? null, ...diffPolicySets(before, set) },
-      });
+      await this.audit.appendIn(
+        m,
+        actorEvent(actor, 'policy.changed', {
+          policyVersion: set.version,
+          details: { previousVersion: before?.version ?? null, ...diffPolicySets(before, set) },
+        }),
+      );
     });
   }
 }

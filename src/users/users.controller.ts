@@ -2,7 +2,7 @@ import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nes
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
 import {
   createGroupSchema,
@@ -13,13 +13,7 @@ import {
   usernameSchema,
   uuidParam,
 } from './users.dto.js';
-import { UsersService, type Actor } from './users.service.js';
-
-const actorOf = (staff: StaffPrincipal, ip: string): Actor => ({
-  type: 'user',
-  id: staff.user.username,
-  sourceAddress: ip,
-});
+import { UsersService } from './users.service.js';
 
 /** Local users and groups (the internal user store). Directory users and groups are synced, not edited here. */
 @ApiTags('users')

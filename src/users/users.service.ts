@@ -1,3 +1,4 @@
+import { actorEvent, type Actor } from '../audit/actor.js';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
@@ -7,12 +8,6 @@ import { GroupEntity } from './group.entity.js';
 import { checkPasswordStrength, hashPassword } from './passwords.js';
 import { describeGrants, RolesService } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
-
-export interface Actor {
-  type: 'user' | 'system';
-  id: string;
-  sourceAddress?: string | null;
-}
 
 export interface UserView {
   id: string;
@@ -103,14 +98,7 @@ export class UsersService {
       );
       if (inserted.length === 0) throw conflict(`A user named '${username}' already exists`);
       const id = inserted[0].id;
-      await this.audit.appendIn(m, {
-        eventType: 'user.created',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: { username, source: 'local' },
-      });
+      await this.audit.appendIn(m, actorEvent(actor, 'user.created', { details: { username, source: 'local' } }));
       for (const group of input.groups ?? []) await this.addMember(group, username, actor, m);
       return id;
     };
@@ -130,14 +118,7 @@ export class UsersService {
       await m.query('UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2', [passwordHash, user.id]);
       // A new password ends every session signed in with the old one.
       await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
-      await this.audit.appendIn(m, {
-        eventType: 'user.password_set',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: { username: user.username },
-      });
+      await this.audit.appendIn(m, actorEvent(actor, 'user.password_set', { details: { username: user.username } }));
     });
   }
 
@@ -149,14 +130,12 @@ export class UsersService {
       await m.query('UPDATE users SET disabled = $1, updated_at = now() WHERE id = $2', [disabled, id]);
       if (disabled)
         await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
-      await this.audit.appendIn(m, {
-        eventType: disabled ? 'user.disabled' : 'user.enabled',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: { username: user.username, roles: describeGrants(before) },
-      });
+      await this.audit.appendIn(
+        m,
+        actorEvent(actor, disabled ? 'user.disabled' : 'user.enabled', {
+          details: { username: user.username, roles: describeGrants(before) },
+        }),
+      );
     });
     return this.get(id);
   }
@@ -168,14 +147,7 @@ export class UsersService {
         [name, description],
       );
       if (inserted.length === 0) throw conflict(`A group named '${name}' already exists`);
-      await this.audit.appendIn(m, {
-        eventType: 'group.created',
-        actorType: actor.type,
-        actorId: actor.id,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-        details: { group: name },
-      });
+      await this.audit.appendIn(m, actorEvent(actor, 'group.created', { details: { group: name } }));
       return inserted[0].id;
     });
     return (await this.dataSource.getRepository(GroupEntity).findOneBy({ id }))!;
@@ -259,24 +231,15 @@ export class UsersService {
   ): Promise<void> {
     const b = describeGrants(before);
     const a = describeGrants(after);
-    await this.audit.appendIn(m, {
-      eventType: change === 'add' ? 'group.member_added' : 'group.member_removed',
-      actorType: actor.type,
-      actorId: actor.id,
-      sourceAddress: actor.sourceAddress ?? null,
-      outcome: 'success',
-      details: { username, group },
-    });
+    await this.audit.appendIn(
+      m,
+      actorEvent(actor, change === 'add' ? 'group.member_added' : 'group.member_removed', {
+        details: { username, group },
+      }),
+    );
     const gained = a.filter((r) => !b.includes(r));
     const lost = b.filter((r) => !a.includes(r));
     if (gained.length === 0 && lost.length === 0) return;
-    await this.audit.appendIn(m, {
-      eventType: 'role.changed',
-      actorType: actor.type,
-      actorId: actor.id,
-      sourceAddress: actor.sourceAddress ?? null,
-      outcome: 'success',
-      details: { username, group, gained, lost },
-    });
+    await this.audit.appendIn(m, actorEvent(actor, 'role.changed', { details: { username, group, gained, lost } }));
   }
 }
