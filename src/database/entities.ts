@@ -4,6 +4,7 @@ import { SessionEntity } from '../auth/session.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { ConsoleRuleEntity } from '../policies/console-rule.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
@@ -20,5 +21,6 @@ export const ENTITIES = [
   DeviceEntity,
   EnrollmentTokenEntity,
   PolicyVersionEntity,
+  ConsoleRuleEntity,
   DecisionRequestEntity,
 ];

@@ -1,13 +1,31 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { z } from 'zod';
+import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ConsoleRulesService } from './console-rules.service.js';
+import { NAME_PATTERN } from './policy-schema.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+
+const ruleIdSchema = z
+  .string()
+  .regex(NAME_PATTERN, { error: 'expected a rule id: lower-case letters, digits, dots, dashes' });
+// The rule itself is checked by the policy loader, with the same schema as the files.
+const consoleRuleBody = z.strictObject({
+  rule: z
+    .looseObject({ id: ruleIdSchema })
+    .refine((r) => JSON.stringify(r).length <= 16_384, { error: 'rule too large' }),
+});
+type ConsoleRuleBody = { rule: Record<string, unknown> & { id: string } };
 import { PolicyService } from './policy.service.js';
 
 @ApiTags('policies')
 @Controller('api/v1/policies')
 export class PoliciesController {
-  constructor(private readonly policies: PolicyService) {}
+  constructor(
+    private readonly policies: PolicyService,
+    private readonly consoleRulesService: ConsoleRulesService,
+  ) {}
 
   @Get()
   @RequirePermission('read', 'Policy')
@@ -27,6 +45,52 @@ export class PoliciesController {
     };
   }
 
+  @Get('console-rules')
+  @RequirePermission('read', 'Policy')
+  @ApiOperation({ summary: 'Rules written in the console (the file rules are read-only here)' })
+  consoleRules() {
+    return this.consoleRulesService.list();
+  }
+
+  @Post('console-rules')
+  @HttpCode(201)
+  @RequirePermission('manage', 'Policy')
+  @ApiOperation({
+    summary: 'Add a console rule (format of policy-files.md); 422 naming the problems when the set would not validate',
+  })
+  @ApiBodySchema(consoleRuleBody)
+  createConsoleRule(
+    @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.consoleRulesService.create(body.rule, actorOf(staff, ip));
+  }
+
+  @Put('console-rules/:id')
+  @RequirePermission('manage', 'Policy')
+  @ApiOperation({ summary: 'Replace a console rule' })
+  @ApiBodySchema(consoleRuleBody)
+  replaceConsoleRule(
+    @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
+    @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.consoleRulesService.replace(id, body.rule, actorOf(staff, ip));
+  }
+
+  @Delete('console-rules/:id')
+  @RequirePermission('manage', 'Policy')
+  @ApiOperation({ summary: 'Delete a console rule' })
+  deleteConsoleRule(
+    @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    return this.consoleRulesService.remove(id, actorOf(staff, ip));
+  }
+
   @Post('reload')
   @HttpCode(200)
   @RequirePermission('manage', 'Policy')
@@ -35,6 +99,6 @@ export class PoliciesController {
       'Re-read the policy files; 422 naming file, line and problem when they do not validate (the old set stays)',
   })
   reload(@Staff() staff: StaffPrincipal, @SourceAddress() ip: string) {
-    return this.policies.reload({ type: 'user', id: staff.user.username, sourceAddress: ip });
+    return this.policies.reload(actorOf(staff, ip));
   }
 }

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { PoliciesController } from './policies.controller.js';
 import { PolicyService } from './policy.service.js';
+import { ConsoleRulesService } from './console-rules.service.js';
 
 @Module({
   imports: [AuditModule],
   controllers: [PoliciesController],
-  providers: [PolicyService],
+  providers: [PolicyService, ConsoleRulesService],
   exports: [PolicyService],
 })
 export class PoliciesModule {}

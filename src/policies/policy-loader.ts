@@ -97,8 +97,11 @@ export function findPolicyFiles(dir: string): string[] {
   return out.sort(compareCodeUnits);
 }
 
-/** Reads and validates every policy file under `dir` (see findPolicyFiles). */
-export function loadPolicyDirectory(dir: string): LoadResult {
+/**
+ * Reads and validates every policy file under `dir` (see findPolicyFiles), together with
+ * `extra` sources (the console rules), which are validated by the same rules.
+ */
+export function loadPolicyDirectory(dir: string, extra: PolicySourceText[] = []): LoadResult {
   let names: string[];
   try {
     names = findPolicyFiles(dir);
@@ -122,7 +125,7 @@ export function loadPolicyDirectory(dir: string): LoadResult {
       problems.push({ file: name, line: 0, message: 'the file is not valid UTF-8' });
     }
   }
-  const result = loadPolicySources(sources);
+  const result = loadPolicySources([...sources, ...extra]);
   if (problems.length === 0) return result;
   return { ok: false, problems: sortProblems([...problems, ...(result.ok ? [] : result.problems)]) };
 }

@@ -8,7 +8,8 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { PolicyEngine } from './engine/policy-engine.js';
 import { DeviceGrouper } from './engine/device-groups.js';
-import { diffPolicySets, loadPolicyDirectory } from './policy-loader.js';
+import { diffPolicySets, loadPolicyDirectory, type LoadResult } from './policy-loader.js';
+import { consoleSources, markConsoleSources } from './console-rules.js';
 import type { PolicyProblem, PolicySet } from './policy.types.js';
 
 const RELOAD_DEBOUNCE_MS = 300;
@@ -23,6 +24,7 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Policies');
   private current: { set: PolicySet; engine: PolicyEngine; grouper: DeviceGrouper; files: string[] } | null = null;
   private lastProblems: PolicyProblem[] = [];
+  private reloading: Promise<unknown> = Promise.resolve();
   private watcher?: FSWatcher;
   private debounce?: NodeJS.Timeout;
   private readonly onSighup = () => void this.reload({ type: 'system', id: 'SIGHUP' }).catch(() => undefined);
@@ -72,8 +74,15 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Re-reads the files; on problems keeps the set in force and throws 422 naming each problem. */
-  async reload(actor: Actor): Promise<{ version: string; changed: boolean }> {
-    const result = loadPolicyDirectory(this.config.POLICIES_DIR);
+  reload(actor: Actor): Promise<{ version: string; changed: boolean }> {
+    // One reload at a time (a file change, SIGHUP and the API may come together).
+    const next = this.reloading.then(() => this.reloadNow(actor));
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(actor: Actor): Promise<{ version: string; changed: boolean }> {
+    const result = this.load(await this.consoleRules());
     if (!result.ok) {
       this.lastProblems = result.problems;
       const summary = result.problems.map((p) => `${p.file}:${p.line}: ${p.message}`);
@@ -110,6 +119,18 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
       );
     }
     return { version: result.set.version, changed };
+  }
+
+  /** The files and the given console rules, validated as one set. */
+  load(consoleRules: { id: string; rule: Record<string, unknown> }[]): LoadResult {
+    const result = loadPolicyDirectory(this.config.POLICIES_DIR, consoleSources(consoleRules));
+    return result.ok ? { ...result, set: markConsoleSources(result.set) } : result;
+  }
+
+  async consoleRules(): Promise<{ id: string; rule: Record<string, unknown> }[]> {
+    return this.dataSource.query<{ id: string; rule: Record<string, unknown> }[]>(
+      'SELECT id, rule FROM console_rules ORDER BY id',
+    );
   }
 
   /** Stores a version the first time any replica loads it, and audits what changed. */

@@ -68,4 +68,25 @@ describe('policy set in force', () => {
     });
     writeFileSync(file, original);
   });
+
+  const version = async () =>
+    (await api(t.baseUrl, 'GET', '/api/v1/policies', { token: admin })).body.version as string;
+  const waitFor = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 50 && !(await check()); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it('reloads by itself when a policy file changes', async () => {
+    await new Promise((r) => setTimeout(r, 600)); // let the earlier tests' file changes settle
+    await api(t.baseUrl, 'POST', '/api/v1/policies/reload', { token: admin });
+    const before = await version();
+    writeFileSync(
+      join(dir, 'rules', 'watched.yaml'),
+      'rules:\n  - { id: watched-rule, effect: deny, actions: [x-watch], devices: ["*"] }\n',
+    );
+    await waitFor(async () => (await version()) !== before);
+    expect(await version()).not.toBe(before);
+    rmSync(join(dir, 'rules', 'watched.yaml'));
+    await waitFor(async () => (await version()) === before);
+    expect(await version()).toBe(before);
+  });
 });
