@@ -108,9 +108,11 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     const changed = previous?.version !== result.set.version;
     if (changed) {
       await this.recordVersion(result.set, previous, actor);
+      const engine = new PolicyEngine(result.set);
+      engine.warmUp(Date.now());
       this.current = {
         set: result.set,
-        engine: new PolicyEngine(result.set),
+        engine,
         grouper: new DeviceGrouper(result.set.deviceGroups),
         files: result.files,
       };

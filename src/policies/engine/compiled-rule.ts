@@ -60,11 +60,31 @@ export class CompiledRule {
   mismatch(input: DecisionInput): Mismatch {
     if (!this.allActions && !this.actions.has(input.action)) return Mismatch.Action;
     if (!this.allDevices && !this.deviceGroups.some((g) => input.device.groups.has(g))) return Mismatch.Device;
-    if (!anyMatch(this.enterprises, input.remoteUser.enterprise)) return Mismatch.Enterprise;
-    if (!anyMatch(this.users, input.remoteUser.id)) return Mismatch.User;
-    if (this.userGroups !== null && !(input.remoteUser.groups ?? []).some((g) => anyMatch(this.userGroups, g))) {
+    return this.remoteUserMismatch(input.remoteUser) || this.requestMismatch(input);
+  }
+
+  /** The remote-user part alone: the same for every request of that user (see UserAbilities). */
+  remoteUserMismatch(user: DecisionInput['remoteUser']): Mismatch {
+    if (!anyMatch(this.enterprises, user.enterprise)) return Mismatch.Enterprise;
+    if (!anyMatch(this.users, user.id)) return Mismatch.User;
+    if (this.userGroups !== null && !(user.groups ?? []).some((g) => anyMatch(this.userGroups, g))) {
       return Mismatch.UserGroup;
     }
+    return Mismatch.None;
+  }
+
+  /** CASL rule data for the action and device-group part (see UserAbilities). */
+  toCaslRule(): { action: string | string[]; subject: 'Device'; conditions?: object; reason: string } {
+    return {
+      action: this.allActions ? 'manage' : [...this.actions],
+      subject: 'Device',
+      ...(this.allDevices ? {} : { conditions: { groups: { $in: this.deviceGroups } } }),
+      reason: this.id,
+    };
+  }
+
+  /** What depends on the request itself: target, time and device state. */
+  requestMismatch(input: DecisionInput): Mismatch {
     if (!anyMatch(this.paths, input.target?.path)) return Mismatch.Path;
     if (!anyMatch(this.packages, input.target?.package)) return Mismatch.Package;
     if (this.when !== null && !this.when.timeMatches(input.now)) return Mismatch.Time;

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { ApprovalSettings, PolicySet } from '../policy.types.js';
 import { CompiledRule, Mismatch } from './compiled-rule.js';
+import { UserAbilities } from './user-abilities.js';
 import type { DecisionInput, EngineDecision } from './decision.types.js';
 
 export interface RuleExplanation {
@@ -17,20 +18,22 @@ export interface RuleExplanation {
  */
 export class PolicyEngine {
   private readonly rules: CompiledRule[];
-  /** Candidate rules per action (rules for '*' included), so a request looks only at rules for its action. */
-  private readonly byAction = new Map<string, CompiledRule[]>();
-  private readonly wildcard: CompiledRule[];
+  private readonly abilities: UserAbilities;
 
   constructor(readonly set: PolicySet) {
     this.rules = set.rules.map((r) => new CompiledRule(r));
-    this.wildcard = this.rules.filter((r) => r.allActions);
-    for (const rule of this.rules) {
-      if (rule.allActions) continue;
-      for (const action of rule.actions) {
-        const list = this.byAction.get(action) ?? [...this.wildcard];
-        list.push(rule);
-        this.byAction.set(action, list);
-      }
+    this.abilities = new UserAbilities(this.rules);
+  }
+
+  /**
+   * Fills the time-zone caches and lets the JIT see the hot path once, so that the first
+   * real decision after a (re)load is not the slow one.
+   */
+  warmUp(now: number): void {
+    for (const rule of this.rules) rule.when?.timeMatches(now);
+    const device = { id: '', groups: new Set<string>(), state: null, stateReportedAt: null };
+    for (let i = 0; i < 50; i++) {
+      this.decide({ action: 'remote-session', remoteUser: { id: '' }, device, now, stateMaxAgeMs: 0 });
     }
   }
 
@@ -40,7 +43,7 @@ export class PolicyEngine {
 
   decide(raw: DecisionInput): EngineDecision {
     const input = withNormalizedPath(raw);
-    const candidates = this.byAction.get(input.action) ?? this.wildcard;
+    const candidates = this.abilities.candidates(input);
     const deny: CompiledRule[] = [];
     const ask: CompiledRule[] = [];
     const allow: CompiledRule[] = [];
@@ -48,7 +51,7 @@ export class PolicyEngine {
     for (const rule of candidates) {
       let code: Mismatch;
       try {
-        code = rule.mismatch(input);
+        code = rule.requestMismatch(input);
       } catch (error) {
         errors.push({ ruleId: rule.id, message: (error as Error).message });
         continue;
