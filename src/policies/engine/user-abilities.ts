@@ -1,5 +1,5 @@
 import { createMongoAbility, subject, type MongoAbility } from '@casl/ability';
-import type { CompiledRule } from './compiled-rule.js';
+import { Mismatch, type CompiledRule } from './compiled-rule.js';
 import type { DecisionInput } from './decision.types.js';
 
 type DeviceAbility = MongoAbility<[string, 'Device' | { groups: string[] }]>;
@@ -34,10 +34,10 @@ export class UserAbilities {
     const key = `${user.id}\u0001${user.enterprise ?? ''}\u0001${(user.groups ?? []).join('\u0002')}`;
     let entry = this.cache.get(key);
     if (!entry) {
-      const mine = this.rules.filter((r) => r.remoteUserMismatch(user) === 0);
+      const mine = this.rules.filter((r) => r.remoteUserMismatch(user) === Mismatch.None);
       entry = {
         // CASL gives later rules priority; the engine's precedence does not depend on order.
-        ability: createMongoAbility(mine.map((r) => r.toCaslRule()) as never) as DeviceAbility,
+        ability: createMongoAbility<DeviceAbility>(mine.map((r) => r.toCaslRule()) as never),
         byId: new Map(mine.map((r) => [r.id, r])),
       };
       if (this.cache.size >= MAX_CACHED_USERS) this.cache.clear(); // bounded memory
