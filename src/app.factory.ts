@@ -102,11 +102,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     );
     done();
   });
-  // Errors raised before Nest's pipeline (body parsing, limits, unknown routes) get the same shape.
-  fastify.setErrorHandler((error, _request, reply) => {
-    const { status, body, headers } = toErrorResponse(error, new Logger('Http'));
-    void reply.status(status).headers(headers).send(body);
-  });
 
   let app: NestFastifyApplication;
   try {
