@@ -73,14 +73,16 @@ export class CompiledRule {
     return Mismatch.None;
   }
 
-  /** CASL rule data for the action and device-group part (see UserAbilities). */
-  toCaslRule(): { action: string | string[]; subject: 'Device'; conditions?: object; reason: string } {
-    return {
-      action: this.allActions ? 'manage' : [...this.actions],
-      subject: 'Device',
-      ...(this.allDevices ? {} : { conditions: { groups: { $in: this.deviceGroups } } }),
-      reason: this.id,
-    };
+  /** CASL rule data for the action part (see UserAbilities). */
+  toCaslRule(): { action: string | string[]; subject: 'Device'; reason: string } {
+    return { action: this.allActions ? 'manage' : [...this.actions], subject: 'Device', reason: this.id };
+  }
+
+  /** Whether the device is in one of the rule's groups. */
+  deviceMatches(groups: ReadonlySet<string>): boolean {
+    if (this.allDevices) return true;
+    for (const g of this.deviceGroups) if (groups.has(g)) return true;
+    return false;
   }
 
   /** What depends on the request itself: target, time and device state. */

@@ -1,57 +1,73 @@
-import { createMongoAbility, subject, type MongoAbility } from '@casl/ability';
+import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import { Mismatch, type CompiledRule } from './compiled-rule.js';
 import type { DecisionInput } from './decision.types.js';
 
-type DeviceAbility = MongoAbility<[string, 'Device' | { groups: string[] }]>;
+type DeviceAbility = MongoAbility<[string, 'Device']>;
 
 const MAX_CACHED_USERS = 20_000;
+
+interface UserEntry {
+  enterprise: string | undefined;
+  groups: string[];
+  ability: DeviceAbility;
+  byId: Map<string, CompiledRule>;
+}
 
 /**
  * The rules of a policy set as CASL abilities, one per remote user (id, enterprise and
  * groups as the vendor reports them), built on first use and cached until the set
- * changes. CASL indexes a user's rules by action and matches the device-group
- * conditions; the engine then checks target, time and device state.
- * Conditions are built here from the validated policy set only (never from free text).
+ * changes. CASL indexes a user's rules by action; the engine then checks the device's
+ * groups (plain set look-ups: measured faster than CASL conditions), target, time and state.
+ * Rules are built here from the validated policy set only (never from free text).
  */
 export class UserAbilities {
-  private readonly cache = new Map<string, { ability: DeviceAbility; byId: Map<string, CompiledRule> }>();
-  private readonly arrays = new WeakMap<ReadonlySet<string>, { groups: string[] }>();
+  /** By user id: the abilities for each (enterprise, groups) seen with it. */
+  private readonly cache = new Map<string, UserEntry[]>();
+  private cached = 0;
 
   constructor(private readonly rules: CompiledRule[]) {}
 
   /** The user's rules that apply to this action on this device, in policy order. */
   candidates(input: DecisionInput): CompiledRule[] {
     const entry = this.forUser(input.remoteUser);
-    const device = this.deviceSubject(input.device.groups);
+    const groups = input.device.groups;
     const out: CompiledRule[] = [];
     for (const rule of entry.ability.rulesFor(input.action, 'Device')) {
-      if (rule.matchesConditions(device)) out.push(entry.byId.get(rule.reason!)!);
+      const compiled = entry.byId.get(rule.reason!)!;
+      if (compiled.deviceMatches(groups)) out.push(compiled);
     }
     return out;
   }
 
-  private forUser(user: DecisionInput['remoteUser']) {
-    const key = `${user.id}\u0001${user.enterprise ?? ''}\u0001${(user.groups ?? []).join('\u0002')}`;
-    let entry = this.cache.get(key);
-    if (!entry) {
-      const mine = this.rules.filter((r) => r.remoteUserMismatch(user) === Mismatch.None);
-      entry = {
-        // CASL gives later rules priority; the engine's precedence does not depend on order.
-        ability: createMongoAbility<DeviceAbility>(mine.map((r) => r.toCaslRule()) as never),
-        byId: new Map(mine.map((r) => [r.id, r])),
-      };
-      if (this.cache.size >= MAX_CACHED_USERS) this.cache.clear(); // bounded memory
-      this.cache.set(key, entry);
+  private forUser(user: DecisionInput['remoteUser']): UserEntry {
+    const groups = user.groups ?? [];
+    const seen = this.cache.get(user.id);
+    if (seen) {
+      for (const e of seen) {
+        if (
+          e.enterprise === user.enterprise &&
+          e.groups.length === groups.length &&
+          e.groups.every((g, i) => g === groups[i])
+        ) {
+          return e;
+        }
+      }
     }
+    const mine = this.rules.filter((r) => r.remoteUserMismatch(user) === Mismatch.None);
+    const entry: UserEntry = {
+      enterprise: user.enterprise,
+      groups: [...groups],
+      // CASL gives later rules priority; the engine's precedence does not depend on order.
+      ability: createMongoAbility<DeviceAbility>(mine.map((r) => r.toCaslRule()) as never),
+      byId: new Map(mine.map((r) => [r.id, r])),
+    };
+    if (this.cached >= MAX_CACHED_USERS) {
+      this.cache.clear(); // bounded memory
+      this.cached = 0;
+    }
+    if (seen) seen.push(entry);
+    else this.cache.set(user.id, [entry]);
+    this.cached += 1;
     return entry;
-  }
-
-  private deviceSubject(groups: ReadonlySet<string>) {
-    let s = this.arrays.get(groups);
-    if (!s) {
-      s = subject('Device', { groups: [...groups] });
-      this.arrays.set(groups, s);
-    }
-    return s;
   }
 }
