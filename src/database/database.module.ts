@@ -1,6 +1,7 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Database } from './database.js';
+import { NotificationBus } from './notification-bus.js';
 
 class DatabaseCloser implements OnApplicationShutdown {
   constructor(private readonly db: Database) {}
@@ -20,8 +21,9 @@ export class DatabaseModule {
         { provide: Database, useValue: db },
         { provide: DataSource, useValue: db.dataSource },
         { provide: DatabaseCloser, useFactory: () => new DatabaseCloser(db) },
+        NotificationBus,
       ],
-      exports: [Database, DataSource],
+      exports: [Database, DataSource, NotificationBus],
     };
   }
 }

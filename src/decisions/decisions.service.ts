@@ -11,6 +11,7 @@ import type { DeviceEntity } from '../devices/device.entity.js';
 import { POLL_INTERVAL_SECONDS } from '../devices/devices.service.js';
 import type { EngineDecision } from '../policies/engine/decision.types.js';
 import { PolicyService } from '../policies/policy.service.js';
+import { NotificationBus } from '../database/notification-bus.js';
 import { DecisionRequestEntity } from './decision-request.entity.js';
 import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
@@ -34,8 +35,10 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly policies: PolicyService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly bus: NotificationBus,
   ) {
     this.writer = new DecisionWriter(dataSource, clock);
+    this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
     this.limiter = new RateLimiter(config.DEVICE_RATE_PER_SECOND, config.DEVICE_RATE_BURST);
   }
 
@@ -108,7 +111,8 @@ export class DecisionsService implements OnApplicationShutdown {
     });
     const row = await this.find(device, requestId);
     if (!updated) throw conflict(`Request ${requestId} is ${toAnswer(row, now.getTime()).status}, not pending`);
-    this.waiters.notify(requestId);
+    // Long polls on every replica wake up (this one included).
+    await this.bus.publish('decision.changed', requestId).catch(() => this.waiters.notify(requestId));
     return toAnswer(row, this.clock.now().getTime());
   }
 

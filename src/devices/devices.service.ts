@@ -9,6 +9,7 @@ import { DeviceEntity } from './device.entity.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
 import { PolicyService } from '../policies/policy.service.js';
+import { NotificationBus } from '../database/notification-bus.js';
 import { generateSecret, hashSecret } from './secrets.js';
 
 /** How often agents should call back; reported state older than three intervals counts as unknown. */
@@ -44,7 +45,11 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly policies: PolicyService,
-  ) {}
+    private readonly bus: NotificationBus,
+  ) {
+    // A device revoked or reset on another replica stops working here at once, too.
+    this.bus.on('device.revoked', (message) => this.byCredential.delete(message.key));
+  }
 
   async enroll(
     enrollmentToken: string,
@@ -175,6 +180,7 @@ export class DevicesService {
 
   /** The credential stops working (401 on every later call). */
   async revoke(deviceId: string, actor: Actor): Promise<DeviceView> {
+    let revokedHash = '';
     await this.dataSource.transaction(async (m) => {
       const [rows] = await m.query<[{ credential_hash: string }[], number]>(
         'UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING credential_hash',
@@ -182,6 +188,7 @@ export class DevicesService {
       );
       if (rows.length === 0) throw notFound('Enrolled, unrevoked device');
       this.byCredential.delete(rows[0].credential_hash);
+      revokedHash = rows[0].credential_hash;
       await this.audit.appendIn(m, {
         eventType: 'device.revoked',
         actorType: actor.type,
@@ -191,11 +198,13 @@ export class DevicesService {
         outcome: 'success',
       });
     });
+    await this.bus.publish('device.revoked', revokedHash).catch(() => undefined);
     return this.view((await this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId }))!);
   }
 
   /** Removes the enrollment so that the device can enroll again (with a new token); its history stays in the audit trail. */
   async reset(deviceId: string, actor: Actor): Promise<void> {
+    let revokedHash = '';
     await this.dataSource.transaction(async (m) => {
       const [rows] = await m.query<[{ credential_hash: string }[], number]>(
         'DELETE FROM devices WHERE id = $1 RETURNING credential_hash',
@@ -203,6 +212,7 @@ export class DevicesService {
       );
       if (rows.length === 0) throw notFound('Device');
       this.byCredential.delete(rows[0].credential_hash);
+      revokedHash = rows[0].credential_hash;
       await this.audit.appendIn(m, {
         eventType: 'device.reset',
         actorType: actor.type,
@@ -212,5 +222,6 @@ export class DevicesService {
         outcome: 'success',
       });
     });
+    await this.bus.publish('device.revoked', revokedHash).catch(() => undefined);
   }
 }

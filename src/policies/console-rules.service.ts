@@ -4,6 +4,7 @@ import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { NotificationBus } from '../database/notification-bus.js';
 import { ConsoleRuleEntity } from './console-rule.entity.js';
 import { PolicyService } from './policy.service.js';
 
@@ -22,6 +23,7 @@ export class ConsoleRulesService {
     private readonly policies: PolicyService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly bus: NotificationBus,
   ) {}
 
   list(): Promise<ConsoleRuleEntity[]> {
@@ -81,6 +83,9 @@ export class ConsoleRulesService {
       }
       await this.audit.appendIn(m, actorEvent(actor, `policy.console_rule_${kind}`, { details: { ruleId: id, rule } }));
     });
-    return this.policies.reload(actor);
+    const result = await this.policies.reload(actor);
+    // Other replicas read the console rules again too.
+    await this.bus.publish('policy.changed', result.version).catch(() => undefined);
+    return result;
   }
 }

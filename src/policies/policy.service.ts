@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { NotificationBus } from '../database/notification-bus.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -33,11 +34,15 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly bus: NotificationBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
     await this.reload({ type: 'system', id: 'start' }).catch(() => undefined);
     process.on('SIGHUP', this.onSighup);
+    this.bus.on('policy.changed', (message) => {
+      if (!this.bus.isOwn(message)) void this.reload({ type: 'system', id: 'replica' }).catch(() => undefined);
+    });
     try {
       this.watcher = watch(this.config.POLICIES_DIR, { recursive: true }, () => {
         clearTimeout(this.debounce);

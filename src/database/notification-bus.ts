@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import pg from 'pg';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { Database } from './database.js';
+
+const CHANNEL = 'gatehouse_events';
+const RECONNECT_MS = 1000;
+
+export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed';
+
+export interface BusMessage {
+  topic: BusTopic;
+  key: string;
+  /** The process that published it (a replica hears its own messages too, once). */
+  origin: string;
+}
+
+/**
+ * Changes that other replicas must hear about (policy edits, revocations, decided
+ * requests) travel by PostgreSQL LISTEN/NOTIFY; on the embedded database there is only
+ * this process, so messages are delivered locally. Delivery is best effort: listeners
+ * must also be correct without it (caches expire, long polls re-read at their deadline).
+ */
+@Injectable()
+export class NotificationBus implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('NotificationBus');
+  private readonly events = new EventEmitter();
+  private readonly origin = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private client?: pg.Client;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly database: Database,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.database.kind === 'postgres') await this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Whether this process published the message. */
+  isOwn(message: BusMessage): boolean {
+    return message.origin === this.origin;
+  }
+
+  on(topic: BusTopic, handler: (message: BusMessage) => void): void {
+    this.events.on(topic, handler);
+  }
+
+  /** Tells every replica (this one included). */
+  async publish(topic: BusTopic, key: string): Promise<void> {
+    const message: BusMessage = { topic, key, origin: this.origin };
+    if (this.database.kind === 'embedded' || !this.client) {
+      this.deliver(message);
+      return;
+    }
+    await this.database.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(message)]);
+  }
+
+  private deliver(message: BusMessage): void {
+    this.events.emit(message.topic, message);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.config.DATABASE_URL, application_name: 'gatehouse-bus' });
+    client.on('notification', (n) => {
+      try {
+        this.deliver(JSON.parse(n.payload ?? '') as BusMessage);
+      } catch {
+        this.logger.warn(`Ignored a malformed notification on ${CHANNEL}`);
+      }
+    });
+    client.on('error', (error) => {
+      this.logger.warn(`Notification connection lost (${error.message}); reconnecting`);
+      this.reconnect(client);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      if (this.stopped) {
+        await client.end();
+        return;
+      }
+      this.client = client;
+    } catch (error) {
+      this.logger.warn(`Cannot listen for notifications (${(error as Error).message}); retrying`);
+      this.reconnect(client);
+    }
+  }
+
+  private reconnect(old: pg.Client): void {
+    if (this.client === old) this.client = undefined;
+    void old.end().catch(() => undefined);
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.listen(), RECONNECT_MS);
+    this.retry.unref();
+  }
+}
