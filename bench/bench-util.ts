@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -98,4 +99,32 @@ export function processCpuSeconds(command: string): Map<number, number> | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The baseline of the HTTP benches: a bare node:http server that answers a fixed JSON to
+ * POST `path`. It parses the body as a framework would, so a ratio to it is framework cost.
+ */
+export function bareJsonServer(path: string, answer: string): Server {
+  return createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== path) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(answer),
+      });
+      res.end(answer);
+    });
+  });
 }

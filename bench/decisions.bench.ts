@@ -29,7 +29,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { createServer } from 'node:http';
 import { Session, type Profiler } from 'node:inspector/promises';
 import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -51,6 +50,7 @@ import { ACTION_CATALOGUE, compileGlob } from '../src/policies/policy-schema.js'
 import type { PolicySet } from '../src/policies/policy.types.js';
 import { ZoneOffsetCache } from '../src/policies/zone-offsets.js';
 import {
+  bareJsonServer,
   fmtInt,
   fmtMs,
   machineCpuTicks,
@@ -1380,27 +1380,7 @@ function decisionBody(requestId: string): string {
 
 /** Child mode: the bare server. It parses the body as a framework would, and answers BARE_ANSWER. */
 function serveBare(): void {
-  const server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== DECISIONS_PATH) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(BARE_ANSWER),
-      });
-      res.end(BARE_ANSWER);
-    });
-  });
+  const server = bareJsonServer(DECISIONS_PATH, BARE_ANSWER);
   server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
   // If the parent goes away, so does the server.
   process.on('disconnect', () => process.exit(0));

@@ -14,11 +14,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { fmtInt, fmtMs, numberOption, percentile, Samples, table } from './bench-util.js';
+import { bareJsonServer, fmtInt, fmtMs, numberOption, percentile, Samples, table } from './bench-util.js';
 
 type Kind = 'bare' | 'fastify' | 'express';
 const KINDS: { kind: Kind; label: string }[] = [
@@ -42,28 +42,7 @@ type ToChild = { type: 'cpu' } | { type: 'stop' };
 // Child: one server.
 
 function startBare(): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== PATH) {
-      res.writeHead(404).end();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        // Parse the body as the frameworks do, so the comparison is framework overhead only.
-        JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(RESPONSE_BODY),
-      });
-      res.end(RESPONSE_BODY);
-    });
-  });
+  const server = bareJsonServer(PATH, RESPONSE_BODY);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
