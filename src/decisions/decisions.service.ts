@@ -8,7 +8,7 @@ import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
-import { POLL_INTERVAL_SECONDS } from '../devices/devices.service.js';
+import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import type { EngineDecision } from '../policies/engine/decision.types.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
@@ -18,8 +18,6 @@ import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
 import { RateLimiter } from './rate-limiter.js';
-
-const STATE_MAX_AGE_MS = 3 * POLL_INTERVAL_SECONDS * 1000;
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
 @Injectable()

@@ -8,7 +8,7 @@ import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import { deviceIdSchema } from '../devices/devices.dto.js';
-import { DevicesService, POLL_INTERVAL_SECONDS } from '../devices/devices.service.js';
+import { DevicesService, STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
 
@@ -54,7 +54,7 @@ export class SimulationController {
         stateReportedAt: device.stateReportedAt?.getTime() ?? null,
       },
       now: body.at ? Date.parse(body.at) : this.clock.now().getTime(),
-      stateMaxAgeMs: 3 * POLL_INTERVAL_SECONDS * 1000,
+      stateMaxAgeMs: STATE_MAX_AGE_MS,
     };
     const result = engine.decide(input);
     const explanations = engine.explain(input);

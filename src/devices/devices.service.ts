@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import type { Actor } from '../audit/actor.js';
+import { actorEvent, type Actor } from '../audit/actor.js';
+import type { AuditEvent } from '../audit/audit-chain.js';
 import { DeviceEntity } from './device.entity.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
@@ -14,6 +15,8 @@ import { generateSecret, hashSecret } from './secrets.js';
 
 /** How often agents should call back; reported state older than three intervals counts as unknown. */
 export const POLL_INTERVAL_SECONDS = 30;
+/** Reported state older than three poll intervals counts as unknown (agent-api.md). */
+export const STATE_MAX_AGE_MS = 3 * POLL_INTERVAL_SECONDS * 1000;
 const CREDENTIAL_CACHE_MS = 5_000;
 
 export interface DeviceView {
@@ -160,7 +163,6 @@ export class DevicesService {
   }
 
   view(d: DeviceEntity): DeviceView {
-    const freshFor = 3 * POLL_INTERVAL_SECONDS * 1000;
     return {
       id: d.id,
       model: d.model,
@@ -173,55 +175,46 @@ export class DevicesService {
       lastSeenAt: d.lastSeenAt,
       state: d.state,
       stateReportedAt: d.stateReportedAt,
-      stateFresh: d.stateReportedAt !== null && this.clock.now().getTime() - d.stateReportedAt.getTime() <= freshFor,
+      stateFresh:
+        d.stateReportedAt !== null && this.clock.now().getTime() - d.stateReportedAt.getTime() <= STATE_MAX_AGE_MS,
       revoked: d.revokedAt !== null,
     };
   }
 
   /** The credential stops working (401 on every later call). */
   async revoke(deviceId: string, actor: Actor): Promise<DeviceView> {
-    let revokedHash = '';
-    await this.dataSource.transaction(async (m) => {
-      const [rows] = await m.query<[{ credential_hash: string }[], number]>(
-        'UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING credential_hash',
-        [deviceId, this.clock.now()],
-      );
-      if (rows.length === 0) throw notFound('Enrolled, unrevoked device');
-      this.byCredential.delete(rows[0].credential_hash);
-      revokedHash = rows[0].credential_hash;
-      await this.audit.appendIn(m, {
-        eventType: 'device.revoked',
-        actorType: actor.type,
-        actorId: actor.id,
-        deviceId,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-      });
-    });
-    await this.bus.publish('device.revoked', revokedHash).catch(() => undefined);
+    await this.withdrawCredential(
+      'UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING credential_hash',
+      [deviceId, this.clock.now()],
+      'Enrolled, unrevoked device',
+      actorEvent(actor, 'device.revoked', { deviceId }),
+    );
     return this.view((await this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId }))!);
   }
 
   /** Removes the enrollment so that the device can enroll again (with a new token); its history stays in the audit trail. */
   async reset(deviceId: string, actor: Actor): Promise<void> {
-    let revokedHash = '';
-    await this.dataSource.transaction(async (m) => {
-      const [rows] = await m.query<[{ credential_hash: string }[], number]>(
-        'DELETE FROM devices WHERE id = $1 RETURNING credential_hash',
-        [deviceId],
-      );
-      if (rows.length === 0) throw notFound('Device');
-      this.byCredential.delete(rows[0].credential_hash);
-      revokedHash = rows[0].credential_hash;
-      await this.audit.appendIn(m, {
-        eventType: 'device.reset',
-        actorType: actor.type,
-        actorId: actor.id,
-        deviceId,
-        sourceAddress: actor.sourceAddress ?? null,
-        outcome: 'success',
-      });
+    await this.withdrawCredential(
+      'DELETE FROM devices WHERE id = $1 RETURNING credential_hash',
+      [deviceId],
+      'Device',
+      actorEvent(actor, 'device.reset', { deviceId }),
+    );
+  }
+
+  /**
+   * Runs `sql` (which returns the device's credential_hash), audits it, and makes the
+   * credential stop working here at once and on the other replicas through the bus.
+   */
+  private async withdrawCredential(sql: string, params: unknown[], missing: string, event: AuditEvent): Promise<void> {
+    const hash = await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ credential_hash: string }[], number]>(sql, params);
+      if (rows.length === 0) throw notFound(missing);
+      await this.audit.appendIn(m, event);
+      return rows[0].credential_hash;
     });
-    await this.bus.publish('device.revoked', revokedHash).catch(() => undefined);
+    // Evicted here even if the bus is down; the bus tells the other replicas.
+    this.byCredential.delete(hash);
+    await this.bus.publish('device.revoked', hash).catch(() => undefined);
   }
 }

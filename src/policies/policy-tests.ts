@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { POLL_INTERVAL_SECONDS } from '../devices/devices.service.js';
+import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { DeviceGrouper } from './engine/device-groups.js';
 import { PolicyEngine } from './engine/policy-engine.js';
 import type { PolicySet } from './policy.types.js';
@@ -91,7 +91,7 @@ export function runPolicyTests(set: PolicySet, testsDir: string): { results: Pol
             c.device.state && c.device.stateAgeSeconds !== undefined ? now - c.device.stateAgeSeconds * 1000 : null,
         },
         now,
-        stateMaxAgeMs: 3 * POLL_INTERVAL_SECONDS * 1000,
+        stateMaxAgeMs: STATE_MAX_AGE_MS,
       });
       const expected = `${c.expect.decision} [${[...c.expect.rules].sort().join(', ')}]`;
       const actual = `${decision.decision} [${decision.ruleIds.join(', ')}]`;
