@@ -23,7 +23,7 @@ const RELOAD_DEBOUNCE_MS = 300;
 @Injectable()
 export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Policies');
-  private current: { set: PolicySet; engine: PolicyEngine; grouper: DeviceGrouper; files: string[] } | null = null;
+  private current: { set: PolicySet; engine: PolicyEngine; grouper: DeviceGrouper } | null = null;
   private lastProblems: PolicyProblem[] = [];
   private reloading: Promise<unknown> = Promise.resolve();
   private watcher?: FSWatcher;
@@ -119,7 +119,6 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         set: result.set,
         engine,
         grouper: new DeviceGrouper(result.set.deviceGroups),
-        files: result.files,
       };
       this.logger.log(
         `Policy set ${result.set.version.slice(0, 12)} in force: ${result.set.rules.length} rules from ${result.files.length} files`,
