@@ -26,7 +26,8 @@ function sambaInfoFile(): string {
   if (!file) {
     throw new Error(
       'GATEHOUSE_TEST_SAMBA_INFO is not set: the Samba DC description is written by the Jest globalSetup ' +
-        '(test/support/global-setup.ts) - run these tests with `npm test`, not with a bare jest invocation',
+        '(test/support/global-setup.ts) - run these tests with `npm test`, not with a bare jest invocation ' +
+        'and without GATEHOUSE_TEST_DIRECTORY=off',
     );
   }
   return file;
