@@ -43,11 +43,12 @@ export class SessionsService {
         id: string;
         username: string;
         display_name: string;
+        email: string | null;
         source: 'local' | 'directory';
         disabled: boolean;
       }[]
     >(
-      `SELECT s.last_seen_at, u.id, u.username, u.display_name, u.source, u.disabled
+      `SELECT s.last_seen_at, u.id, u.username, u.display_name, u.email, u.source, u.disabled
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4`,
       [sessionId, userId, now, idleSince],
@@ -64,6 +65,7 @@ export class SessionsService {
       id: row.id,
       username: row.username,
       displayName: row.display_name,
+      email: row.email,
       source: row.source,
       disabled: row.disabled,
     });

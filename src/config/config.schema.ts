@@ -55,6 +55,17 @@ export const configSchema = z
     TRUST_PROXY: bool.default(false),
     SHUTDOWN_GRACE_SECONDS: int(1, 600).default(25),
     GATEHOUSE_ALLOW_UNSAFE_DURABILITY: bool.default(false),
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
+    SMTP_FROM: z.string().min(3).default('Gatehouse <gatehouse@localhost>'),
+    WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+    WEBHOOK_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+    APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
+    NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
+    NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
@@ -62,6 +73,20 @@ export const configSchema = z
         code: 'custom',
         path: [c.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE'],
         message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+      });
+    }
+    if (c.SMTP_URL && !c.PUBLIC_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message: 'is needed for the links in e-mails (SMTP_URL is set)',
+      });
+    }
+    if (Boolean(c.WEBHOOK_URL) !== Boolean(c.WEBHOOK_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.WEBHOOK_URL ? 'WEBHOOK_SECRET' : 'WEBHOOK_URL'],
+        message: 'WEBHOOK_URL and WEBHOOK_SECRET (which signs every call) must be set together',
       });
     }
     if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
@@ -89,7 +114,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '(environment)');
-        const given = name in input && !/PASSWORD|SECRET/.test(name) ? ` (got '${input[name]}')` : '';
+        // Never echo secrets: passwords, keys, and the credentials inside URLs.
+        const shown = input[name]?.replace(/\/\/[^@/]*@/, '//***@');
+        const given = name in input && !/PASSWORD|SECRET/.test(name) ? ` (got '${shown}')` : '';
         return `${name}: ${issue.message}${given}`;
       }),
     );

@@ -1,9 +1,12 @@
+import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
+import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
 import { LoginThrottleEntity } from '../auth/login-throttle.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { GrantEntity } from '../decisions/grants/grant.entity.js';
 import { ConsoleRuleEntity } from '../policies/console-rule.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
@@ -23,4 +26,7 @@ export const ENTITIES = [
   PolicyVersionEntity,
   ConsoleRuleEntity,
   DecisionRequestEntity,
+  ApprovalVoteEntity,
+  GrantEntity,
+  NotificationEntity,
 ];

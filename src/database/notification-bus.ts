@@ -8,7 +8,7 @@ import { Database } from './database.js';
 const CHANNEL = 'gatehouse_events';
 const RECONNECT_MS = 1000;
 
-export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed';
+export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed' | 'grant.changed';
 
 export interface BusMessage {
   topic: BusTopic;

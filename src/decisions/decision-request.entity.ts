@@ -9,6 +9,8 @@ export type RequestStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rej
 @Entity({ name: 'decision_requests' })
 @Index('idx_decision_requests_device', ['deviceId', 'createdAt'])
 @Index('idx_decision_requests_status', ['status', 'expiresAt'])
+// The approvals queue: requests that went to approvers, newest first (keyset pagination).
+@Index('idx_decision_requests_queue', ['createdAt', 'requestId'], { where: 'approval IS NOT NULL' })
 export class DecisionRequestEntity {
   /** The agent's requestId: the idempotency key. */
   @PrimaryColumn({ name: 'request_id', type: 'uuid' })
@@ -20,6 +22,10 @@ export class DecisionRequestEntity {
   /** SHA-256 of the request body as the agent sent it (same id with another body is 409). */
   @Column({ name: 'body_hash', type: 'text' })
   bodyHash!: string;
+
+  /** The device's groups when it asked: the approvers' scope and the queue's filter. */
+  @Column({ name: 'device_groups', type: 'text', array: true, default: () => "'{}'" })
+  deviceGroups!: string[];
 
   @Column({ type: 'text' })
   action!: string;
@@ -66,4 +72,16 @@ export class DecisionRequestEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   outcome!: Record<string, unknown> | null;
+
+  /** When the approvers were told of this pending request (null: not yet). */
+  @Column({ name: 'notified_at', type: 'timestamptz', nullable: true })
+  notifiedAt!: Date | null;
+
+  /** When the approvers were reminded that it is about to expire. */
+  @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
+  remindedAt!: Date | null;
+
+  /** For a repeat allowed by an approval's grant: that grant. */
+  @Column({ name: 'grant_id', type: 'uuid', nullable: true })
+  grantId!: string | null;
 }

@@ -46,14 +46,15 @@ export class DecisionWriter {
   private commit(items: DecisionWrite[]): Promise<{ inserted: boolean }[]> {
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager.query<{ request_id: string }[]>(
-        `INSERT INTO decision_requests (request_id, device_id, body_hash, action, remote_user, target, context, status, reason,
-           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until)
-         SELECT request_id, device_id, body_hash, action, remote_user, target, context, status, reason,
-           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until
-         FROM jsonb_to_recordset($1::jsonb) AS r(request_id uuid, device_id text, body_hash text, action text,
-           remote_user jsonb, target jsonb, context jsonb, status text, reason text, rule_ids text[],
+        `INSERT INTO decision_requests (request_id, device_id, device_groups, body_hash, action, remote_user, target,
+           context, status, reason, rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until,
+           grant_id)
+         SELECT request_id, device_id, device_groups, body_hash, action, remote_user, target, context, status, reason,
+           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until, grant_id
+         FROM jsonb_to_recordset($1::jsonb) AS r(request_id uuid, device_id text, device_groups text[], body_hash text,
+           action text, remote_user jsonb, target jsonb, context jsonb, status text, reason text, rule_ids text[],
            policy_version text, approval jsonb, created_at timestamptz, decided_at timestamptz,
-           expires_at timestamptz, valid_until timestamptz)
+           expires_at timestamptz, valid_until timestamptz, grant_id uuid)
          ON CONFLICT (request_id) DO NOTHING
          RETURNING request_id`,
         [JSON.stringify(items.map((i) => toRow(i.row)))],
@@ -77,6 +78,7 @@ function toRow(r: DecisionRequestEntity): Record<string, unknown> {
   return {
     request_id: r.requestId,
     device_id: r.deviceId,
+    device_groups: r.deviceGroups,
     body_hash: r.bodyHash,
     action: r.action,
     remote_user: r.remoteUser,
@@ -91,5 +93,6 @@ function toRow(r: DecisionRequestEntity): Record<string, unknown> {
     decided_at: r.decidedAt?.toISOString() ?? null,
     expires_at: r.expiresAt?.toISOString() ?? null,
     valid_until: r.validUntil?.toISOString() ?? null,
+    grant_id: r.grantId,
   };
 }

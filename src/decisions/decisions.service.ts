@@ -17,6 +17,7 @@ import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
+import { GrantRegistry } from './grants/grant-registry.js';
 import { RateLimiter } from './rate-limiter.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
@@ -34,6 +35,7 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly bus: NotificationBus,
+    private readonly grants: GrantRegistry,
   ) {
     this.writer = new DecisionWriter(dataSource, clock);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
@@ -50,6 +52,7 @@ export class DecisionsService implements OnApplicationShutdown {
     }
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const row = this.evaluate(device, body, now, bodyHash);
+    if (row.status === 'pending') await this.applyGrant(row, now);
     let inserted: boolean;
     try {
       ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress) }));
@@ -62,7 +65,11 @@ export class DecisionsService implements OnApplicationShutdown {
       }
       throw error;
     }
-    if (inserted) return toAnswer(row, now.getTime());
+    if (inserted) {
+      // Approvers' queues (on every replica) and the notifier hear of the new request.
+      if (row.status === 'pending') void this.bus.publish('decision.changed', row.requestId).catch(() => undefined);
+      return toAnswer(row, now.getTime());
+    }
     // The request id is known: the same request again gets the same answer; anything else is a conflict.
     const stored = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId: body.requestId });
     if (!stored || stored.deviceId !== device.id || stored.bodyHash !== bodyHash) {
@@ -186,6 +193,7 @@ export class DecisionsService implements OnApplicationShutdown {
       bodyHash,
       action: body.action,
       remoteUser: body.remoteUser,
+      deviceGroups: [...this.groupsOf(device)].sort(),
       target: body.target ?? null,
       context: body.context ?? null,
       ruleIds: result.ruleIds,
@@ -197,6 +205,9 @@ export class DecisionsService implements OnApplicationShutdown {
       validUntil: null,
       completedAt: null,
       outcome: null,
+      notifiedAt: null,
+      remindedAt: null,
+      grantId: null,
     });
     const rules = result.ruleIds.join(', ');
     switch (result.decision) {
@@ -226,6 +237,29 @@ export class DecisionsService implements OnApplicationShutdown {
     if (result.errors.length > 0)
       row.reason += ` (skipped rules that failed to evaluate: ${result.errors.map((e) => e.ruleId).join(', ')})`;
     return row;
+  }
+
+  /**
+   * A repeat of a request that an approver approved "for N minutes" is allowed by that
+   * grant (policy-files.md). Only an `ask` can become an allow this way: a deny stays.
+   */
+  private async applyGrant(row: DecisionRequestEntity, now: Date): Promise<void> {
+    const grant = await this.grants.find(
+      { deviceId: row.deviceId, action: row.action, remoteUserId: row.remoteUser.id, target: row.target },
+      now,
+    );
+    if (!grant) return;
+    row.status = 'allowed';
+    row.decidedAt = now;
+    row.expiresAt = null;
+    row.grantId = grant.id;
+    row.approval = null; // not a request for the approvers' queue
+    row.validUntil = new Date(
+      Math.min(grant.expiresAt.getTime(), now.getTime() + this.config.DECISION_VALID_MINUTES * 60_000),
+    );
+    row.reason =
+      `Allowed by the approval of request ${grant.requestId} (${grant.approvedBy.join(', ')}) ` +
+      `for repeats until ${grant.expiresAt.toISOString()}`;
   }
 
   private groupsOf(device: DeviceEntity): Set<string> {
@@ -260,6 +294,7 @@ export class DecisionsService implements OnApplicationShutdown {
         reason: row.reason,
         validUntil: row.validUntil?.toISOString() ?? null,
         expiresAt: row.expiresAt?.toISOString() ?? null,
+        ...(row.grantId ? { grantId: row.grantId } : {}),
       },
     };
   }

@@ -37,10 +37,9 @@ export class DevicesController {
     @Staff() staff: StaffPrincipal,
     @SourceAddress() ip: string,
   ): Promise<DeviceView> {
-    const view = await this.devices.revoke(deviceId, actorOf(staff, ip));
-    if (!staff.ability.can('manage', subject('Device', { deviceGroups: view.groups }) as never))
-      throw notFound('Device');
-    return view;
+    // Scope first: a device outside the caller's scope must not be revoked (it reads as not found).
+    await this.assertInScope(staff, deviceId);
+    return this.devices.revoke(deviceId, actorOf(staff, ip));
   }
 
   @Post('devices/:deviceId/reset')

@@ -15,6 +15,10 @@ export class UserEntity {
   @Column({ name: 'display_name', type: 'text' })
   displayName!: string;
 
+  /** Where approval requests and reminders are e-mailed (none: no e-mail). */
+  @Column({ type: 'text', nullable: true })
+  email!: string | null;
+
   @Column({ type: 'text', default: 'local' })
   source!: UserSource;
 

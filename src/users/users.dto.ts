@@ -10,6 +10,8 @@ export const groupNameSchema = z
 export const createUserSchema = z.strictObject({
   username: usernameSchema,
   displayName: z.string().min(1).max(200).optional(),
+  /** Where approval requests are e-mailed. */
+  email: z.email({ error: 'expected an e-mail address' }).max(254).optional(),
   password: z.string().min(1).max(1024),
   groups: z.array(groupNameSchema).max(50).optional(),
 });

@@ -13,6 +13,7 @@ export interface UserView {
   id: string;
   username: string;
   displayName: string;
+  email: string | null;
   source: UserEntity['source'];
   disabled: boolean;
   groups: string[];
@@ -74,6 +75,7 @@ export class UsersService {
       id: user.id,
       username: user.username,
       displayName: user.displayName,
+      email: user.email,
       source: user.source,
       disabled: user.disabled,
       groups,
@@ -83,7 +85,7 @@ export class UsersService {
 
   /** Creates a local user, optionally in local groups (created if missing). */
   async createLocalUser(
-    input: { username: string; displayName?: string; password: string; groups?: string[] },
+    input: { username: string; displayName?: string; email?: string; password: string; groups?: string[] },
     actor: Actor,
     manager?: EntityManager,
   ): Promise<UserView> {
@@ -92,9 +94,9 @@ export class UsersService {
     const passwordHash = await hashPassword(input.password);
     const run = async (m: EntityManager) => {
       const inserted = await m.query<{ id: string }[]>(
-        `INSERT INTO users (username, display_name, source, password_hash) VALUES ($1, $2, 'local', $3)
+        `INSERT INTO users (username, display_name, email, source, password_hash) VALUES ($1, $2, $3, 'local', $4)
          ON CONFLICT (username) DO NOTHING RETURNING id`,
-        [username, input.displayName ?? username, passwordHash],
+        [username, input.displayName ?? username, input.email ?? null, passwordHash],
       );
       if (inserted.length === 0) throw conflict(`A user named '${username}' already exists`);
       const id = inserted[0].id;

@@ -1,0 +1,91 @@
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { subject } from '@casl/ability';
+import type { ServerResponse } from 'node:http';
+import { DataSource } from 'typeorm';
+import type { StaffPrincipal } from '../auth/principal.js';
+import { Clock } from '../common/clock.js';
+import { NotificationBus } from '../database/notification-bus.js';
+import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { effectiveStatus } from '../decisions/decision-view.js';
+
+const KEEP_ALIVE_MS = 15_000;
+
+interface Subscriber {
+  staff: StaffPrincipal;
+  res: ServerResponse;
+}
+
+/**
+ * The console's live queue: a server-sent-events stream per signed-in viewer of
+ * approvals. Every change to a request that went to approvers (new, a vote, approved,
+ * rejected, expired, cancelled), on any replica, arrives through the bus; each is read
+ * once and sent to the subscribers whose device scope covers it.
+ */
+@Injectable()
+export class ApprovalEvents implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('ApprovalEvents');
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly keepAlive: NodeJS.Timeout;
+  private seq = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    bus: NotificationBus,
+  ) {
+    bus.on('decision.changed', (message) => {
+      if (this.subscribers.size > 0) void this.broadcast(message.key);
+    });
+    this.keepAlive = setInterval(() => {
+      for (const s of this.subscribers) s.res.write(': keep-alive\n\n');
+    }, KEEP_ALIVE_MS);
+    this.keepAlive.unref();
+  }
+
+  subscribe(staff: StaffPrincipal, res: ServerResponse, requestId: string): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': requestId,
+      'x-content-type-options': 'nosniff',
+    });
+    res.write('retry: 3000\n: connected\n\n');
+    const subscriber = { staff, res };
+    this.subscribers.add(subscriber);
+    res.on('close', () => this.subscribers.delete(subscriber));
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.keepAlive);
+    for (const s of this.subscribers) s.res.end();
+    this.subscribers.clear();
+  }
+
+  private async broadcast(requestId: string): Promise<void> {
+    let row: DecisionRequestEntity | null;
+    try {
+      row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+    } catch (error) {
+      this.logger.warn(`Could not read request ${requestId} for the live queue: ${(error as Error).message}`);
+      return;
+    }
+    if (!row?.approval) return;
+    const data = JSON.stringify({
+      requestId,
+      status: effectiveStatus(row, this.clock.now().getTime()),
+      deviceId: row.deviceId,
+      deviceGroups: row.deviceGroups,
+      action: row.action,
+      remoteUser: row.remoteUser.id,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+    });
+    const frame = `id: ${++this.seq}\nevent: approval\ndata: ${data}\n\n`;
+    for (const s of this.subscribers) {
+      if (s.staff.ability.can('read', subject('Approval', { deviceGroups: row.deviceGroups }) as never)) {
+        s.res.write(frame);
+      }
+    }
+  }
+}

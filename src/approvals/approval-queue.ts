@@ -1,0 +1,215 @@
+import { Injectable } from '@nestjs/common';
+import { subject } from '@casl/ability';
+import { DataSource, In } from 'typeorm';
+import type { StaffPrincipal } from '../auth/principal.js';
+import { notFound } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
+import { DeviceEntity } from '../devices/device.entity.js';
+import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
+import { effectiveStatus } from '../decisions/decision-view.js';
+import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { UsersService } from '../users/users.service.js';
+import { ApprovalVoteEntity } from './approval-vote.entity.js';
+import { approverGroupsOf, readScope, refusalFor } from './approver-rights.js';
+import { QUEUE_SORTS, type QueueQuery } from './approvals.dto.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+export interface ApprovalSummary {
+  requestId: string;
+  status: RequestStatus;
+  createdAt: string;
+  expiresAt: string | null;
+  decidedAt: string | null;
+  reason: string;
+  device: {
+    id: string;
+    groups: string[];
+    model: string | null;
+    site: string | null;
+    state: Record<string, unknown> | null;
+    stateReportedAt: string | null;
+    lastSeenAt: string | null;
+  };
+  action: string;
+  remoteUser: { id: string; enterprise?: string; groups?: string[] };
+  target: Record<string, string> | null;
+  ticket: string | null;
+  vendorReason: string | null;
+  rules: string[];
+  policyVersion: string | null;
+  approval: {
+    approvers: string[];
+    required: number;
+    given: number;
+    stillNeeded: number;
+    timeoutMinutes: number | null;
+    maxGrantMinutes: number | null;
+  };
+  /** Whether the caller may decide it now, and if not why. */
+  youMayDecide: boolean;
+  whyNot?: string;
+}
+
+export interface ApprovalDetail extends ApprovalSummary {
+  votes: { username: string; vote: string; comment: string | null; grantMinutes: number | null; at: string }[];
+  grant: { id: string; expiresAt: string; endedAt: string | null } | null;
+  history: { seq: number; at: string; event: string; actor: string; outcome: string; details: unknown }[];
+}
+
+/** The approvers' queue and one request in full: reads only, always within the caller's device scope. */
+@Injectable()
+export class ApprovalQueue {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly users: UsersService,
+  ) {}
+
+  async list(staff: StaffPrincipal, q: QueueQuery): Promise<{ items: ApprovalSummary[]; nextCursor: string | null }> {
+    const now = this.clock.now();
+    const column = `r.${QUEUE_SORTS[q.sort]}`;
+    const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+    const qb = this.dataSource
+      .getRepository(DecisionRequestEntity)
+      .createQueryBuilder('r')
+      .where('r.approval IS NOT NULL')
+      .orderBy(column, dir)
+      .addOrderBy('r.request_id', dir)
+      .limit(q.limit + 1);
+    if (q.status === 'pending') qb.andWhere(`r.status = 'pending' AND r.expires_at > :now`, { now });
+    else if (q.status === 'expired')
+      qb.andWhere(`(r.status = 'expired' OR (r.status = 'pending' AND r.expires_at <= :now))`, { now });
+    else if (q.status !== 'all') qb.andWhere('r.status = :status', { status: q.status });
+    const scope = readScope(staff.grants);
+    if (scope !== '*') qb.andWhere('r.device_groups && :scope', { scope });
+    if (q.deviceGroup) qb.andWhere(':group = ANY(r.device_groups)', { group: q.deviceGroup });
+    if (q.action) qb.andWhere('r.action = :action', { action: q.action });
+    if (q.deviceId) qb.andWhere('r.device_id = :deviceId', { deviceId: q.deviceId });
+    if (q.minAgeMinutes !== undefined)
+      qb.andWhere('r.created_at <= :oldest', { oldest: new Date(now.getTime() - q.minAgeMinutes * 60_000) });
+    if (q.maxAgeMinutes !== undefined)
+      qb.andWhere('r.created_at >= :newest', { newest: new Date(now.getTime() - q.maxAgeMinutes * 60_000) });
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      qb.andWhere(`(${column}, r.request_id) ${dir === 'ASC' ? '>' : '<'} (:cv, :cid)`, { cv: c.value, cid: c.id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, q.limit);
+    const items = await this.summaries(staff, page, now);
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > q.limit && last
+        ? encodeCursor({
+            value: (q.sort === 'expiresAt' ? last.expiresAt : last.createdAt)!.toISOString(),
+            id: last.requestId,
+          })
+        : null;
+    return { items, nextCursor };
+  }
+
+  async get(staff: StaffPrincipal, requestId: string): Promise<ApprovalDetail> {
+    const now = this.clock.now();
+    const row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+    // Out of scope reads as not found: request ids cannot be probed.
+    if (
+      !row?.approval ||
+      !staff.ability.can('read', subject('Approval', { deviceGroups: row.deviceGroups }) as never)
+    ) {
+      throw notFound('Approval request');
+    }
+    const [summary] = await this.summaries(staff, [row], now);
+    const [votes, grant, history] = await Promise.all([
+      this.dataSource.getRepository(ApprovalVoteEntity).find({ where: { requestId }, order: { createdAt: 'ASC' } }),
+      this.dataSource.getRepository(GrantEntity).findOneBy({ requestId }),
+      this.dataSource.query<
+        { seq: string; recorded_at: Date; event_type: string; actor_id: string; outcome: string; details: unknown }[]
+      >(
+        `SELECT seq, recorded_at, event_type, actor_id, outcome, details FROM audit_records
+          WHERE request_id = $1 ORDER BY seq LIMIT 200`,
+        [requestId],
+      ),
+    ]);
+    return {
+      ...summary,
+      votes: votes.map((v) => ({
+        username: v.username,
+        vote: v.vote,
+        comment: v.comment,
+        grantMinutes: v.grantMinutes,
+        at: v.createdAt.toISOString(),
+      })),
+      grant: grant
+        ? { id: grant.id, expiresAt: grant.expiresAt.toISOString(), endedAt: grant.endedAt?.toISOString() ?? null }
+        : null,
+      history: history.map((h) => ({
+        seq: Number(h.seq),
+        at: new Date(h.recorded_at).toISOString(),
+        event: h.event_type,
+        actor: h.actor_id,
+        outcome: h.outcome,
+        details: h.details,
+      })),
+    };
+  }
+
+  /** One summary per request, with three queries for the page (devices, vote counts, the caller's groups). */
+  async summaries(staff: StaffPrincipal, rows: DecisionRequestEntity[], now: Date): Promise<ApprovalSummary[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.requestId);
+    const [devices, counts, groups] = await Promise.all([
+      this.dataSource.getRepository(DeviceEntity).findBy({ id: In([...new Set(rows.map((r) => r.deviceId))]) }),
+      this.dataSource.query<{ request_id: string; n: number }[]>(
+        `SELECT request_id, count(*)::int AS n FROM approval_votes WHERE request_id = ANY($1) AND vote = 'approve'
+          GROUP BY request_id`,
+        [ids],
+      ),
+      this.users.groupsOf(staff.user.id),
+    ]);
+    const deviceById = new Map(devices.map((d) => [d.id, d]));
+    const given = new Map(counts.map((c) => [c.request_id, c.n]));
+    return rows.map((r) => {
+      const status = effectiveStatus(r, now.getTime());
+      const a = r.approval as { required?: number; timeoutMinutes?: number; maxGrantMinutes?: number };
+      const d = deviceById.get(r.deviceId);
+      const n = given.get(r.requestId) ?? 0;
+      const whyNot =
+        status === 'pending'
+          ? refusalFor({ user: staff.user, groups, ability: staff.ability }, r)
+          : `The request is ${status}`;
+      return {
+        requestId: r.requestId,
+        status,
+        createdAt: r.createdAt.toISOString(),
+        expiresAt: r.expiresAt?.toISOString() ?? null,
+        decidedAt: r.decidedAt?.toISOString() ?? (status === 'expired' ? r.expiresAt!.toISOString() : null),
+        reason: status === 'expired' ? 'No approver answered in time: expired' : r.reason,
+        device: {
+          id: r.deviceId,
+          groups: r.deviceGroups,
+          model: d?.model ?? null,
+          site: d?.site ?? null,
+          state: d?.state ?? null,
+          stateReportedAt: d?.stateReportedAt?.toISOString() ?? null,
+          lastSeenAt: d?.lastSeenAt?.toISOString() ?? null,
+        },
+        action: r.action,
+        remoteUser: r.remoteUser,
+        target: r.target,
+        ticket: r.context?.ticket ?? null,
+        vendorReason: r.context?.reason ?? null,
+        rules: r.ruleIds,
+        policyVersion: r.policyVersion,
+        approval: {
+          approvers: approverGroupsOf(r),
+          required: a.required ?? 1,
+          given: n,
+          stillNeeded: status === 'pending' ? Math.max(0, (a.required ?? 1) - n) : 0,
+          timeoutMinutes: a.timeoutMinutes ?? null,
+          maxGrantMinutes: a.maxGrantMinutes ?? null,
+        },
+        youMayDecide: whyNot === undefined,
+        ...(whyNot ? { whyNot } : {}),
+      };
+    });
+  }
+}

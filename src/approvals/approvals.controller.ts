@@ -1,0 +1,121 @@
+import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { RequirePermission } from '../auth/permissions.decorator.js';
+import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { uuidParam } from '../users/users.dto.js';
+import { ApprovalEvents } from './approval-events.js';
+import { ApprovalQueue } from './approval-queue.js';
+import {
+  approveSchema,
+  grantsQuerySchema,
+  queueQuerySchema,
+  rejectSchema,
+  type ApproveBody,
+  type QueueQuery,
+  type RejectBody,
+} from './approvals.dto.js';
+import { ApprovalsService } from './approvals.service.js';
+import { GrantsService } from './grants.service.js';
+
+const noQuery = z.strictObject({});
+const requestIdPipe = () => new ZodPipe(uuidParam, 'request id');
+
+/** The approvers' side of `ask` (admin-api.md). */
+@ApiTags('approvals')
+@Controller('api/v1')
+export class ApprovalsController {
+  constructor(
+    private readonly queue: ApprovalQueue,
+    private readonly approvals: ApprovalsService,
+    private readonly grants: GrantsService,
+    private readonly events: ApprovalEvents,
+  ) {}
+
+  @Get('approvals')
+  @RequirePermission('read', 'Approval')
+  @ApiOperation({
+    summary:
+      'Requests that went to approvers, in your device scope (default: pending, newest first); page with `cursor`',
+  })
+  @ApiQuerySchema(queueQuerySchema)
+  list(@Staff() staff: StaffPrincipal, @ValidQuery(queueQuerySchema) query: QueueQuery) {
+    return this.queue.list(staff, query);
+  }
+
+  @Get('approvals/events')
+  @RequirePermission('read', 'Approval')
+  @ApiProduces('text/event-stream')
+  @ApiOperation({ summary: 'Server-sent events: every change to a request in your scope (event `approval`)' })
+  stream(
+    @Staff() staff: StaffPrincipal,
+    @ValidQuery(noQuery) _query: object,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): void {
+    reply.hijack();
+    this.events.subscribe(staff, reply.raw, request.id);
+  }
+
+  @Get('approvals/:requestId')
+  @RequirePermission('read', 'Approval')
+  @ApiOperation({ summary: 'One request with everything needed to decide, its votes and its history' })
+  get(@Staff() staff: StaffPrincipal, @Param('requestId', requestIdPipe()) requestId: string) {
+    return this.queue.get(staff, requestId);
+  }
+
+  @Post('approvals/:requestId/approve')
+  @HttpCode(200)
+  @RequirePermission('decide', 'Approval')
+  @ApiOperation({
+    summary:
+      'Approve (optionally repeats for grantMinutes ≤ the rule’s maxGrantMinutes); 403 outside scope or own request, 409 if not pending',
+  })
+  @ApiBodySchema(approveSchema)
+  async approve(
+    @Staff() staff: StaffPrincipal,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidBody(approveSchema) body: ApproveBody,
+    @SourceAddress() ip: string,
+  ) {
+    await this.approvals.approve(staff, requestId, body, actorOf(staff, ip));
+    return this.queue.get(staff, requestId);
+  }
+
+  @Post('approvals/:requestId/reject')
+  @HttpCode(200)
+  @RequirePermission('decide', 'Approval')
+  @ApiOperation({ summary: 'Reject (one rejection decides); 403 outside scope or own request, 409 if not pending' })
+  @ApiBodySchema(rejectSchema)
+  async reject(
+    @Staff() staff: StaffPrincipal,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidBody(rejectSchema) body: RejectBody,
+    @SourceAddress() ip: string,
+  ) {
+    await this.approvals.reject(staff, requestId, body, actorOf(staff, ip));
+    return this.queue.get(staff, requestId);
+  }
+
+  @Get('grants')
+  @RequirePermission('read', 'Approval')
+  @ApiOperation({ summary: '"Approve for N minutes" grants in your scope (live only unless live=false)' })
+  @ApiQuerySchema(grantsQuerySchema)
+  listGrants(@Staff() staff: StaffPrincipal, @ValidQuery(grantsQuerySchema) q: z.infer<typeof grantsQuerySchema>) {
+    return this.grants.list(staff, q.live === 'true', q.limit);
+  }
+
+  @Post('grants/:grantId/end')
+  @HttpCode(200)
+  @RequirePermission('decide', 'Approval')
+  @ApiOperation({ summary: 'End a grant early: repeats are no longer allowed by it (409 if not live)' })
+  endGrant(
+    @Staff() staff: StaffPrincipal,
+    @Param('grantId', new ZodPipe(uuidParam, 'grant id')) grantId: string,
+    @SourceAddress() ip: string,
+  ) {
+    return this.grants.end(staff, grantId, actorOf(staff, ip));
+  }
+}

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { DecisionsModule } from '../decisions/decisions.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { ApprovalEvents } from './approval-events.js';
+import { ApprovalJobs } from './approval-jobs.js';
+import { ApprovalQueue } from './approval-queue.js';
+import { ApprovalsController } from './approvals.controller.js';
+import { ApprovalsService } from './approvals.service.js';
+import { GrantsService } from './grants.service.js';
+import { NotificationSender } from './notifications/notification-sender.js';
+import { NotificationOutbox } from './notifications/outbox.js';
+
+/** Pending requests, approvers, grants, expiry and notifications (architecture.md). */
+@Module({
+  imports: [AuditModule, DecisionsModule, UsersModule],
+  controllers: [ApprovalsController],
+  providers: [
+    ApprovalQueue,
+    ApprovalsService,
+    GrantsService,
+    ApprovalEvents,
+    ApprovalJobs,
+    NotificationOutbox,
+    NotificationSender,
+  ],
+  exports: [ApprovalJobs, NotificationSender],
+})
+export class ApprovalsModule {}

@@ -1,0 +1,205 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { actorEvent, type Actor } from '../audit/actor.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { StaffPrincipal } from '../auth/principal.js';
+import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { NotificationBus } from '../database/notification-bus.js';
+import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { effectiveStatus } from '../decisions/decision-view.js';
+import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { targetKey } from '../decisions/grants/grant-registry.js';
+import { UsersService } from '../users/users.service.js';
+import { ApprovalVoteEntity, type Vote } from './approval-vote.entity.js';
+import { assertMayDecide } from './approver-rights.js';
+import type { ApproveBody, RejectBody } from './approvals.dto.js';
+import { NotificationOutbox } from './notifications/outbox.js';
+
+interface Approval {
+  approvers: string[];
+  required: number;
+  maxGrantMinutes?: number;
+}
+
+const invalid = (field: string, problem: string) =>
+  new ApiError(ErrorCode.InvalidRequest, `${field}: ${problem}`, [{ field, problem }]);
+
+/**
+ * Approvers' answers. INVARIANT (security-and-reliability.md 8): a request is decided
+ * once. The request row is locked for the whole vote (SELECT … FOR UPDATE), each
+ * approver's vote is unique per request, and the final change is conditional on the
+ * request still being pending and unexpired, so concurrent approvals, a reject racing an
+ * approve, or an approval racing expiry end in exactly one outcome; the losers get 409.
+ */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly users: UsersService,
+    private readonly outbox: NotificationOutbox,
+    private readonly bus: NotificationBus,
+  ) {}
+
+  approve(staff: StaffPrincipal, requestId: string, body: ApproveBody, actor: Actor): Promise<void> {
+    return this.vote(staff, requestId, 'approve', body, actor);
+  }
+
+  reject(staff: StaffPrincipal, requestId: string, body: RejectBody, actor: Actor): Promise<void> {
+    return this.vote(staff, requestId, 'reject', body, actor);
+  }
+
+  private async vote(
+    staff: StaffPrincipal,
+    requestId: string,
+    vote: Vote,
+    body: ApproveBody,
+    actor: Actor,
+  ): Promise<void> {
+    const groups = await this.users.groupsOf(staff.user.id);
+    const result = await this.dataSource.transaction(async (m) => {
+      const now = this.clock.now();
+      const request = await m
+        .getRepository(DecisionRequestEntity)
+        .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
+      if (!request?.approval) throw notFound('Approval request');
+      assertMayDecide({ user: staff.user, groups, ability: staff.ability }, request);
+      const status = effectiveStatus(request, now.getTime());
+      if (status !== 'pending') throw conflict(`Request ${requestId} is ${status}, no longer pending`);
+      const approval = request.approval as unknown as Approval;
+      if (body.grantMinutes !== undefined) checkGrant(body.grantMinutes, approval);
+
+      const votes = await m.getRepository(ApprovalVoteEntity).findBy({ requestId });
+      if (votes.some((v) => v.userId === staff.user.id)) {
+        throw conflict(`You have already answered request ${requestId}; each approver counts once`);
+      }
+      const mine = m.getRepository(ApprovalVoteEntity).create({
+        requestId,
+        userId: staff.user.id,
+        username: staff.user.username,
+        vote,
+        comment: body.comment ?? null,
+        grantMinutes: body.grantMinutes ?? null,
+        createdAt: now,
+      });
+      await m.getRepository(ApprovalVoteEntity).insert(mine);
+      const approvals = [...votes, mine].filter((v) => v.vote === 'approve');
+      const final = vote === 'reject' ? 'rejected' : approvals.length >= approval.required ? 'approved' : undefined;
+
+      const events = [
+        actorEvent(actor, vote === 'approve' ? 'approval.approved' : 'approval.rejected', {
+          outcome: final ?? 'recorded',
+          deviceId: request.deviceId,
+          action: request.action,
+          remoteUser: request.remoteUser.id,
+          requestId,
+          ruleIds: request.ruleIds,
+          policyVersion: request.policyVersion,
+          approvers: approval.approvers,
+          details: {
+            comment: body.comment ?? null,
+            grantMinutes: body.grantMinutes ?? null,
+            approvalsGiven: approvals.length,
+            approvalsRequired: approval.required,
+          },
+        }),
+      ];
+      let grant: GrantEntity | undefined;
+      if (final) {
+        const deciders = vote === 'reject' ? [staff.user.username] : approvals.map((v) => v.username);
+        grant = final === 'approved' ? grantFor(request, approvals, deciders, now) : undefined;
+        await this.finish(m, request, final, deciders, now, grant);
+        if (grant) {
+          await m.getRepository(GrantEntity).insert(grant);
+          events.push(
+            actorEvent(actor, 'grant.created', {
+              deviceId: request.deviceId,
+              action: request.action,
+              remoteUser: request.remoteUser.id,
+              requestId,
+              approvers: deciders,
+              details: { grantId: grant.id, expiresAt: grant.expiresAt.toISOString(), target: request.target },
+            }),
+          );
+        }
+      }
+      // Audit last: every transaction takes the chain's lock after its row locks (no deadlocks).
+      await this.audit.appendIn(m, ...events);
+      return { grant };
+    });
+    // Long polls (any replica) and the console's queue stream hear of every change.
+    await this.bus.publish('decision.changed', requestId).catch(() => undefined);
+    if (result.grant) await this.bus.publish('grant.changed', result.grant.id).catch(() => undefined);
+  }
+
+  /** The conditional state change; 409 if the request stopped being pending meanwhile. */
+  private async finish(
+    m: EntityManager,
+    request: DecisionRequestEntity,
+    final: 'approved' | 'rejected',
+    deciders: string[],
+    now: Date,
+    grant: GrantEntity | undefined,
+  ): Promise<void> {
+    const validUntil =
+      final === 'approved'
+        ? (grant?.expiresAt ?? new Date(now.getTime() + this.config.DECISION_VALID_MINUTES * 60_000))
+        : null;
+    const reason =
+      final === 'approved'
+        ? `Approved by ${deciders.length} hospital approver(s) (${request.ruleIds.join(', ') || 'default'})`
+        : 'Rejected by a hospital approver';
+    const [rows] = await m.query<[{ request_id: string }[], number]>(
+      `UPDATE decision_requests SET status = $2, decided_at = $3, valid_until = $4, reason = $5
+        WHERE request_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING request_id`,
+      [request.requestId, final, now, validUntil, reason],
+    );
+    if (rows.length === 0) throw conflict(`Request ${request.requestId} is no longer pending`);
+    Object.assign(request, { status: final, decidedAt: now, validUntil, reason });
+    await this.outbox.enqueue(m, 'request.decided', request, deciders);
+  }
+}
+
+function checkGrant(minutes: number, approval: Approval): void {
+  if (approval.maxGrantMinutes === undefined) {
+    throw invalid('grantMinutes', 'the rules behind this request allow no grants (no maxGrantMinutes)');
+  }
+  if (minutes > approval.maxGrantMinutes) {
+    throw invalid('grantMinutes', `at most ${approval.maxGrantMinutes} minutes for this request (maxGrantMinutes)`);
+  }
+}
+
+/**
+ * A grant only when every approval asked for one: M-of-N approvers agree on repeats too,
+ * for the shortest time any of them gave.
+ */
+function grantFor(
+  request: DecisionRequestEntity,
+  approvals: ApprovalVoteEntity[],
+  deciders: string[],
+  now: Date,
+): GrantEntity | undefined {
+  const minutes = approvals.map((v) => v.grantMinutes);
+  if (minutes.some((n) => n === null)) return undefined;
+  const grant = new GrantEntity();
+  Object.assign(grant, {
+    id: crypto.randomUUID(),
+    requestId: request.requestId,
+    deviceId: request.deviceId,
+    action: request.action,
+    remoteUserId: request.remoteUser.id,
+    targetKey: targetKey(request.target),
+    deviceGroups: request.deviceGroups,
+    approvedBy: deciders,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + Math.min(...(minutes as number[])) * 60_000),
+    endedAt: null,
+    endedBy: null,
+  });
+  return grant;
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { actorEvent } from '../../audit/actor.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { Clock } from '../../common/clock.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import { emailChannel, smtpTransport, webhookChannel, type Deliver } from './channels.js';
+import type { NotificationChannel } from './notification.entity.js';
+import type { NotificationPayload } from './outbox.js';
+
+const TICK_MS = 1000;
+const BATCH = 20;
+/** A claimed notification is someone else's to retry after this (its sender died mid-send). */
+const LEASE_MS = 2 * 60_000;
+const MAX_BACKOFF_MS = 60 * 60_000;
+
+interface DueRow {
+  id: string;
+  channel: NotificationChannel;
+  event: string;
+  request_id: string;
+  recipients: string[];
+  payload: NotificationPayload;
+  attempts: number;
+}
+
+/**
+ * Sends the outbox. Any replica may: a notification is claimed by moving its next
+ * attempt past a lease (FOR UPDATE SKIP LOCKED), so two replicas never send the same one
+ * at once. Failures are logged, audited and retried with exponential backoff up to
+ * NOTIFY_MAX_ATTEMPTS; they never touch the request they are about.
+ */
+@Injectable()
+export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Notifications');
+  private readonly channels: Partial<Record<NotificationChannel, Deliver>> = {};
+  private readonly closers: (() => void)[] = [];
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+  ) {
+    const transport = smtpTransport(config);
+    if (transport) {
+      this.channels.email = emailChannel(transport, config.SMTP_FROM);
+      this.closers.push(() => transport.close());
+    }
+    if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
+      this.channels.webhook = webhookChannel(config.WEBHOOK_URL, config.WEBHOOK_SECRET, () => clock.now());
+    }
+  }
+
+  onModuleInit(): void {
+    if (Object.keys(this.channels).length === 0) return;
+    this.timer = setInterval(() => void this.kick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    for (const close of this.closers) close();
+  }
+
+  /** Sends what is due now (coalescing calls that come while a round runs). */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          while ((await this.sendDue()) === BATCH && !this.stopped);
+        } catch (error) {
+          this.logger.warn(`Could not read the notification outbox: ${(error as Error).message}`);
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** One batch; returns how many were due. */
+  private async sendDue(): Promise<number> {
+    const now = this.clock.now();
+    const due = await this.dataSource.query<DueRow[]>(
+      `UPDATE notifications SET attempts = attempts + 1, next_attempt_at = $2
+        WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1
+                      ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+        RETURNING id, channel, event, request_id, recipients, payload, attempts`,
+      [now, new Date(now.getTime() + LEASE_MS)],
+    );
+    await Promise.all(due.map((n) => this.send(n)));
+    return due.length;
+  }
+
+  private async send(n: DueRow): Promise<void> {
+    const deliver = this.channels[n.channel];
+    try {
+      if (!deliver) throw new Error(`the ${n.channel} channel is no longer configured`);
+      await deliver(n.recipients, n.payload, n.id);
+      await this.dataSource.query(
+        `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1`,
+        [n.id, this.clock.now()],
+      );
+    } catch (error) {
+      await this.failed(n, (error as Error).message);
+    }
+  }
+
+  private async failed(n: DueRow, reason: string): Promise<void> {
+    const giveUp = n.attempts >= this.config.NOTIFY_MAX_ATTEMPTS;
+    const backoff = Math.min(this.config.NOTIFY_RETRY_BASE_SECONDS * 1000 * 2 ** (n.attempts - 1), MAX_BACKOFF_MS);
+    const next = new Date(this.clock.now().getTime() + backoff);
+    const what = `${n.channel} notification ${n.event} for request ${n.request_id} (attempt ${n.attempts})`;
+    this.logger.warn(`${what} failed: ${reason}; ${giveUp ? 'giving up' : `retrying at ${next.toISOString()}`}`);
+    try {
+      await this.dataSource.query(
+        `UPDATE notifications SET status = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1`,
+        [n.id, giveUp ? 'failed' : 'pending', next, reason.slice(0, 1000)],
+      );
+      await this.audit.append(
+        actorEvent({ type: 'system', id: 'notifications' }, 'notification.failed', {
+          requestId: n.request_id,
+          outcome: giveUp ? 'gave-up' : 'will-retry',
+          details: { channel: n.channel, event: n.event, attempt: n.attempts, error: reason.slice(0, 500) },
+        }),
+      );
+    } catch (error) {
+      // The lease runs out and another round retries it.
+      this.logger.warn(`Could not record the failure of the ${what}: ${(error as Error).message}`);
+    }
+  }
+}
