@@ -93,7 +93,8 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   /** One batch; returns how many were due. */
   private async sendDue(): Promise<number> {
     const now = this.clock.now();
-    const due = await this.dataSource.query<DueRow[]>(
+    // An UPDATE … RETURNING comes back from TypeORM as [rows, count].
+    const [due] = await this.dataSource.query<[DueRow[], number]>(
       `UPDATE notifications SET attempts = attempts + 1, next_attempt_at = $2
         WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1
                       ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)

@@ -1,0 +1,66 @@
+import { describe, expect, it } from '@jest/globals';
+import { api, login, startTestApp } from '../support/test-app.js';
+import { createTestDatabase, testDatabaseKind } from '../support/test-db.js';
+import { APPROVER_PASSWORD, askPending, createApprovalWorld, installBody, uploadBody } from '../support/approvers.js';
+
+describe('approvals across two replicas on one database', () => {
+  it('wakes a long poll on one replica within a second of a decision on the other; grants and their end travel too', async () => {
+    if (testDatabaseKind() !== 'postgres') {
+      throw new Error(
+        'This test needs the PostgreSQL server (TEST_DATABASE_URL or 127.0.0.1:5432): replicas share one',
+      );
+    }
+    const db = await createTestDatabase();
+    const a = await startTestApp({ db });
+    const b = await startTestApp({ db });
+    try {
+      const w = await createApprovalWorld(a.baseUrl);
+      const aliceOnB = await login(b.baseUrl, 'alice', APPROVER_PASSWORD);
+
+      // The agent long-polls on A; alice approves on B.
+      const id = await askPending(a.baseUrl, w.ct, uploadBody('/opt/acme/replica.bin'));
+      const poll = api(a.baseUrl, 'GET', `/api/v1/agent/decisions/${id}?wait=30`, { token: w.ct });
+      await new Promise((r) => setTimeout(r, 300));
+      const approvedAt = Date.now();
+      expect(
+        (await api(b.baseUrl, 'POST', `/api/v1/approvals/${id}/approve`, { token: aliceOnB, body: {} })).status,
+      ).toBe(200);
+      const answer = await poll;
+      const latency = Date.now() - approvedAt;
+      expect(answer.body).toMatchObject({ decision: 'allow', status: 'approved' });
+      expect(latency).toBeLessThan(1000);
+
+      // A grant given on B allows repeats on A; ended on B, A refuses them at once.
+      const body = installBody('replica-grant');
+      const install = await askPending(a.baseUrl, w.ct, body);
+      await api(b.baseUrl, 'POST', `/api/v1/approvals/${install}/approve`, {
+        token: aliceOnB,
+        body: { grantMinutes: 60 },
+      });
+      const done = await api(b.baseUrl, 'POST', `/api/v1/approvals/${install}/approve`, {
+        token: w.tokens.bob,
+        body: { grantMinutes: 60 },
+      });
+      expect(done.body.grant).not.toBeNull();
+      const repeat = async (on: string) =>
+        (
+          await api(on, 'POST', '/api/v1/agent/decisions', {
+            token: w.ct,
+            body: { ...body, requestId: crypto.randomUUID() },
+          })
+        ).body.status;
+      let status = '';
+      for (let i = 0; i < 20 && status !== 'allowed'; i++) {
+        status = await repeat(a.baseUrl);
+        if (status !== 'allowed') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).toBe('allowed');
+      await api(b.baseUrl, 'POST', `/api/v1/grants/${done.body.grant.id}/end`, { token: aliceOnB });
+      expect(await repeat(a.baseUrl)).toBe('pending'); // confirmed in the database, whatever A's cache holds
+    } finally {
+      await a.close();
+      await b.close();
+      await db.dispose();
+    }
+  }, 60_000);
+});
