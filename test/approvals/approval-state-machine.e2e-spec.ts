@@ -81,7 +81,7 @@ class Vote implements fc.AsyncCommand<Model, Real> {
       m.status = 'approved';
       const minutes = [...m.votes.values()];
       if (minutes.every((x) => x !== null)) {
-        m.grant = { until: now(r) + Math.min(...(minutes as number[])) * 60_000, ended: false };
+        m.grant = { until: now(r) + Math.min(...minutes) * 60_000, ended: false };
         r.grantId = res.body.grant.id;
       }
     }
