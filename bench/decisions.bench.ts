@@ -26,11 +26,10 @@
  * a number of decision audit records other than the number of answers, or a part that
  * could not run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { Session, type Profiler } from 'node:inspector/promises';
-import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
@@ -49,6 +48,7 @@ import { loadPolicySources, type PolicySourceText } from '../src/policies/policy
 import { ACTION_CATALOGUE, compileGlob } from '../src/policies/policy-schema.js';
 import type { PolicySet } from '../src/policies/policy.types.js';
 import { ZoneOffsetCache } from '../src/policies/zone-offsets.js';
+import { ADMIN_URL, adminQuery, call, freePort, ServerChild, waitReady } from './bench-server.js';
 import {
   bareJsonServer,
   fmtInt,
@@ -73,7 +73,6 @@ const CONNECTIONS = numberOption('connections', 'DECISIONS_BENCH_CONNECTIONS', 6
 const HTTP = stringOption('http', 'DECISIONS_BENCH_HTTP', 'on');
 const PROFILE = stringOption('profile', 'DECISIONS_BENCH_PROFILE', 'auto');
 const SERVER_PROFILE = stringOption('server-profile', 'DECISIONS_BENCH_SERVER_PROFILE', 'off');
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (!Number.isInteger(CONNECTIONS) || CONNECTIONS > 1024) throw new Error('--connections: a whole number 1-1024');
 if (HTTP !== 'on' && HTTP !== 'off') throw new Error('--http: on or off');
 if (!['auto', 'on', 'off'].includes(PROFILE)) throw new Error('--profile: auto, on or off');
@@ -120,7 +119,6 @@ const HTTP_TARGETS = {
 /** Repository root: this file runs as dist/bench/decisions.bench.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_PASSWORD = 'bench-gatehouse-password-0123';
-const SERVER_START_TIMEOUT_MS = 60_000;
 
 type Verdict = 'PASS' | 'FALL SHORT' | 'FAILED' | 'NOT MEASURED';
 interface SummaryLine {
@@ -1387,44 +1385,6 @@ function serveBare(): void {
 }
 
 /** A server in a child process that this bench started: its output is kept, not printed. */
-class ServerChild {
-  private readonly tailLines: string[] = [];
-  lines = 0;
-  readonly exited: Promise<void>;
-
-  constructor(readonly child: ChildProcess) {
-    const collect = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        this.lines++;
-        this.tailLines.push(line);
-        if (this.tailLines.length > 20) this.tailLines.shift();
-      }
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    this.exited = new Promise((r) => child.once('exit', () => r()));
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  tail(n = 5): string {
-    return this.tailLines.slice(-n).join('\n');
-  }
-
-  /** SIGTERM (graceful: requests in flight finish), SIGKILL if it has not exited in 30 s. */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startBare(): Promise<{ server: ServerChild; port: number }> {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve-bare'], {
@@ -1441,17 +1401,6 @@ async function startBare(): Promise<{ server: ServerChild; port: number }> {
     child.once('exit', (code) => reject(new Error(`the bare server exited (code ${code}): ${server.tail()}`)));
   });
   return { server, port };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The compiled app (dist/src/main.js) on PostgreSQL with the example policy set. */
@@ -1476,46 +1425,6 @@ function startGatehouse(databaseUrl: string, port: number, profileDir: string | 
     },
   });
   return new ServerChild(child);
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body, headers: res.headers };
-}
-
-async function waitReady(base: string, server: ServerChild): Promise<void> {
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!server.running) throw new Error(`Gatehouse exited during start-up:\n${server.tail()}`);
-    try {
-      const res = await fetch(`${base}/health/ready`);
-      await res.text();
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`Gatehouse was not ready after ${SERVER_START_TIMEOUT_MS / 1000} s:\n${server.tail()}`);
 }
 
 /** What the answers of one load were. Request ids are tracked when `pending` is given. */
@@ -1682,24 +1591,6 @@ async function measure(
     machineCpu:
       c0.machine && c1.machine ? (c1.machine.busy - c0.machine.busy) / (c1.machine.total - c0.machine.total) : NaN,
   };
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(
-      `Cannot reach PostgreSQL at ${new URL(ADMIN_URL).host} (set BENCH_DATABASE_URL, or run with --http=off): ` +
-        (error as Error).message,
-      { cause: error },
-    );
-  }
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 async function httpPart(): Promise<boolean> {

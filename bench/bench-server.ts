@@ -1,0 +1,129 @@
+import { type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import pg from 'pg';
+
+/** Shared by the benches that run the compiled app in a child process against PostgreSQL. */
+
+export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_START_TIMEOUT_MS = 60_000;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A server in a child process, with the tail of its output for error messages. */
+export class ServerChild {
+  private readonly tailLines: string[] = [];
+  lines = 0;
+  readonly exited: Promise<void>;
+
+  constructor(readonly child: ChildProcess) {
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        this.lines++;
+        this.tailLines.push(line);
+        if (this.tailLines.length > 20) this.tailLines.shift();
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  tail(n = 5): string {
+    return this.tailLines.slice(-n).join('\n');
+  }
+
+  /** SIGTERM (graceful: requests in flight finish), SIGKILL if it has not exited in 30 s. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A JSON call to the API. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** Waits for /health/ready, or fails with the server's last lines. */
+export async function waitReady(base: string, server: ServerChild): Promise<void> {
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!server.running) throw new Error(`Gatehouse exited during start-up:\n${server.tail()}`);
+    try {
+      const res = await fetch(`${base}/health/ready`);
+      await res.text();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`Gatehouse was not ready after ${SERVER_START_TIMEOUT_MS / 1000} s:\n${server.tail()}`);
+}
+
+/** Runs one statement as the PostgreSQL administrator (create and drop bench databases). */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `Cannot reach PostgreSQL at ${new URL(ADMIN_URL).host} (set BENCH_DATABASE_URL, or run with --http=off): ` +
+        (error as Error).message,
+      { cause: error },
+    );
+  }
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh database for a bench run; its URL. */
+export async function createBenchDatabase(name: string): Promise<string> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
