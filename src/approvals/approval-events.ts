@@ -9,6 +9,12 @@ import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 
 const KEEP_ALIVE_MS = 15_000;
+/**
+ * A stream ends after this long and the client reconnects (EventSource does so by itself,
+ * after `retry`): the reconnect checks the session again, so a signed-out or disabled
+ * person stops receiving within this time.
+ */
+const MAX_STREAM_MS = 5 * 60_000;
 
 interface Subscriber {
   staff: StaffPrincipal;
@@ -54,7 +60,12 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
     res.write('retry: 3000\n: connected\n\n');
     const subscriber = { staff, res };
     this.subscribers.add(subscriber);
-    res.on('close', () => this.subscribers.delete(subscriber));
+    const expiry = setTimeout(() => res.end(), MAX_STREAM_MS);
+    expiry.unref();
+    res.on('close', () => {
+      clearTimeout(expiry);
+      this.subscribers.delete(subscriber);
+    });
   }
 
   beforeApplicationShutdown(): void {

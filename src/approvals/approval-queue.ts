@@ -8,7 +8,9 @@ import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { RolesService } from '../users/roles.service.js';
 import { UsersService } from '../users/users.service.js';
+import { eligibleApprovers } from './notifications/recipients.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, readScope, refusalFor } from './approver-rights.js';
 import { QUEUE_SORTS, type QueueQuery } from './approvals.dto.js';
@@ -51,6 +53,8 @@ export interface ApprovalSummary {
 }
 
 export interface ApprovalDetail extends ApprovalSummary {
+  /** The people who may decide it (user names), as the approver groups and scopes stand now. */
+  eligibleApprovers: string[];
   votes: { username: string; vote: string; comment: string | null; grantMinutes: number | null; at: string }[];
   grant: { id: string; expiresAt: string; endedAt: string | null } | null;
   history: { seq: number; at: string; event: string; actor: string; outcome: string; details: unknown }[];
@@ -63,6 +67,7 @@ export class ApprovalQueue {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly users: UsersService,
+    private readonly roles: RolesService,
   ) {}
 
   async list(staff: StaffPrincipal, q: QueueQuery): Promise<{ items: ApprovalSummary[]; nextCursor: string | null }> {
@@ -118,7 +123,7 @@ export class ApprovalQueue {
       throw notFound('Approval request');
     }
     const [summary] = await this.summaries(staff, [row], now);
-    const [votes, grant, history] = await Promise.all([
+    const [votes, grant, history, eligible] = await Promise.all([
       this.dataSource.getRepository(ApprovalVoteEntity).find({ where: { requestId }, order: { createdAt: 'ASC' } }),
       this.dataSource.getRepository(GrantEntity).findOneBy({ requestId }),
       this.dataSource.query<
@@ -128,9 +133,11 @@ export class ApprovalQueue {
           WHERE request_id = $1 ORDER BY seq LIMIT 200`,
         [requestId],
       ),
+      eligibleApprovers(this.dataSource.manager, this.roles, row),
     ]);
     return {
       ...summary,
+      eligibleApprovers: eligible.map((p) => p.username),
       votes: votes.map((v) => ({
         username: v.username,
         vote: v.vote,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 
@@ -27,6 +28,7 @@ export class TokenService implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
+    private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -47,14 +49,17 @@ export class TokenService implements OnModuleInit {
   }
 
   sign(claims: StaffTokenClaims, expiresAt: Date): Promise<string> {
-    return new SignJWT({ sid: claims.sid })
-      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-      .setSubject(claims.sub)
-      .setIssuer(ISSUER)
-      .setAudience(STAFF_AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(this.key);
+    return (
+      new SignJWT({ sid: claims.sid })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setSubject(claims.sub)
+        .setIssuer(ISSUER)
+        .setAudience(STAFF_AUDIENCE)
+        // Issued and checked on the injected clock, like the session it names.
+        .setIssuedAt(Math.floor(this.clock.now().getTime() / 1000))
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(this.key)
+    );
   }
 
   /** Returns the claims, or null for any token that is malformed, forged, expired or for another audience. */
@@ -65,6 +70,7 @@ export class TokenService implements OnModuleInit {
         issuer: ISSUER,
         audience: STAFF_AUDIENCE,
         requiredClaims: ['exp', 'sub', 'sid'],
+        currentDate: this.clock.now(),
       });
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
       return { sub: payload.sub, sid: payload.sid };

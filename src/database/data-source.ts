@@ -23,9 +23,14 @@ export function dataSourceOptions(
     installExtensions: false,
     synchronize: false,
     migrationsRun: false,
-    // PGlite serves one query at a time; a small pool avoids long queues on its socket.
+    // PGlite is ONE session: pglite-socket interleaves the protocol messages of several
+    // connections outside a transaction (one connection's Parse, another's Bind), which
+    // mixes up concurrent parameterised queries. So the embedded database gets exactly one
+    // connection; everything queues for it (PGlite runs one query at a time anyway). Code in
+    // a transaction must use its EntityManager: another query would wait for the connection
+    // the transaction holds, until connectionTimeoutMillis fails it.
     extra: {
-      max: embedded ? Math.min(config.DATABASE_POOL_SIZE, 4) : config.DATABASE_POOL_SIZE,
+      max: embedded ? 1 : config.DATABASE_POOL_SIZE,
       connectionTimeoutMillis: 10_000,
       application_name: 'gatehouse',
     },

@@ -6,6 +6,9 @@ import { checkDurability } from './durability.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from './migrate.js';
 
+/** The pool's one connection, and one spare for a reconnect while the old socket closes. */
+const EMBEDDED_SOCKET_CONNECTIONS = 2;
+
 /** The open database: PostgreSQL from DATABASE_URL, or the embedded PGlite. */
 export class Database {
   private constructor(
@@ -24,7 +27,7 @@ export class Database {
     const logger = options.logger ?? new Logger('Database');
     const embedded = config.DATABASE_URL
       ? undefined
-      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, config.DATABASE_POOL_SIZE);
+      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, EMBEDDED_SOCKET_CONNECTIONS);
     if (embedded)
       logger.log(`Using the embedded database in ${config.GATEHOUSE_DATA_DIR} (set DATABASE_URL for PostgreSQL)`);
     const dataSource = createDataSource(config, embedded);
@@ -45,7 +48,7 @@ export class Database {
         }
       }
       if (options.migrate) {
-        const applied = await runMigrations(dataSource);
+        const applied = await runMigrations(dataSource, { lock: !embedded });
         if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
       }
     } catch (error) {
@@ -55,8 +58,14 @@ export class Database {
     return db;
   }
 
-  async close(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
-    await this.embedded?.stop();
+  private closing?: Promise<void>;
+
+  /** Closes the connections and the embedded database; later calls wait for the first. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+      await this.embedded?.stop();
+    })();
+    return this.closing;
   }
 }

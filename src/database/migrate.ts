@@ -3,8 +3,13 @@ import type { DataSource } from 'typeorm';
 // Any fixed number: replicas starting together take turns to migrate.
 const MIGRATION_LOCK_KEY = 0x6761_7465; // "gate"
 
-/** Runs pending migrations while holding an advisory lock, so that replicas starting at once do not race. */
-export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+/**
+ * Runs pending migrations while holding an advisory lock, so that replicas starting at
+ * once do not race. The embedded database has one process and one connection (the lock
+ * would hold the connection the migrations need), so it migrates without the lock.
+ */
+export async function runMigrations(dataSource: DataSource, options: { lock: boolean }): Promise<string[]> {
+  if (!options.lock) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

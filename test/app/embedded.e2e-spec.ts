@@ -1,7 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { AuditService } from '../../src/audit/audit.service.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { loadConfig } from '../../src/config/config.schema.js';
 import { api, login, startTestApp } from '../support/test-app.js';
 import { createEmbeddedTestDatabase } from '../support/test-db.js';
+import { askPending, createApprovalWorld, installBody, uploadBody } from '../support/approvers.js';
+import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
+import { startSmtpServer } from '../support/notification-peers.js';
 
 describe('the embedded database (no DATABASE_URL)', () => {
   it('runs the whole appliance on PGlite and keeps its data across a restart', async () => {
@@ -31,6 +36,61 @@ describe('the embedded database (no DATABASE_URL)', () => {
       expect(verify.body.ok).toBe(true);
       expect(verify.body.records).toBeGreaterThan(100);
       await second.close();
+    } finally {
+      await db.dispose();
+    }
+  }, 60_000);
+
+  it('decides approvals on PGlite too: votes, concurrent answers, grants, jobs and e-mail on one connection', async () => {
+    const db = createEmbeddedTestDatabase();
+    const smtp = await startSmtpServer();
+    const app = await startTestApp({
+      db,
+      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, PUBLIC_URL: 'https://gatehouse.hosp.test' },
+    });
+    try {
+      const w = await createApprovalWorld(app.baseUrl);
+      const body = installBody('embedded-pkg');
+      const id = await askPending(app.baseUrl, w.ct, body);
+      const votes = await Promise.all(
+        [w.tokens.alice, w.tokens.bob, w.tokens.alice].map((token) =>
+          api(app.baseUrl, 'POST', `/api/v1/approvals/${id}/approve`, { token, body: { grantMinutes: 30 } }),
+        ),
+      );
+      expect(votes.map((v) => v.status).sort()).toEqual([200, 200, 409]);
+      const repeat = await api(app.baseUrl, 'POST', '/api/v1/agent/decisions', {
+        token: w.ct,
+        body: { ...body, requestId: crypto.randomUUID() },
+      });
+      expect(repeat.body.status).toBe('allowed');
+      const upload = await askPending(app.baseUrl, w.ct, uploadBody());
+      await app.app.get(ApprovalJobs).runOnce();
+      for (let i = 0; i < 50 && !smtp.mails.some((m) => m.raw.includes(upload)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(smtp.mails.find((m) => m.raw.includes(upload))?.to).toEqual(['alice@hosp.test', 'bob@hosp.test']);
+    } finally {
+      await app.close();
+      await smtp.close();
+      await db.dispose();
+    }
+  }, 60_000);
+
+  it('refuses a second process (or the CLI) on the folder while Gatehouse runs on it', async () => {
+    const db = createEmbeddedTestDatabase();
+    const app = await startTestApp({ db });
+    try {
+      const config = loadConfig({ ...db.env, LOG_LEVEL: 'silent' });
+      await expect(COMMANDS['user:unlock'].run(config, ['admin'])).rejects.toThrow(
+        /embedded database in .* is in use by process \d+ \(a running Gatehouse\?\)/,
+      );
+      expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200); // untouched
+    } finally {
+      await app.close();
+    }
+    try {
+      const config = loadConfig({ ...db.env, LOG_LEVEL: 'silent' });
+      expect(await COMMANDS['user:unlock'].run(config, ['admin'])).toBe(0); // free again once it stopped
     } finally {
       await db.dispose();
     }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
 import { api, login, startTestApp } from '../support/test-app.js';
+import { TestClock } from '../support/test-clock.js';
 import { createTestDatabase, testDatabaseKind } from '../support/test-db.js';
 import { APPROVER_PASSWORD, askPending, createApprovalWorld, installBody, uploadBody } from '../support/approvers.js';
 
@@ -57,6 +59,33 @@ describe('approvals across two replicas on one database', () => {
       expect(status).toBe('allowed');
       await api(b.baseUrl, 'POST', `/api/v1/grants/${done.body.grant.id}/end`, { token: aliceOnB });
       expect(await repeat(a.baseUrl)).toBe('pending'); // confirmed in the database, whatever A's cache holds
+    } finally {
+      await a.close();
+      await b.close();
+      await db.dispose();
+    }
+  }, 60_000);
+
+  it('runs the expiry job on one replica at a time: each expiry is recorded once', async () => {
+    if (testDatabaseKind() !== 'postgres') throw new Error('This test needs the PostgreSQL server');
+    const db = await createTestDatabase();
+    const clock = new TestClock();
+    const env = { SESSION_IDLE_MINUTES: '1440' };
+    const a = await startTestApp({ db, clock, env });
+    const b = await startTestApp({ db, clock, env });
+    try {
+      const w = await createApprovalWorld(a.baseUrl);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await askPending(a.baseUrl, w.ct, uploadBody(`/opt/acme/expire-${i}.bin`)));
+      clock.advance(61 * 60_000);
+      const rounds = await Promise.all([a, b, a, b].map((app) => app.app.get(ApprovalJobs).runOnce()));
+      // No request expired twice (the replicas' own timers may have taken some of them first).
+      expect(new Set(rounds.flat()).size).toBe(rounds.flat().length);
+      await a.app.get(ApprovalJobs).runOnce();
+      const audit = await api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', {
+        token: w.admin,
+      });
+      expect(audit.body.records.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
     } finally {
       await a.close();
       await b.close();

@@ -68,6 +68,7 @@ describe('approvals', () => {
       youMayDecide: true,
       votes: [],
       grant: null,
+      eligibleApprovers: ['alice', 'bob'], // not mallory: it is her own identity
     });
     expect((await detail(w.tokens.carol, id)).status).toBe(404); // out of scope: not even visible
   });
