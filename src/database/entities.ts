@@ -6,6 +6,8 @@ import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { ConsoleRuleEntity } from '../policies/console-rule.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
+import { DirectoryGroupEntity } from '../directory/directory-group.entity.js';
+import { DirectoryUserEntity } from '../directory/directory-user.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SettingEntity } from './setting.entity.js';
@@ -23,4 +25,6 @@ export const ENTITIES = [
   PolicyVersionEntity,
   ConsoleRuleEntity,
   DecisionRequestEntity,
+  DirectoryUserEntity,
+  DirectoryGroupEntity,
 ];
