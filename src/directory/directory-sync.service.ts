@@ -237,11 +237,12 @@ export class DirectorySyncService implements OnApplicationShutdown {
         for (let i = 0; i < roleEvents.length; i += AUDIT_BATCH) {
           await this.audit.appendIn(
             m,
-            ...roleEvents
-              .slice(i, i + AUDIT_BATCH)
-              .map((details) =>
-                actorEvent(actor, 'role.changed', { details: { ...details, cause: 'directory-sync' } }),
-              ),
+            ...roleEvents.slice(i, i + AUDIT_BATCH).map((details) =>
+              // The sync changed the roles (the directory did); who asked for the sync is kept beside it.
+              actorEvent(SYNC_ACTOR, 'role.changed', {
+                details: { ...details, cause: 'directory-sync', requestedBy: actor.id },
+              }),
+            ),
           );
         }
         await this.audit.appendIn(

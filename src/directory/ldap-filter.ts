@@ -14,31 +14,48 @@ export function ldapFilterProblem(filter: string): string | undefined {
 
 /**
  * A distinguished name in one canonical spelling for comparisons: attribute types and values
- * lower-cased, no spaces around the separators. Escaped commas stay part of their value.
+ * lower-cased, no spaces around separators, escapes resolved (`\#`, `\23` and `#` alike, as
+ * directories differ in what they escape) and re-escaped minimally.
  */
 export function normalizeDn(dn: string): string {
   const rdns: string[] = [];
-  let current = '';
+  let type = '';
+  let bytes: number[] = [];
+  let inValue = false;
+  const flush = () => {
+    const value = Buffer.from(bytes)
+      .toString('utf8')
+      .trim()
+      .toLowerCase()
+      .replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
+    rdns.push(inValue ? `${type.trim().toLowerCase()}=${value}` : value);
+    type = '';
+    bytes = [];
+    inValue = false;
+  };
   for (let i = 0; i < dn.length; i++) {
     const ch = dn[i];
-    if (ch === '\\' && i + 1 < dn.length) {
-      current += ch + dn[i + 1];
-      i++;
+    if (!inValue) {
+      if (ch === '=') inValue = true;
+      else if (ch === ',' || ch === ';') flush();
+      else type += ch;
+    } else if (ch === '\\' && i + 1 < dn.length) {
+      const hex = dn.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(dn[i + 1], 'utf8'));
+        i += 1;
+      }
     } else if (ch === ',' || ch === ';') {
-      rdns.push(current);
-      current = '';
+      flush();
     } else {
-      current += ch;
+      bytes.push(...Buffer.from(ch, 'utf8'));
     }
   }
-  rdns.push(current);
-  return rdns
-    .map((rdn) => {
-      const eq = rdn.indexOf('=');
-      if (eq < 0) return rdn.trim().toLowerCase();
-      return `${rdn.slice(0, eq).trim()}=${rdn.slice(eq + 1).trim()}`.toLowerCase();
-    })
-    .join(',');
+  flush();
+  return rdns.join(',');
 }
 
 /** Whether a policy file's group reference is written as a DN (CN=…,OU=…) rather than a name. */

@@ -161,3 +161,24 @@ export async function syncAndWait(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Runs `fn` over `items` with up to `inFlight` requests outstanding on the one admin connection:
+ * the DC still writes one at a time, but the round trips overlap.
+ */
+export async function pipelined<T, R>(
+  items: T[],
+  fn: (item: T, index: number) => Promise<R>,
+  inFlight = 32,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
+  return results;
+}
