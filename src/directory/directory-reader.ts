@@ -108,7 +108,7 @@ export class DirectoryReader {
   async users(sinceUsn: number | null, onPage: (count: number) => void): Promise<DirectoryUser[]> {
     const users: DirectoryUser[] = [];
     const filter = `(&${USER_CLASS}${this.settings.userFilter}${sinceUsn === null ? '' : `(uSNChanged>=${sinceUsn + 1})`})`;
-    await this.paged(this.settings.userBaseDn, 'LDAP_USER_BASE_DN', filter, USER_ATTRIBUTES, (entry) => {
+    await this.paged(this.settings.userBaseDn, this.settings.userBaseSetting, filter, USER_ATTRIBUTES, (entry) => {
       const account = one(entry, 'sAMAccountName');
       if (!account) return;
       users.push({
@@ -131,7 +131,7 @@ export class DirectoryReader {
     const groups: RawGroup[] = [];
     const ranged: RawGroup[] = [];
     const filter = `(&${GROUP_CLASS}${this.settings.groupFilter}${sinceUsn === null ? '' : `(uSNChanged>=${sinceUsn + 1})`})`;
-    await this.paged(this.settings.groupBaseDn, 'LDAP_GROUP_BASE_DN', filter, GROUP_ATTRIBUTES, (entry) => {
+    await this.paged(this.settings.groupBaseDn, this.settings.groupBaseSetting, filter, GROUP_ATTRIBUTES, (entry) => {
       const cn = one(entry, 'cn') ?? entry.dn;
       const group: RawGroup = {
         guid: guidOf(entry),
@@ -161,14 +161,14 @@ export class DirectoryReader {
     const groups = new Set<string>();
     await this.paged(
       this.settings.userBaseDn,
-      'LDAP_USER_BASE_DN',
+      this.settings.userBaseSetting,
       `(&${USER_CLASS}${this.settings.userFilter}(sAMAccountName=*))`,
       ['objectGUID'],
       (e) => users.add(guidOf(e)),
     );
     await this.paged(
       this.settings.groupBaseDn,
-      'LDAP_GROUP_BASE_DN',
+      this.settings.groupBaseSetting,
       `(&${GROUP_CLASS}${this.settings.groupFilter})`,
       ['objectGUID'],
       (e) => groups.add(guidOf(e)),

@@ -11,6 +11,9 @@ export interface DirectorySettings {
   baseDn: string;
   userBaseDn: string;
   groupBaseDn: string;
+  /** The variable that set each base DN, for error messages. */
+  userBaseSetting: string;
+  groupBaseSetting: string;
   userFilter: string;
   groupFilter: string;
   tls: ConnectionOptions;
@@ -43,6 +46,8 @@ export function directorySettings(config: AppConfig): DirectorySettings | null {
     baseDn: config.LDAP_BASE_DN,
     userBaseDn: config.LDAP_USER_BASE_DN ?? config.LDAP_BASE_DN,
     groupBaseDn: config.LDAP_GROUP_BASE_DN ?? config.LDAP_BASE_DN,
+    userBaseSetting: config.LDAP_USER_BASE_DN ? 'LDAP_USER_BASE_DN' : 'LDAP_BASE_DN',
+    groupBaseSetting: config.LDAP_GROUP_BASE_DN ? 'LDAP_GROUP_BASE_DN' : 'LDAP_BASE_DN',
     userFilter: config.LDAP_USER_FILTER ?? '',
     groupFilter: config.LDAP_GROUP_FILTER ?? '',
     tls,

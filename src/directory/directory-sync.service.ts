@@ -19,7 +19,7 @@ import { closeQuietly, openServiceConnection } from './ldap-connection.js';
 /** One sync at a time across every replica sharing the database. */
 export const DIRECTORY_SYNC_LOCK_KEY = 0x6469_7273; // "dirs"
 export const SYNC_ACTOR: Actor = { type: 'system', id: 'directory-sync' };
-const PROGRESS_EVERY_MS = 500;
+const PROGRESS_EVERY_MS = 250;
 const AUDIT_BATCH = 500;
 
 /** Thrown to roll back a dry run after it computed what it would change. */

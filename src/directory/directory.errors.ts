@@ -95,10 +95,19 @@ export function classifyDirectoryError(
       cause: error,
     });
   }
+  if (/connection closed/i.test(text)) {
+    return new DirectoryError(
+      DirectoryErrorCode.Unreachable,
+      'LDAP_URL',
+      `the connection to ${context.url} was closed before the directory answered (${text})`,
+      { cause: error },
+    );
+  }
   if (/timeout|timed out/i.test(e?.name ?? '') || /timeout|timed out/i.test(text)) {
     return new DirectoryError(
       DirectoryErrorCode.Timeout,
-      stage === 'connect' ? 'LDAP_CONNECT_TIMEOUT_MS' : 'LDAP_TIMEOUT_MS',
+      // ldapts: "Connection timeout" while connecting (TCP and TLS), "…: Operation timed out" after.
+      /connection timeout/i.test(text) ? 'LDAP_CONNECT_TIMEOUT_MS' : 'LDAP_TIMEOUT_MS',
       `no answer from ${context.url} in time (${text})`,
       { cause: error },
     );

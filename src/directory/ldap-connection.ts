@@ -1,4 +1,4 @@
-import { Client } from 'ldapts';
+import { Client, ResultCodeError } from 'ldapts';
 import type { DirectorySettings } from './directory-settings.js';
 import { classifyDirectoryError } from './directory.errors.js';
 
@@ -10,13 +10,15 @@ import { classifyDirectoryError } from './directory.errors.js';
 export async function openConnection(settings: DirectorySettings): Promise<Client> {
   const client = new Client({
     url: settings.url,
-    tlsOptions: settings.tls,
+    // For ldap:// the options go to startTLS only: given here too, ldapts 8.2 breaks the connection.
+    ...(settings.startTls ? {} : { tlsOptions: { ...settings.tls } }),
     connectTimeout: settings.connectTimeoutMs,
     timeout: settings.timeoutMs,
   });
   if (settings.startTls) {
     try {
-      await client.startTLS(settings.tls);
+      // A copy: startTLS() writes the socket into the options it is given.
+      await client.startTLS({ ...settings.tls });
     } catch (error) {
       await closeQuietly(client);
       throw classifyDirectoryError(error, 'connect', settings);
@@ -33,7 +35,8 @@ export async function openServiceConnection(settings: DirectorySettings): Promis
     return client;
   } catch (error) {
     await closeQuietly(client);
-    throw classifyDirectoryError(error, client.isConnected ? 'service-bind' : 'connect', settings);
+    // An LDAP result means the connection worked and the bind itself was refused.
+    throw classifyDirectoryError(error, error instanceof ResultCodeError ? 'service-bind' : 'connect', settings);
   }
 }
 
