@@ -1,10 +1,12 @@
-import type { Client, Entry } from 'ldapts';
+import { Control, ResultCodeError, SizeLimitExceededError, type Client, type Entry } from 'ldapts';
 import type { DirectorySettings } from './directory-settings.js';
 import { classifyDirectoryError, DirectoryError, DirectoryErrorCode } from './directory.errors.js';
 import { guidToString, type DirectoryGroup, type DirectoryUser } from './directory-model.js';
 import { normalizeDn } from './ldap-filter.js';
 
 const ACCOUNTDISABLE = 0x2;
+/** LDAP_SERVER_SHOW_DELETED_OID: include tombstones of deleted objects. */
+const SHOW_DELETED_OID = '1.2.840.113556.1.4.417';
 const USER_CLASS = '(&(objectCategory=person)(objectClass=user))';
 const GROUP_CLASS = '(objectClass=group)';
 const USER_ATTRIBUTES = [
@@ -153,6 +155,65 @@ export class DirectoryReader {
     });
     for (const group of ranged) await this.remainingMembers(group);
     return groups;
+  }
+
+  /**
+   * Objects deleted since a USN: their tombstones, read with the "show deleted" control. Undefined
+   * when the directory refuses that (the account may not read deleted objects); the caller then
+   * compares GUIDs instead.
+   */
+  async deletedSince(root: RootDse, sinceUsn: number): Promise<Set<string> | undefined> {
+    const deleted = new Set<string>();
+    const showDeleted = new Control(SHOW_DELETED_OID, { critical: true });
+    try {
+      // An account that may not list the Deleted Objects container gets no tombstones and no
+      // error, which would read as "nothing deleted". So tombstones are trusted only when at least
+      // one is visible (a domain in use always has some, for the tombstone lifetime).
+      if (!(await this.anyTombstoneVisible(root, showDeleted))) return undefined;
+      const pages = this.client.searchPaginated(
+        root.defaultNamingContext,
+        {
+          scope: 'sub',
+          filter: `(&(isDeleted=TRUE)(uSNChanged>=${sinceUsn + 1}))`,
+          attributes: ['objectGUID'],
+          explicitBufferAttributes: ['objectGUID'],
+          paged: { pageSize: this.settings.pageSize },
+        },
+        showDeleted,
+      );
+      for await (const page of pages) for (const entry of page.searchEntries) deleted.add(guidOf(entry));
+      return deleted;
+    } catch (error) {
+      if (error instanceof ResultCodeError) return undefined;
+      throw this.failure(error, 'LDAP_BASE_DN');
+    }
+  }
+
+  private async anyTombstoneVisible(root: RootDse, showDeleted: Control): Promise<boolean> {
+    try {
+      const { searchEntries } = await this.client.search(
+        `CN=Deleted Objects,${root.defaultNamingContext}`,
+        { scope: 'one', attributes: ['objectGUID'], sizeLimit: 1 },
+        showDeleted,
+      );
+      return searchEntries.length > 0;
+    } catch (error) {
+      if (error instanceof SizeLimitExceededError) return true;
+      throw error;
+    }
+  }
+
+  /** Users and groups changed since a USN anywhere in the domain (in scope or not): reveals moves out of scope. */
+  async changedAnywhere(root: RootDse, sinceUsn: number): Promise<Set<string>> {
+    const changed = new Set<string>();
+    await this.paged(
+      root.defaultNamingContext,
+      'LDAP_BASE_DN',
+      `(&(|${USER_CLASS}${GROUP_CLASS})(uSNChanged>=${sinceUsn + 1}))`,
+      ['objectGUID'],
+      (e) => changed.add(guidOf(e)),
+    );
+    return changed;
   }
 
   /** GUIDs of everything in scope now: what is stored but missing here was deleted or left the scope. */

@@ -18,7 +18,11 @@ export interface SyncRun {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+  /** Wall-clock ms per phase (connecting, reading-users, reading-groups, checking-deletions, writing). */
+  phasesMs?: Record<string, number>;
   counts?: SyncCounts;
+  /** Incremental syncs: how deletions were found (tombstones, or reading every GUID in scope). */
+  deletionCheck?: 'tombstones' | 'guid-scan' | null;
   /** On failure: what went wrong and which setting to look at. Nothing was changed. */
   error?: { code: string; setting: string; message: string };
 }

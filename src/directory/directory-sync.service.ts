@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Client } from 'ldapts';
 import { DataSource, type QueryRunner } from 'typeorm';
@@ -119,6 +120,16 @@ export class DirectorySyncService implements OnApplicationShutdown {
     const startedAt = started.toISOString();
     let lastProgress = 0;
     let progressWrite: Promise<unknown> = Promise.resolve();
+    // Where the time goes, per phase (wall-clock ms), for the status and the benchmark.
+    const phasesMs: Record<string, number> = {};
+    let phase = 'connecting';
+    let phaseStart = performance.now();
+    const enter = (next: string) => {
+      if (next === phase) return;
+      phasesMs[phase] = Math.round((phasesMs[phase] ?? 0) + performance.now() - phaseStart);
+      phase = next;
+      phaseStart = performance.now();
+    };
     const running = { kind: requested, trigger, startedAt, replica: `${hostname()}:${process.pid}` };
     let kind = requested;
     try {
@@ -139,6 +150,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
       let read;
       try {
         read = await readDirectory(client, settings, requested, cursor, runner.manager, (p) => {
+          enter(p.phase);
           const now = Date.now();
           if (options.dryRun || now - lastProgress < PROGRESS_EVERY_MS) return;
           lastProgress = now;
@@ -165,7 +177,9 @@ export class DirectorySyncService implements OnApplicationShutdown {
           },
         }));
       }
+      enter('writing');
       const counts = await this.write(runner, read, actor, kind, options.dryRun ?? false);
+      enter('done');
       const finished = this.clock.now();
       const run: SyncRun = {
         kind,
@@ -174,6 +188,8 @@ export class DirectorySyncService implements OnApplicationShutdown {
         startedAt,
         finishedAt: finished.toISOString(),
         durationMs: finished.getTime() - started.getTime(),
+        phasesMs,
+        deletionCheck: read.deletionCheck,
         counts,
       };
       if (!options.dryRun) {

@@ -22,6 +22,8 @@ export interface DirectoryRead {
   lockoutThreshold: number | null;
   changedUsers: number;
   changedGroups: number;
+  /** How an incremental read found deletions: tombstones (fast), or by reading every GUID in scope. */
+  deletionCheck: 'tombstones' | 'guid-scan' | null;
 }
 
 /**
@@ -54,19 +56,21 @@ export async function readDirectory(
   const rawGroups = await reader.groups(since, (n) => report({ groupsRead: n }));
 
   let snapshot: DirectorySnapshot;
+  let deletionCheck: DirectoryRead['deletionCheck'] = null;
   if (kind === 'full') {
     snapshot = { users: new Map(users.map((u) => [u.guid, u])), groups: new Map() };
     addGroups(snapshot, rawGroups);
   } else {
     report({ phase: 'checking-deletions' });
-    const inScope = await reader.guidsInScope();
     snapshot = await loadSnapshot(storedCopy);
     for (const user of users) snapshot.users.set(user.guid, user);
-    for (const guid of snapshot.users.keys()) if (!inScope.users.has(guid)) snapshot.users.delete(guid);
-    for (const guid of snapshot.groups.keys()) if (!inScope.groups.has(guid)) snapshot.groups.delete(guid);
+    const { gone, method } = await removedSince(reader, root, since!, users, rawGroups);
+    deletionCheck = method;
+    for (const guid of snapshot.users.keys()) if (gone(guid)) snapshot.users.delete(guid);
+    for (const guid of snapshot.groups.keys()) if (gone(guid)) snapshot.groups.delete(guid);
     addGroups(
       snapshot,
-      rawGroups.filter((g) => inScope.groups.has(g.guid)),
+      rawGroups.filter((g) => !gone(g.guid)),
     );
     pruneMembers(snapshot);
   }
@@ -77,7 +81,30 @@ export async function readDirectory(
     lockoutThreshold: domain.lockoutThreshold,
     changedUsers: users.length,
     changedGroups: rawGroups.length,
+    deletionCheck,
   };
+}
+
+/**
+ * Which stored objects are gone since the USN: deleted (tombstones), or changed but no longer in
+ * scope (moved elsewhere, or no longer matching the filters). When the directory will not show
+ * tombstones, every GUID in scope is read instead (slower, same answer).
+ */
+async function removedSince(
+  reader: DirectoryReader,
+  root: Awaited<ReturnType<DirectoryReader['rootDse']>>,
+  since: number,
+  changedUsers: DirectoryUser[],
+  changedGroups: RawGroup[],
+): Promise<{ gone: (guid: string) => boolean; method: 'tombstones' | 'guid-scan' }> {
+  const deleted = await reader.deletedSince(root, since);
+  if (!deleted) {
+    const inScope = await reader.guidsInScope();
+    return { gone: (guid) => !inScope.users.has(guid) && !inScope.groups.has(guid), method: 'guid-scan' };
+  }
+  const inScope = new Set([...changedUsers.map((u) => u.guid), ...changedGroups.map((g) => g.guid)]);
+  const changed = await reader.changedAnywhere(root, since);
+  return { gone: (guid) => deleted.has(guid) || (changed.has(guid) && !inScope.has(guid)), method: 'tombstones' };
 }
 
 /** Adds (or replaces) groups, turning their member DNs into GUIDs of users and groups in the snapshot. */

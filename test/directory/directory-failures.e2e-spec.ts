@@ -135,12 +135,38 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
     expect(ok.lastRun).toMatchObject({ outcome: 'success', counts: { usersRemoved: 1 } });
   });
 
+  it('a service account that may not read tombstones: an incremental sync still finds deletions', async () => {
+    const password = 'Svc-account-Passw0rd!';
+    const svcDn = await area.addUser({ sam: `svc${tag}`, password });
+    const svc = await startTestApp({
+      env: area.env({
+        LDAP_BIND_DN: svcDn,
+        LDAP_BIND_PASSWORD: password,
+        LDAP_USER_FILTER: `(!(sAMAccountName=svc${tag}))`,
+      }),
+    });
+    try {
+      const token = await login(svc.baseUrl);
+      expect((await syncAndWait(svc.baseUrl, token, 'full')).lastRun.outcome).toBe('success');
+      await area.client.del(userDns[298]);
+      const status = await syncAndWait(svc.baseUrl, token, 'incremental');
+      expect(status.lastRun).toMatchObject({ outcome: 'success', kind: 'incremental', counts: { usersRemoved: 1 } });
+      expect(['tombstones', 'guid-scan']).toContain(status.lastRun.deletionCheck);
+      process.stderr.write(
+        `[directory-failures] plain service account found deletions by ${status.lastRun.deletionCheck}\n`,
+      );
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('directory:test: a working connection shows what a sync would bring and changes nothing', async () => {
     await area.addUser({ sam: `n${tag}` });
     const before = await snapshotOfDb();
     const { code, output } = await cli({ ...t.db.env, ...area.env() }, 'directory:test');
+    // 300 made, 2 deleted by the tests above, the service account and the new one added.
     expect(output).toMatch(/Connection OK\. Read 300 users and 1 groups/);
-    expect(output).toMatch(/add 1 users/);
+    expect(output).toMatch(/add 2 users, update 0, remove 1;/);
     expect(code).toBe(0);
     expect(await snapshotOfDb()).toEqual(before);
   });

@@ -29,6 +29,7 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
   const cnOf = (i: number) => (i % 40 === 7 ? `Ünal, Zoë (Rad) #${i} * \\ ${tag}` : `User ${i} ${tag}`);
   const disabled = (i: number) => i % 25 === 3;
   const userDns: string[] = [];
+  const movedDn = () => `CN=Moved ${tag},CN=Users,${area.dc.baseDn}`;
   const leafDns: string[] = [];
   const midDns: string[] = [];
   const topDns: string[] = [];
@@ -136,6 +137,7 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
 
   afterAll(async () => {
     await t?.close();
+    await area?.client.del(movedDn()).catch(() => undefined);
     await area?.dispose();
     if (policiesDir) rmSync(policiesDir, { recursive: true, force: true });
   });
@@ -231,10 +233,12 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
     await area.replace(userDns[2], 'sAMAccountName', [`n${tag}2`]); // user 2 renamed…
     await area.client.modifyDN(userDns[2], `CN=Renamed ${tag}`); // …and moved to a new CN
     await area.client.del(userDns[9]); // user 9 deleted
+    await area.client.modifyDN(userDns[6], movedDn()); // user 6 moved out of scope
 
     const status = await syncAndWait(t.baseUrl, admin, 'incremental');
-    expect(status.lastRun).toMatchObject({ outcome: 'success', kind: 'incremental' });
-    expect(status.lastRun.counts).toMatchObject({ usersRemoved: 1, usersDisabled: 1 });
+    // Deletions found from tombstones (the Administrator may read them), not by reading every GUID.
+    expect(status.lastRun).toMatchObject({ outcome: 'success', kind: 'incremental', deletionCheck: 'tombstones' });
+    expect(status.lastRun.counts).toMatchObject({ usersRemoved: 2, usersDisabled: 1 });
 
     expect(await groupsOf(sam(4))).toContain(`l${tag}7`);
     expect(await rolesOf(sam(4))).toEqual(['viewer']);
@@ -261,6 +265,13 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
       [cnOf(9)],
     );
     expect(gone).toMatchObject({ disabled: true, removed: true, username: expect.stringMatching(/~removed-/) });
+    // Moved out of scope: the same.
+    const [moved] = await q<{ disabled: boolean; groups: string }>(
+      `SELECT u.disabled, (SELECT count(*) FROM group_members m WHERE m.user_id = u.id) AS groups
+       FROM users u WHERE u.display_name = $1`,
+      [cnOf(6)],
+    );
+    expect(moved).toEqual({ disabled: true, groups: '0' });
 
     const audit = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=role.changed&actorId=directory-sync&limit=20`, {
       token: admin,
