@@ -78,24 +78,23 @@ export class DirectorySyncService implements OnApplicationShutdown {
 
   /** Starts a sync in the background; 409 when one is running on any replica. */
   async start(kind: SyncKind, actor: Actor, trigger = 'api'): Promise<void> {
-    const runner = await this.acquire(actor);
+    const runner = await this.acquire();
     this.current = this.runLocked(runner, kind, actor, trigger).catch(() => undefined);
   }
 
   /** Runs a sync to its end (the CLI and the schedule use this); the result is also in the status. */
   async syncNow(kind: SyncKind, actor: Actor, trigger: string, options: { dryRun?: boolean } = {}): Promise<SyncRun> {
-    const runner = await this.acquire(actor);
+    const runner = await this.acquire();
     const run = this.runLocked(runner, kind, actor, trigger, options);
     this.current = run.catch(() => undefined);
     return run;
   }
 
-  private async acquire(actor: Actor) {
+  private async acquire(): Promise<QueryRunner> {
     const settings = this.settings;
     if (!settings) {
       throw new ApiError(ErrorCode.Conflict, 'No directory is configured (LDAP_URL is unset)');
     }
-    void actor;
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [DIRECTORY_SYNC_LOCK_KEY])) as {

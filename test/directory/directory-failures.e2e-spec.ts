@@ -160,6 +160,25 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
     }
   });
 
+  it('the schedule syncs at start and then every LDAP_INCREMENTAL_SYNC_MINUTES', async () => {
+    const scheduled = await startTestApp({
+      env: area.env({ LDAP_INCREMENTAL_SYNC_MINUTES: '5', LDAP_FULL_SYNC_MINUTES: '60' }),
+    });
+    try {
+      const token = await login(scheduled.baseUrl);
+      let status: any;
+      for (let i = 0; i < 200; i++) {
+        status = (await api(scheduled.baseUrl, 'GET', '/api/v1/directory/status', { token })).body;
+        if (status.lastRun) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Never synced before: the first scheduled sync is a full one.
+      expect(status.lastRun).toMatchObject({ trigger: 'schedule', kind: 'full', outcome: 'success' });
+    } finally {
+      await scheduled.close();
+    }
+  });
+
   it('directory:test: a working connection shows what a sync would bring and changes nothing', async () => {
     await area.addUser({ sam: `n${tag}` });
     const before = await snapshotOfDb();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
+import { UsersService } from '../../src/users/users.service.js';
 import { DirectoryArea, syncAndWait } from '../support/directory-fixture.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -143,6 +144,20 @@ describe('directory sign-in (real Samba AD DC)', () => {
       { role: 'admin', devices: '*', via: [`gatehouse admins ${tag}`] },
     ]);
     expect((await api(t.baseUrl, 'GET', '/api/v1/directory/status', { token: paren })).status).toBe(200);
+  });
+
+  it('resolves approver groups of rules (name, CN or DN, nested) to the directory groups a person is in', async () => {
+    const users = t.app.get(UsersService);
+    const ann = (await users.findByUsername(names.ann))!;
+    const leadsDn = `CN=Radiology Leads ${tag},OU=Groups,${area.dn}`;
+    const refs = [`appr${tag}`, `Radiology Leads ${tag}`, leadsDn.toLowerCase(), `aud${tag}`, 'Biomed-Approvers'];
+    expect(await users.matchingGroups(ann.id, refs)).toEqual([
+      `appr${tag}`,
+      `Radiology Leads ${tag}`,
+      leadsDn.toLowerCase(),
+    ]);
+    const bob = (await users.findByUsername(names.bob))!;
+    expect(await users.matchingGroups(bob.id, refs)).toEqual([`aud${tag}`]);
   });
 
   it('refuses a wrong password, a disabled account, and empty or whitespace passwords (the latter before any bind)', async () => {
