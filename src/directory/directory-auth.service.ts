@@ -11,6 +11,8 @@ import { parseLoginName, type LoginName } from './login-name.js';
 /** Why a directory sign-in was refused (audited; never shown to the caller). */
 export type RefusalReason = 'unknown_user' | 'invalid_name' | 'empty_password' | 'disabled' | 'bad_password';
 
+const SIGN_IN_TIMEOUT_MS = 10_000;
+
 export type DirectorySignIn = { user: UserEntity } | { refused: RefusalReason };
 
 interface Account {
@@ -54,7 +56,8 @@ export class DirectoryAuthService {
     if (!account) return { refused: 'unknown_user' };
     if (account.disabled) return { refused: 'disabled' };
     const settings = this.sync.settings!;
-    const client = await openConnection(settings);
+    // A person waits for this answer: a slow directory gets at most SIGN_IN_TIMEOUT_MS, not a sync's time-out.
+    const client = await openConnection(settings, { timeoutMs: Math.min(settings.timeoutMs, SIGN_IN_TIMEOUT_MS) });
     try {
       await client.bind(account.dn, password);
     } catch (error) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { AppConfig } from '../config/config.schema.js';
 
@@ -31,11 +32,14 @@ export function directorySettings(config: AppConfig): DirectorySettings | null {
   if (!config.LDAP_URL || !config.LDAP_BIND_DN || !config.LDAP_BIND_PASSWORD || !config.LDAP_BASE_DN) return null;
   const url = config.LDAP_URL.replace(/\/$/, '');
   const insecure = config.LDAP_TLS_INSECURE;
+  const host = new URL(url).hostname;
+  // The name checked against the certificate: LDAP_TLS_SERVERNAME, else the URL's host (an IP
+  // address is checked by Node against the certificate's IP entries; it may not be sent as SNI).
+  const servername = config.LDAP_TLS_SERVERNAME ?? (isIP(host) ? undefined : host);
   const tls: ConnectionOptions = {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: !insecure,
-    // The name checked against the certificate: LDAP_TLS_SERVERNAME, else the URL's host.
-    servername: config.LDAP_TLS_SERVERNAME ?? new URL(url).hostname,
+    ...(servername ? { servername } : {}),
     ...(config.LDAP_CA_FILE ? { ca: [readFileSync(config.LDAP_CA_FILE, 'utf8')] } : {}),
   };
   return {
@@ -71,7 +75,7 @@ export function describeSettings(s: DirectorySettings) {
     groupBaseDn: s.groupBaseDn,
     userFilter: s.userFilter || null,
     groupFilter: s.groupFilter || null,
-    tlsServerName: s.tls.servername ?? null,
+    tlsServerName: s.tls.servername ?? new URL(s.url).hostname,
     certificateChecks: !s.insecure,
     fullSyncMinutes: s.fullSyncMinutes,
     incrementalSyncMinutes: s.incrementalSyncMinutes,

@@ -7,13 +7,16 @@ import { classifyDirectoryError } from './directory.errors.js';
  * before anything else is sent (INVARIANT: no bind ever travels in clear text). Certificate
  * checks follow the settings (LDAP_CA_FILE, LDAP_TLS_SERVERNAME).
  */
-export async function openConnection(settings: DirectorySettings): Promise<Client> {
+export async function openConnection(
+  settings: DirectorySettings,
+  options: { timeoutMs?: number } = {},
+): Promise<Client> {
   const client = new Client({
     url: settings.url,
     // For ldap:// the options go to startTLS only: given here too, ldapts 8.2 breaks the connection.
     ...(settings.startTls ? {} : { tlsOptions: { ...settings.tls } }),
     connectTimeout: settings.connectTimeoutMs,
-    timeout: settings.timeoutMs,
+    timeout: options.timeoutMs ?? settings.timeoutMs,
   });
   if (settings.startTls) {
     try {

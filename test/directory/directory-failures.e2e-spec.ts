@@ -135,6 +135,28 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
     expect(ok.lastRun).toMatchObject({ outcome: 'success', counts: { usersRemoved: 1 } });
   });
 
+  // Before any test that starts a second app in this process: Passport keeps one strategy registry
+  // per process, so the last app started signs people in for all of them.
+  it('a directory slower than the time-out at sign-in: a clear 503, audited, and the person can sign in later', async () => {
+    await area.addUser({ sam: `p${tag}`, password: 'Person-Passw0rd!' });
+    await syncAndWait(t.baseUrl, admin, 'incremental');
+    const body = { username: `p${tag}`, password: 'Person-Passw0rd!' };
+    proxy.setDelay(1200); // more than LDAP_TIMEOUT_MS (1000) per answer
+    try {
+      const slow = await api(t.baseUrl, 'POST', '/api/v1/auth/login', { body });
+      expect(slow.status).toBe(503);
+      expect(slow.body.error.message).toMatch(/directory cannot be reached/);
+    } finally {
+      proxy.setDelay(0);
+    }
+    const audit = await q<{ details: any }>(
+      `SELECT details FROM audit_records WHERE event_type = 'auth.login' AND actor_id = $1 ORDER BY seq DESC LIMIT 1`,
+      [`p${tag}`],
+    );
+    expect(audit[0].details).toMatchObject({ reason: 'directory_unavailable', error: { setting: 'LDAP_TIMEOUT_MS' } });
+    expect((await api(t.baseUrl, 'POST', '/api/v1/auth/login', { body })).status).toBe(200);
+  });
+
   it('a service account that may not read tombstones: an incremental sync still finds deletions', async () => {
     const password = 'Svc-account-Passw0rd!';
     const svcDn = await area.addUser({ sam: `svc${tag}`, password });
@@ -183,8 +205,8 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
     await area.addUser({ sam: `n${tag}` });
     const before = await snapshotOfDb();
     const { code, output } = await cli({ ...t.db.env, ...area.env() }, 'directory:test');
-    // 300 made, 2 deleted by the tests above, the service account and the new one added.
-    expect(output).toMatch(/Connection OK\. Read 300 users and 1 groups/);
+    // 300 made, 2 deleted by the tests above; a person, the service account and the new one added.
+    expect(output).toMatch(/Connection OK\. Read 301 users and 1 groups/);
     expect(output).toMatch(/add 2 users, update 0, remove 1;/);
     expect(code).toBe(0);
     expect(await snapshotOfDb()).toEqual(before);
