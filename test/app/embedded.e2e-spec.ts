@@ -26,7 +26,9 @@ describe('the embedded database (no DATABASE_URL)', () => {
       const second = await startTestApp({ db });
       const again = await login(second.baseUrl, 'nurse', 'Lantern-harbor-quartz');
       const me = await api(second.baseUrl, 'GET', '/api/v1/auth/me', { token: again });
-      expect(me.body.roles).toEqual([{ role: 'viewer', devices: '*', via: ['Biomed-Staff'] }]);
+      expect(me.body.roles).toEqual([
+        { role: 'viewer', devices: '*', via: ['Biomed-Staff'], from: [{ group: 'Biomed-Staff', source: 'local' }] },
+      ]);
       const verify = await api(second.baseUrl, 'GET', '/api/v1/audit/verify', { token: await login(second.baseUrl) });
       expect(verify.body.ok).toBe(true);
       expect(verify.body.records).toBeGreaterThan(100);
