@@ -3,7 +3,7 @@ import { Devices1795448858684 } from './1795448858684-Devices.js';
 import { PolicyVersions1795449739869 } from './1795449739869-PolicyVersions.js';
 import { DecisionRequests1795450416450 } from './1795450416450-DecisionRequests.js';
 import { ConsoleRules1795451459051 } from './1795451459051-ConsoleRules.js';
-import { Directory1795454892610 } from './1795454892610-Directory.js';
+import { Directory1795457126557 } from './1795457126557-Directory.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -13,5 +13,5 @@ export const MIGRATIONS: Function[] = [
   PolicyVersions1795449739869,
   DecisionRequests1795450416450,
   ConsoleRules1795451459051,
-  Directory1795454892610,
+  Directory1795457126557,
 ];

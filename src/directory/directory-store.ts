@@ -14,8 +14,8 @@ export type { SyncCounts } from './store-common.js';
 /** The stored copy of the directory, as an incremental sync's starting point. */
 export async function loadSnapshot(m: EntityManager): Promise<DirectorySnapshot> {
   const users = await m.query<StoredUser[]>(
-    `SELECT du.user_id, du.guid, u.username, u.display_name, u.disabled, du.dn, du.upn, du.mail, du.usn_changed,
-            false AS removed
+    `SELECT du.user_id, du.guid, u.username, u.display_name, du.directory_disabled AS disabled, du.directory_disabled,
+            du.dn, du.upn, du.mail, du.usn_changed, false AS removed
      FROM directory_users du JOIN users u ON u.id = du.user_id WHERE du.removed_at IS NULL`,
   );
   const groups = await m.query<StoredGroup[]>(

@@ -30,6 +30,13 @@ export class DirectoryUserEntity {
   @Column({ type: 'text', nullable: true })
   mail!: string | null;
 
+  /**
+   * Disabled in the directory (userAccountControl). users.disabled is this OR a Gatehouse
+   * administrator's disable, which a sync keeps (an incident response must not be undone by AD).
+   */
+  @Column({ name: 'directory_disabled', type: 'boolean', default: false })
+  directoryDisabled!: boolean;
+
   @Column({ name: 'usn_changed', type: 'bigint', default: 0 })
   usnChanged!: string;
 

@@ -25,6 +25,7 @@ export interface StoredUser {
   username: string;
   display_name: string;
   disabled: boolean;
+  directory_disabled: boolean;
   dn: string;
   upn: string | null;
   mail: string | null;

@@ -10,8 +10,8 @@ export type KeptUser = DirectoryUser & { username: string };
  */
 export async function writeUsers(m: EntityManager, next: DirectorySnapshot, counts: SyncCounts) {
   const storedUsers = await m.query<StoredUser[]>(
-    `SELECT du.user_id, du.guid, u.username, u.display_name, u.disabled, du.dn, du.upn, du.mail, du.usn_changed,
-            du.removed_at IS NOT NULL AS removed
+    `SELECT du.user_id, du.guid, u.username, u.display_name, u.disabled, du.directory_disabled, du.dn, du.upn, du.mail,
+            du.usn_changed, du.removed_at IS NOT NULL AS removed
      FROM directory_users du JOIN users u ON u.id = du.user_id`,
   );
   const localUserNames = new Set(
@@ -41,6 +41,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     username: string;
     displayName: string;
     disabled: boolean;
+    directoryDisabled: boolean;
     dn: string;
     upn: string | null;
     mail: string | null;
@@ -60,6 +61,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
         username: `${stored.username}~removed-${stored.guid.slice(0, 8)}`,
         displayName: stored.display_name,
         disabled: true,
+        directoryDisabled: stored.directory_disabled,
         dn: stored.dn,
         upn: null,
         mail: stored.mail,
@@ -69,17 +71,21 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
       continue;
     }
     const upn = user.upn?.toLowerCase() ?? null;
+    // INVARIANT: a Gatehouse administrator's disable outlives syncs; only the directory's own flag follows AD.
+    const disabledInGatehouse = !stored.removed && stored.disabled && !stored.directory_disabled;
+    const disabled = user.disabled || disabledInGatehouse;
     const changed =
       stored.removed ||
       stored.username !== user.username ||
       stored.display_name !== user.displayName ||
-      stored.disabled !== user.disabled ||
+      stored.disabled !== disabled ||
+      stored.directory_disabled !== user.disabled ||
       stored.dn !== user.dn ||
       stored.upn !== upn ||
       stored.mail !== user.mail;
     if (!changed) continue;
     counts.usersUpdated++;
-    if (user.disabled && !stored.disabled) {
+    if (disabled && !stored.disabled) {
       counts.usersDisabled++;
       endSessions.push(stored.user_id);
     }
@@ -87,7 +93,8 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
       id: stored.user_id,
       username: user.username,
       displayName: user.displayName,
-      disabled: user.disabled,
+      disabled,
+      directoryDisabled: user.disabled,
       dn: user.dn,
       upn,
       mail: user.mail,
@@ -115,9 +122,10 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     );
     await m.query(
       `UPDATE directory_users d SET dn = v.dn, upn = v.upn, mail = v.mail, usn_changed = v.usn,
+         directory_disabled = v.directory_disabled,
          removed_at = CASE WHEN v.removed THEN COALESCE(d.removed_at, now()) ELSE NULL END
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bool[])
-         AS v(id, dn, upn, mail, usn, removed)
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bool[], $7::bool[])
+         AS v(id, dn, upn, mail, usn, removed, directory_disabled)
        WHERE d.user_id = v.id`,
       [
         slice.map((u) => u.id),
@@ -126,6 +134,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
         slice.map((u) => u.mail),
         slice.map((u) => u.usn),
         slice.map((u) => u.removed),
+        slice.map((u) => u.directoryDisabled),
       ],
     );
   });
@@ -142,8 +151,8 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     const idByName = new Map(rows.map((r) => [r.username, r.id]));
     for (const u of slice) userIdOf.set(u.guid, idByName.get(u.username)!);
     await m.query(
-      `INSERT INTO directory_users (user_id, guid, dn, upn, mail, usn_changed)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[])`,
+      `INSERT INTO directory_users (user_id, guid, dn, upn, mail, usn_changed, directory_disabled)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bool[])`,
       [
         slice.map((u) => userIdOf.get(u.guid)),
         slice.map((u) => u.guid),
@@ -151,6 +160,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
         slice.map((u) => u.upn?.toLowerCase() ?? null),
         slice.map((u) => u.mail),
         slice.map((u) => u.usnChanged),
+        slice.map((u) => u.disabled),
       ],
     );
   });

@@ -293,4 +293,18 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
     const [{ aliases }] = await q<{ aliases: string[] }>('SELECT aliases FROM groups WHERE name = $1', [`t${tag}1`]);
     expect(aliases).toContain(`top renamed ${tag}`);
   });
+
+  it("an administrator's disable of a directory user outlives syncs; re-enabling works without one", async () => {
+    const [{ id }] = await q<{ id: string }>('SELECT id FROM users WHERE username = $1', [sam(5)]);
+    const disable = await api(t.baseUrl, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: true } });
+    expect(disable.status).toBe(200);
+    const status = await syncAndWait(t.baseUrl, admin, 'full');
+    expect(status.lastRun.outcome).toBe('success');
+    const signIn = () =>
+      api(t.baseUrl, 'POST', '/api/v1/auth/login', { body: { username: sam(5), password: PASSWORD } });
+    expect((await signIn()).status).toBe(401);
+    await api(t.baseUrl, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: false } });
+    expect((await signIn()).status).toBe(200);
+    expect(await rolesOf(sam(5))).toEqual(['auditor']);
+  });
 });
