@@ -12,7 +12,8 @@ import type { AppConfig } from '../config/config.schema.js';
 import { RolesService } from '../users/roles.service.js';
 import { describeSettings, directorySettings, type DirectorySettings } from './directory-settings.js';
 import { readDirectory, type SyncKind } from './directory-sync.js';
-import { applySnapshot, type SyncCounts } from './directory-store.js';
+import { applySnapshot, loadSnapshot, type SyncCounts } from './directory-store.js';
+import type { DirectorySnapshot } from './directory-model.js';
 import { readCursor, readStatus, updateStatus, writeCursor, type SyncRun } from './directory-status.js';
 import { classifyDirectoryError, DirectoryError } from './directory.errors.js';
 import { closeQuietly, openServiceConnection } from './ldap-connection.js';
@@ -139,6 +140,10 @@ export class DirectorySyncService implements OnApplicationShutdown {
         }));
       }
       const cursor = await readCursor(runner.manager);
+      // Loaded over another connection while the directory is read (the sync lock keeps it current).
+      let stored: Promise<DirectorySnapshot> | undefined;
+      const storedCopy = () => (stored ??= loadSnapshot(this.dataSource.manager));
+      if (requested === 'incremental' && cursor) void storedCopy().catch(() => undefined);
       let client: Client;
       try {
         client = await openServiceConnection(settings);
@@ -148,7 +153,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
       this.client = client;
       let read;
       try {
-        read = await readDirectory(client, settings, requested, cursor, runner.manager, (p) => {
+        read = await readDirectory(client, settings, requested, cursor, storedCopy, (p) => {
           enter(p.phase);
           const now = Date.now();
           if (options.dryRun || now - lastProgress < PROGRESS_EVERY_MS) return;

@@ -1,9 +1,8 @@
 import type { Client } from 'ldapts';
-import type { EntityManager } from 'typeorm';
 import type { DirectorySettings } from './directory-settings.js';
 import type { DirectoryGroup, DirectorySnapshot, DirectoryUser, SyncCursor } from './directory-model.js';
 import { DirectoryReader, type RawGroup } from './directory-reader.js';
-import { dnIndex, loadSnapshot } from './directory-store.js';
+import { dnIndex } from './directory-store.js';
 import { normalizeDn } from './ldap-filter.js';
 
 export type SyncKind = 'full' | 'incremental';
@@ -38,7 +37,8 @@ export async function readDirectory(
   settings: DirectorySettings,
   requested: SyncKind,
   cursor: SyncCursor | null,
-  storedCopy: EntityManager,
+  /** The stored copy, for an incremental read (loaded by the caller while the directory is read). */
+  storedCopy: () => Promise<DirectorySnapshot>,
   progress: (p: ReadProgress) => void,
 ): Promise<DirectoryRead> {
   const reader = new DirectoryReader(client, settings);
@@ -62,7 +62,7 @@ export async function readDirectory(
     addGroups(snapshot, rawGroups);
   } else {
     report({ phase: 'checking-deletions' });
-    snapshot = await loadSnapshot(storedCopy);
+    snapshot = await storedCopy();
     for (const user of users) snapshot.users.set(user.guid, user);
     const { gone, method } = await removedSince(reader, root, since!, users, rawGroups);
     deletionCheck = method;
