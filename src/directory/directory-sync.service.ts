@@ -66,7 +66,8 @@ export class DirectorySyncService implements OnApplicationShutdown {
     const stored = await readStatus(this.dataSource);
     // A replica that died mid-sync leaves `running` behind; the lock tells whether it is really running.
     const held = await this.dataSource.query<{ held: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted) AS held`,
+      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND granted
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held`,
       [DIRECTORY_SYNC_LOCK_KEY],
     );
     return {

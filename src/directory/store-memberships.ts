@@ -73,35 +73,53 @@ export async function writeMemberships(
     ),
   );
 
-  // ---- role changes, per person, under the policy set in force now (so only membership changes count)
-  const identityOfGroup = new Map<string, GroupIdentity>();
-  for (const r of memberships)
-    identityOfGroup.set(r.group_id, { name: r.name, source: r.source as GroupIdentity['source'], aliases: r.aliases });
-  for (const g of keptGroups.values()) {
-    identityOfGroup.set(groupIdOf.get(g.guid)!, { name: g.name, source: 'directory', aliases: groupAliases(g) });
+  // ---- role changes, per person, under the policy set in force now (so only membership changes count).
+  // Roles before come from the groups as they were (a renamed group may stop matching `access`).
+  const identityBefore = new Map<string, GroupIdentity>();
+  for (const r of memberships) {
+    identityBefore.set(r.group_id, { name: r.name, source: r.source as GroupIdentity['source'], aliases: r.aliases });
   }
+  const identityAfter = new Map(identityBefore);
+  for (const g of keptGroups.values()) {
+    identityAfter.set(groupIdOf.get(g.guid)!, { name: g.name, source: 'directory', aliases: groupAliases(g) });
+  }
+  const renamedGroups = new Set(
+    [...identityBefore.keys()].filter((id) => {
+      const b = identityBefore.get(id)!;
+      const a = identityAfter.get(id)!;
+      return b.name !== a.name || (b.aliases ?? []).join('\n') !== (a.aliases ?? []).join('\n');
+    }),
+  );
+  const add = (map: Map<string, string[]>, userId: string, groupId: string) => {
+    const list = map.get(userId);
+    if (list) list.push(groupId);
+    else map.set(userId, [groupId]);
+  };
   const before = new Map<string, string[]>();
-  for (const r of memberships) before.set(r.user_id, [...(before.get(r.user_id) ?? []), r.group_id]);
   const after = new Map<string, string[]>();
   for (const r of memberships) {
-    if (!directoryGroupIds.has(r.group_id)) after.set(r.user_id, [...(after.get(r.user_id) ?? []), r.group_id]);
+    add(before, r.user_id, r.group_id);
+    if (!directoryGroupIds.has(r.group_id)) add(after, r.user_id, r.group_id);
   }
   for (const key of desired) {
     const [groupId, userId] = key.split(' ');
-    after.set(userId, [...(after.get(userId) ?? []), groupId]);
+    add(after, userId, groupId);
   }
   const usernameOf = new Map<string, string>();
   for (const s of storedUsers) usernameOf.set(s.user_id, s.username);
   for (const u of keptUsers.values()) usernameOf.set(userIdOf.get(u.guid)!, u.username);
+  const rolesOf = (ids: string[], identities: Map<string, GroupIdentity>) =>
+    describeGrants(grantsFor(ids.map((id) => identities.get(id)).filter((g) => g !== undefined)));
   const roleEvents: AuditEvent['details'][] = [];
-  const touched = new Set([...before.keys(), ...after.keys()]);
-  for (const userId of touched) {
-    const rolesOf = (ids: string[] | undefined) =>
-      describeGrants(grantsFor((ids ?? []).map((id) => identityOfGroup.get(id)).filter((g) => g !== undefined)));
-    const b = rolesOf(before.get(userId));
-    const a = rolesOf(after.get(userId));
-    const gained = a.filter((r) => !b.includes(r));
-    const lost = b.filter((r) => !a.includes(r));
+  for (const userId of new Set([...before.keys(), ...after.keys()])) {
+    const b = [...(before.get(userId) ?? [])].sort();
+    const a = [...(after.get(userId) ?? [])].sort();
+    // Same groups, none renamed: same roles (this skips nearly everyone in a sync of a large directory).
+    if (b.join() === a.join() && !b.some((id) => renamedGroups.has(id))) continue;
+    const rolesBefore = rolesOf(b, identityBefore);
+    const rolesAfter = rolesOf(a, identityAfter);
+    const gained = rolesAfter.filter((r) => !rolesBefore.includes(r));
+    const lost = rolesBefore.filter((r) => !rolesAfter.includes(r));
     if (gained.length === 0 && lost.length === 0) continue;
     roleEvents.push({ username: usernameOf.get(userId) ?? userId, gained, lost });
   }

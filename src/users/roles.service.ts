@@ -11,12 +11,25 @@ export interface GroupIdentity {
   aliases?: readonly string[];
 }
 
+const normalizedRefs = new Map<string, string>();
+
+/** normalizeGroupRef, remembered: the references come from the policy files and repeat for every person. */
+function normalizedRef(ref: string): string {
+  let value = normalizedRefs.get(ref);
+  if (value === undefined) {
+    if (normalizedRefs.size > 10_000) normalizedRefs.clear();
+    value = normalizeGroupRef(ref);
+    normalizedRefs.set(ref, value);
+  }
+  return value;
+}
+
 /**
  * Whether a group reference of the policy files (`access[].group`, rule approver groups) names
  * this group: by name, or for a directory group also by CN or DN, case-insensitively.
  */
 export function groupMatches(group: GroupIdentity, ref: string): boolean {
-  const wanted = normalizeGroupRef(ref);
+  const wanted = normalizedRef(ref);
   return group.name.toLowerCase() === wanted || (group.aliases ?? []).includes(wanted);
 }
 

@@ -292,6 +292,15 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
     expect(await rolesOf(sam(11))).toEqual([]);
     const [{ aliases }] = await q<{ aliases: string[] }>('SELECT aliases FROM groups WHERE name = $1', [`t${tag}1`]);
     expect(aliases).toContain(`top renamed ${tag}`);
+    // The loss is audited: judged with the group's old DN before and its new one after.
+    const audited = await q<{ details: Record<string, unknown> }>(
+      `SELECT details FROM audit_records WHERE event_type = 'role.changed' AND details->>'username' = $1 ORDER BY seq`,
+      [sam(11)],
+    );
+    expect(audited.map((r) => r.details)).toEqual([
+      expect.objectContaining({ gained: ['approver[ct-scanners]'], lost: [] }),
+      expect.objectContaining({ gained: [], lost: ['approver[ct-scanners]'] }),
+    ]);
   });
 
   it("an administrator's disable of a directory user outlives syncs; re-enabling works without one", async () => {
