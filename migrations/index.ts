@@ -4,6 +4,8 @@ import { PolicyVersions1795449739869 } from './1795449739869-PolicyVersions.js';
 import { DecisionRequests1795450416450 } from './1795450416450-DecisionRequests.js';
 import { ConsoleRules1795451459051 } from './1795451459051-ConsoleRules.js';
 import { Approvals1795454791734 } from './1795454791734-Approvals.js';
+import { Directory1795457126557 } from './1795457126557-Directory.js';
+import { ApprovalOutcomes1795458383757 } from './1795458383757-ApprovalOutcomes.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -14,4 +16,6 @@ export const MIGRATIONS: Function[] = [
   DecisionRequests1795450416450,
   ConsoleRules1795451459051,
   Approvals1795454791734,
+  Directory1795457126557,
+  ApprovalOutcomes1795458383757,
 ];

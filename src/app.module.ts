@@ -10,6 +10,8 @@ import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DecisionsModule } from './decisions/decisions.module.js';
+import { DirectoryScheduler } from './directory/directory-scheduler.js';
+import { DirectoryModule } from './directory/directory.module.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -40,12 +42,13 @@ export class AppModule {
         AuditModule,
         PoliciesModule,
         UsersModule,
+        DirectoryModule,
         AuthModule,
         DecisionsModule,
         ApprovalsModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }],
+      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler],
     };
   }
 }

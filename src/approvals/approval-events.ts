@@ -1,5 +1,5 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { subject } from '@casl/ability';
+import { canOnApproval } from './approver-rights.js';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
@@ -9,10 +9,11 @@ import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 
 const KEEP_ALIVE_MS = 15_000;
+const MAX_BUFFERED_BYTES = 1 << 20;
 /**
- * A stream ends after this long and the client reconnects (EventSource does so by itself,
- * after `retry`): the reconnect checks the session again, so a signed-out or disabled
- * person stops receiving within this time.
+ * A stream ends after this long and the client reconnects (after `retry` ms) with its
+ * bearer token: the reconnect checks the session again, so a signed-out or disabled person
+ * stops receiving within this time.
  */
 const MAX_STREAM_MS = 5 * 60_000;
 
@@ -57,7 +58,9 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
       'x-request-id': requestId,
       'x-content-type-options': 'nosniff',
     });
-    res.write('retry: 3000\n: connected\n\n');
+    // Changes made while a client was away are not replayed: `resync` tells it to re-read the
+    // queue (GET /api/v1/approvals) and then follow the events.
+    res.write('retry: 3000\n: connected\nevent: resync\ndata: {}\n\n');
     const subscriber = { staff, res };
     this.subscribers.add(subscriber);
     const expiry = setTimeout(() => res.end(), MAX_STREAM_MS);
@@ -94,9 +97,11 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
     });
     const frame = `id: ${++this.seq}\nevent: approval\ndata: ${data}\n\n`;
     for (const s of this.subscribers) {
-      if (s.staff.ability.can('read', subject('Approval', { deviceGroups: row.deviceGroups }) as never)) {
-        s.res.write(frame);
-      }
+      if (!canOnApproval(s.staff.ability, 'read', row.deviceGroups)) continue;
+      // A client that does not read (a phone gone to sleep) is dropped, not buffered without end;
+      // it reconnects and resyncs.
+      if (s.res.writableLength > MAX_BUFFERED_BYTES) s.res.end();
+      else s.res.write(frame);
     }
   }
 }

@@ -3,33 +3,59 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import { actorEvent } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { CoalescingRunner } from '../common/coalescing-runner.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { EXPIRED_REASON } from '../decisions/decision-view.js';
 import { NotificationSender } from './notifications/notification-sender.js';
 import { NotificationOutbox } from './notifications/outbox.js';
 import type { NotificationEvent } from './notifications/notification.entity.js';
 
 const TICK_MS = 2000;
 const APPROVAL_JOBS_LOCK_KEY = 0x6170_7072; // "appr"
-export const EXPIRED_REASON = 'No approver answered in time: expired';
 const SYSTEM = { type: 'system' as const, id: 'approval-jobs' };
 
+/** What each announcement marks, and which requests it is for (fixed SQL, never input). */
+const ANNOUNCEMENTS: { event: NotificationEvent; mark: string; which: string }[] = [
+  {
+    event: 'request.created',
+    mark: 'notified_at',
+    which: `status = 'pending' AND expires_at > $1 AND notified_at IS NULL`,
+  },
+  {
+    event: 'request.reminder',
+    mark: 'reminded_at',
+    // APPROVAL_REMINDER_MINUTES before the expiry, or at half the time-out if that is sooner.
+    which: `status = 'pending' AND expires_at > $1 AND reminded_at IS NULL AND notified_at IS NOT NULL
+            AND expires_at - LEAST(make_interval(mins => $2::int), (expires_at - created_at) / 2) <= $1`,
+  },
+  {
+    event: 'request.decided',
+    mark: 'outcome_notified_at',
+    // Only the approvers who were told of a request hear how it ended (cancellations too).
+    which: `status IN ('approved', 'rejected', 'expired', 'cancelled') AND notified_at IS NOT NULL
+            AND outcome_notified_at IS NULL`,
+  },
+];
+
 /**
- * The approvals' clockwork, on one replica at a time (a transaction-scoped advisory
- * lock; the others skip the round): pending requests past their time-out become
- * expired (they already READ as expired from that instant, decision-view.ts), new
- * requests are announced to their approvers, and requests close to expiry are
- * reminded. Each step is a conditional UPDATE, so a request is handled once.
+ * The approvals' clockwork, on one replica at a time (a transaction-scoped advisory lock;
+ * the others skip the round): pending requests past their time-out become expired (they
+ * already READ as expired from that instant, decision-view.ts), then new requests,
+ * reminders and outcomes are announced to the approvers. Each step is a conditional
+ * UPDATE, so a request is handled once. The announcements run in their own transaction,
+ * away from the audit chain's lock, so notifying can neither hold up nor undo an expiry.
  */
 @Injectable()
 export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ApprovalJobs');
+  private readonly runner = new CoalescingRunner(
+    () => this.runOnce().then(() => undefined),
+    (error) => this.logger.warn(`Approval jobs round failed (retried in ${TICK_MS} ms): ${error.message}`),
+  );
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -40,63 +66,42 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     private readonly sender: NotificationSender,
     private readonly bus: NotificationBus,
   ) {
-    // A new pending request is announced at once, not at the next tick.
-    this.bus.on('decision.changed', () => void this.kick());
+    // New requests and decisions are announced at once, not at the next tick.
+    this.bus.on('decision.changed', () => void this.runner.run());
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.kick(), TICK_MS);
+    this.timer = setInterval(() => void this.runner.run(), TICK_MS);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
-  }
-
-  kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.runOnce();
-        } catch (error) {
-          this.logger.warn(`Approval jobs round failed (retried in ${TICK_MS} ms): ${(error as Error).message}`);
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    await this.runner.stop();
   }
 
   /** One round; returns the ids of the requests it expired (none when another replica holds the lock). */
   async runOnce(): Promise<string[]> {
     const now = this.clock.now();
-    const expired = await this.dataSource.transaction(async (m) => {
+    const expired = await this.locked((m) => this.expire(m, now), []);
+    for (const id of expired) await this.bus.publish('decision.changed', id);
+    if (this.outbox.enabled) {
+      await this.locked(async (m) => {
+        for (const a of ANNOUNCEMENTS) await this.announce(m, now, a);
+      }, undefined);
+      void this.sender.kick();
+    }
+    return expired;
+  }
+
+  /** Runs `fn` in a transaction holding the jobs' lock, or returns `skipped` if another replica holds it. */
+  private locked<T>(fn: (m: EntityManager) => Promise<T>, skipped: T): Promise<T> {
+    return this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
         APPROVAL_JOBS_LOCK_KEY,
       ]);
-      if (!locked) return [];
-      const expiredRows = await this.expire(m, now);
-      await this.announce(m, now, 'request.created', `notified_at IS NULL`, 'notified_at');
-      await this.announce(
-        m,
-        now,
-        'request.reminder',
-        `reminded_at IS NULL AND
-         expires_at - LEAST(make_interval(mins => $2::int), (expires_at - created_at) / 2) <= $1`,
-        'reminded_at',
-      );
-      return expiredRows;
+      return locked ? fn(m) : skipped;
     });
-    for (const id of expired) await this.bus.publish('decision.changed', id).catch(() => undefined);
-    if (this.outbox.enabled) void this.sender.kick();
-    return expired;
   }
 
   private async expire(m: EntityManager, now: Date): Promise<string[]> {
@@ -107,7 +112,7 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     );
     if (rows.length === 0) return [];
     const requests = await this.load(m, rows);
-    for (const r of requests) await this.outbox.enqueue(m, 'request.decided', r);
+    // Audit last (after the row locks), like every other transaction: no deadlocks.
     await this.audit.appendIn(
       m,
       ...requests.map((r) =>
@@ -127,24 +132,14 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     return requests.map((r) => r.requestId);
   }
 
-  /** Marks pending requests matching `condition` as told (column `mark`) and enqueues `event` for them. */
-  private async announce(
-    m: EntityManager,
-    now: Date,
-    event: NotificationEvent,
-    condition: string,
-    mark: 'notified_at' | 'reminded_at',
-  ): Promise<void> {
-    if (!this.outbox.enabled) return;
-    const params: unknown[] = [now];
-    if (condition.includes('$2')) params.push(this.config.APPROVAL_REMINDER_MINUTES);
+  /** Marks the requests an announcement is for, and puts it in the outbox for each. */
+  private async announce(m: EntityManager, now: Date, a: (typeof ANNOUNCEMENTS)[number]): Promise<void> {
+    const params: unknown[] = a.event === 'request.reminder' ? [now, this.config.APPROVAL_REMINDER_MINUTES] : [now];
     const [rows] = await m.query<[{ request_id: string }[], number]>(
-      `UPDATE decision_requests SET ${mark} = $1
-        WHERE status = 'pending' AND approval IS NOT NULL AND expires_at > $1 AND ${condition}
-        RETURNING request_id`,
+      `UPDATE decision_requests SET ${a.mark} = $1 WHERE approval IS NOT NULL AND ${a.which} RETURNING request_id`,
       params,
     );
-    for (const r of await this.load(m, rows)) await this.outbox.enqueue(m, event, r);
+    for (const r of await this.load(m, rows)) await this.outbox.enqueue(m, a.event, r);
   }
 
   private load(m: EntityManager, rows: { request_id: string }[]): Promise<DecisionRequestEntity[]> {

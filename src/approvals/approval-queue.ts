@@ -1,18 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { subject } from '@casl/ability';
 import { DataSource, In } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
-import { effectiveStatus } from '../decisions/decision-view.js';
+import { effectiveStatus, EXPIRED_REASON } from '../decisions/decision-view.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
-import { RolesService } from '../users/roles.service.js';
-import { UsersService } from '../users/users.service.js';
-import { eligibleApprovers } from './notifications/recipients.js';
+import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
-import { approverGroupsOf, readScope, refusalFor } from './approver-rights.js';
+import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
 import { QUEUE_SORTS, type QueueQuery } from './approvals.dto.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -66,8 +63,7 @@ export class ApprovalQueue {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
-    private readonly users: UsersService,
-    private readonly roles: RolesService,
+    private readonly approvers: Approvers,
   ) {}
 
   async list(staff: StaffPrincipal, q: QueueQuery): Promise<{ items: ApprovalSummary[]; nextCursor: string | null }> {
@@ -116,10 +112,7 @@ export class ApprovalQueue {
     const now = this.clock.now();
     const row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
     // Out of scope reads as not found: request ids cannot be probed.
-    if (
-      !row?.approval ||
-      !staff.ability.can('read', subject('Approval', { deviceGroups: row.deviceGroups }) as never)
-    ) {
+    if (!row?.approval || !canOnApproval(staff.ability, 'read', row.deviceGroups)) {
       throw notFound('Approval request');
     }
     const [summary] = await this.summaries(staff, [row], now);
@@ -133,7 +126,7 @@ export class ApprovalQueue {
           WHERE request_id = $1 ORDER BY seq LIMIT 200`,
         [requestId],
       ),
-      eligibleApprovers(this.dataSource.manager, this.roles, row),
+      this.approvers.eligible(row),
     ]);
     return {
       ...summary,
@@ -163,14 +156,14 @@ export class ApprovalQueue {
   async summaries(staff: StaffPrincipal, rows: DecisionRequestEntity[], now: Date): Promise<ApprovalSummary[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.requestId);
-    const [devices, counts, groups] = await Promise.all([
+    const [devices, counts, approver] = await Promise.all([
       this.dataSource.getRepository(DeviceEntity).findBy({ id: In([...new Set(rows.map((r) => r.deviceId))]) }),
       this.dataSource.query<{ request_id: string; n: number }[]>(
         `SELECT request_id, count(*)::int AS n FROM approval_votes WHERE request_id = ANY($1) AND vote = 'approve'
           GROUP BY request_id`,
         [ids],
       ),
-      this.users.groupsOf(staff.user.id),
+      this.approvers.approver(staff.user.id),
     ]);
     const deviceById = new Map(devices.map((d) => [d.id, d]));
     const given = new Map(counts.map((c) => [c.request_id, c.n]));
@@ -179,17 +172,14 @@ export class ApprovalQueue {
       const a = r.approval as { required?: number; timeoutMinutes?: number; maxGrantMinutes?: number };
       const d = deviceById.get(r.deviceId);
       const n = given.get(r.requestId) ?? 0;
-      const whyNot =
-        status === 'pending'
-          ? refusalFor({ user: staff.user, groups, ability: staff.ability }, r)
-          : `The request is ${status}`;
+      const whyNot = status === 'pending' ? this.approvers.refusal(approver, r) : `The request is ${status}`;
       return {
         requestId: r.requestId,
         status,
         createdAt: r.createdAt.toISOString(),
         expiresAt: r.expiresAt?.toISOString() ?? null,
         decidedAt: r.decidedAt?.toISOString() ?? (status === 'expired' ? r.expiresAt!.toISOString() : null),
-        reason: status === 'expired' ? 'No approver answered in time: expired' : r.reason,
+        reason: status === 'expired' ? EXPIRED_REASON : r.reason,
         device: {
           id: r.deviceId,
           groups: r.deviceGroups,

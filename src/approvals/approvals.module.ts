@@ -5,6 +5,7 @@ import { UsersModule } from '../users/users.module.js';
 import { ApprovalEvents } from './approval-events.js';
 import { ApprovalJobs } from './approval-jobs.js';
 import { ApprovalQueue } from './approval-queue.js';
+import { Approvers } from './approvers.js';
 import { ApprovalsController } from './approvals.controller.js';
 import { ApprovalsService } from './approvals.service.js';
 import { GrantsService } from './grants.service.js';
@@ -17,6 +18,7 @@ import { NotificationOutbox } from './notifications/outbox.js';
   controllers: [ApprovalsController],
   providers: [
     ApprovalQueue,
+    Approvers,
     ApprovalsService,
     GrantsService,
     ApprovalEvents,

@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
-import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
+import { ApiError, conflict, ErrorCode, forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -11,12 +11,10 @@ import { NotificationBus } from '../database/notification-bus.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
-import { targetKey } from '../decisions/grants/grant-registry.js';
-import { UsersService } from '../users/users.service.js';
+import { targetKey } from '../decisions/grants/grant-lookup.js';
 import { ApprovalVoteEntity, type Vote } from './approval-vote.entity.js';
-import { assertMayDecide } from './approver-rights.js';
+import { Approvers } from './approvers.js';
 import type { ApproveBody, RejectBody } from './approvals.dto.js';
-import { NotificationOutbox } from './notifications/outbox.js';
 
 interface Approval {
   approvers: string[];
@@ -41,8 +39,7 @@ export class ApprovalsService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly audit: AuditService,
-    private readonly users: UsersService,
-    private readonly outbox: NotificationOutbox,
+    private readonly approvers: Approvers,
     private readonly bus: NotificationBus,
   ) {}
 
@@ -61,14 +58,17 @@ export class ApprovalsService {
     body: ApproveBody,
     actor: Actor,
   ): Promise<void> {
-    const groups = await this.users.groupsOf(staff.user.id);
-    const result = await this.dataSource.transaction(async (m) => {
-      const now = this.clock.now();
+    const approver = await this.approvers.approver(staff.user.id);
+    await this.dataSource.transaction(async (m) => {
       const request = await m
         .getRepository(DecisionRequestEntity)
         .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
+      // The time is read once the row is ours: a vote that waited for the lock past the
+      // request's expiry must see it expired.
+      const now = this.clock.now();
       if (!request?.approval) throw notFound('Approval request');
-      assertMayDecide({ user: staff.user, groups, ability: staff.ability }, request);
+      const refusal = this.approvers.refusal(approver, request);
+      if (refusal) throw forbidden(refusal);
       const status = effectiveStatus(request, now.getTime());
       if (status !== 'pending') throw conflict(`Request ${requestId} is ${status}, no longer pending`);
       const approval = request.approval as unknown as Approval;
@@ -113,7 +113,7 @@ export class ApprovalsService {
       if (final) {
         const deciders = vote === 'reject' ? [staff.user.username] : approvals.map((v) => v.username);
         grant = final === 'approved' ? grantFor(request, approvals, deciders, now) : undefined;
-        await this.finish(m, request, final, deciders, now, grant);
+        await this.decideIfStillPending(m, request, final, now, grant);
         if (grant) {
           await m.getRepository(GrantEntity).insert(grant);
           events.push(
@@ -130,29 +130,37 @@ export class ApprovalsService {
       }
       // Audit last: every transaction takes the chain's lock after its row locks (no deadlocks).
       await this.audit.appendIn(m, ...events);
-      return { grant };
     });
-    // Long polls (any replica) and the console's queue stream hear of every change.
-    await this.bus.publish('decision.changed', requestId).catch(() => undefined);
-    if (result.grant) await this.bus.publish('grant.changed', result.grant.id).catch(() => undefined);
+    // Long polls (any replica), the console's queue stream and the notifier hear of every change.
+    await this.bus.publish('decision.changed', requestId);
   }
 
-  /** The conditional state change; 409 if the request stopped being pending meanwhile. */
-  private async finish(
+  /**
+   * The conditional state change; 409 if the request stopped being pending meanwhile.
+   * (One rejection decides: any approver in scope can stop an action, as anyone on a ward
+   * can stop a procedure; approving needs `required` people.)
+   */
+  private async decideIfStillPending(
     m: EntityManager,
     request: DecisionRequestEntity,
     final: 'approved' | 'rejected',
-    deciders: string[],
     now: Date,
     grant: GrantEntity | undefined,
   ): Promise<void> {
+    // The approved request itself must be acted on soon, like any allow; repeats later go
+    // through the grant, which can be ended early.
     const validUntil =
       final === 'approved'
-        ? (grant?.expiresAt ?? new Date(now.getTime() + this.config.DECISION_VALID_MINUTES * 60_000))
+        ? new Date(
+            Math.min(
+              now.getTime() + this.config.DECISION_VALID_MINUTES * 60_000,
+              grant?.expiresAt.getTime() ?? Infinity,
+            ),
+          )
         : null;
     const reason =
       final === 'approved'
-        ? `Approved by ${deciders.length} hospital approver(s) (${request.ruleIds.join(', ') || 'default'})`
+        ? `Approved by hospital approvers (${request.ruleIds.join(', ') || 'default'})`
         : 'Rejected by a hospital approver';
     const [rows] = await m.query<[{ request_id: string }[], number]>(
       `UPDATE decision_requests SET status = $2, decided_at = $3, valid_until = $4, reason = $5
@@ -160,8 +168,6 @@ export class ApprovalsService {
       [request.requestId, final, now, validUntil, reason],
     );
     if (rows.length === 0) throw conflict(`Request ${request.requestId} is no longer pending`);
-    Object.assign(request, { status: final, decidedAt: now, validUntil, reason });
-    await this.outbox.enqueue(m, 'request.decided', request, deciders);
   }
 }
 

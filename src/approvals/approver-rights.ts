@@ -1,15 +1,15 @@
 import { subject } from '@casl/ability';
-import type { StaffAbility } from '../auth/abilities.js';
+import { buildStaffAbility, type Action, type StaffAbility } from '../auth/abilities.js';
 import type { RoleGrant } from '../auth/roles.js';
 import { forbidden } from '../common/api-error.js';
-import type { UserEntity } from '../users/user.entity.js';
+import { groupMatches, type GroupIdentity, type RolesService } from '../users/roles.service.js';
 
-/** What an approver must be to decide a request (policy-files.md, security-and-reliability.md 9). */
-export interface DecidingApprover {
-  user: Pick<UserEntity, 'id' | 'username' | 'email'>;
-  /** The person's group names (local and directory). */
-  groups: string[];
-  ability: StaffAbility;
+/** A person as the approval rules see them. */
+export interface Approver {
+  /** Every name they go by (user name, e-mail, UPN), lower case: a request under one is their own. */
+  identities: string[];
+  /** Their groups (local and directory, nested memberships included). */
+  groups: GroupIdentity[];
 }
 
 export interface RequestForApprovers {
@@ -18,46 +18,45 @@ export interface RequestForApprovers {
   approval: { approvers?: unknown } | null;
 }
 
-const lower = (s: string) => s.trim().toLowerCase();
-
-/** The names a person goes by; a request whose remote user is one of them is their own. */
-export function identitiesOf(user: Pick<UserEntity, 'username' | 'email'>): Set<string> {
-  return new Set([user.username, user.email].filter((s): s is string => Boolean(s)).map(lower));
-}
-
 export function approverGroupsOf(request: RequestForApprovers): string[] {
   const groups = request.approval?.approvers;
   return Array.isArray(groups) ? groups.map(String) : [];
 }
 
+/** Whether `ability` allows `action` on approvals of devices in these groups. */
+export const canOnApproval = (ability: StaffAbility, action: Action, deviceGroups: string[]): boolean =>
+  ability.can(action, subject('Approval', { deviceGroups }) as never);
+
 /**
- * Why this person may not decide this request, or undefined if they may: the request's
- * devices must be in their approver scope, they must belong to one of the rule's approver
- * groups, and it must not be their own request.
+ * Why this person may not decide this request, or undefined if they may
+ * (policy-files.md; security-and-reliability.md 9). They need a group that is BOTH one of
+ * the request's approver groups AND gives them the right to decide for its devices
+ * (`access`): being an approver for the lab through one group and a member of a CT
+ * approver group without CT scope does not add up to deciding for CT. And it must not be
+ * their own request.
  */
-export function refusalFor(approver: DecidingApprover, request: RequestForApprovers): string | undefined {
-  if (!approver.ability.can('decide', subject('Approval', { deviceGroups: request.deviceGroups }) as never)) {
-    return `This request's device (${request.deviceGroups.join(', ') || 'no group'}) is outside your approver scope`;
+export function refusalFor(approver: Approver, request: RequestForApprovers, roles: RolesService): string | undefined {
+  const named = approverGroupsOf(request);
+  const theirs = approver.groups.filter((g) => named.some((ref) => groupMatches(g, ref)));
+  if (theirs.length === 0) return `Only members of ${named.join(' or ')} may decide this request`;
+  if (!canOnApproval(buildStaffAbility(roles.grantsFor(theirs)), 'decide', request.deviceGroups)) {
+    return `Your approver groups do not cover this request's device (${request.deviceGroups.join(', ') || 'no group'})`;
   }
-  const theirs = new Set(approver.groups.map(lower));
-  const allowed = approverGroupsOf(request);
-  if (!allowed.some((g) => theirs.has(lower(g)))) {
-    return `Only members of ${allowed.join(' or ')} may decide this request`;
-  }
-  if (identitiesOf(approver.user).has(lower(request.remoteUser.id))) {
+  if (approver.identities.includes(request.remoteUser.id.trim().toLowerCase())) {
     return 'You cannot decide a request made under your own identity';
   }
   return undefined;
 }
 
-export function assertMayDecide(approver: DecidingApprover, request: RequestForApprovers): void {
-  const refusal = refusalFor(approver, request);
+export function assertMayDecide(approver: Approver, request: RequestForApprovers, roles: RolesService): void {
+  const refusal = refusalFor(approver, request, roles);
   if (refusal) throw forbidden(refusal);
 }
 
 /**
- * The device groups whose requests these roles may read: '*' for all. Every role reads
- * approvals in its device scope (abilities.ts), so the union of the scopes is the answer.
+ * The device groups whose approvals these roles may read, for filtering in SQL: '*' for
+ * all. Every role reads approvals in its device scope (abilities.ts buildStaffAbility), so
+ * this is the union of the scopes; approver-rights.spec.ts checks it against the ability.
  */
 export function readScope(grants: RoleGrant[]): '*' | string[] {
   if (grants.some((g) => g.devices === '*')) return '*';

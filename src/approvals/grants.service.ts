@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { subject } from '@casl/ability';
 import { DataSource } from 'typeorm';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { conflict, forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import { NotificationBus } from '../database/notification-bus.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
-import { readScope } from './approver-rights.js';
+import { canOnApproval, readScope } from './approver-rights.js';
 
 export interface GrantView {
   id: string;
@@ -33,7 +31,6 @@ export class GrantsService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly audit: AuditService,
-    private readonly bus: NotificationBus,
   ) {}
 
   async list(staff: StaffPrincipal, liveOnly: boolean, limit: number): Promise<GrantView[]> {
@@ -55,10 +52,10 @@ export class GrantsService {
       const grant = await m
         .getRepository(GrantEntity)
         .findOne({ where: { id: grantId }, lock: { mode: 'pessimistic_write' } });
-      if (!grant || !staff.ability.can('read', subject('Approval', { deviceGroups: grant.deviceGroups }) as never)) {
+      if (!grant || !canOnApproval(staff.ability, 'read', grant.deviceGroups)) {
         throw notFound('Grant');
       }
-      if (!staff.ability.can('decide', subject('Approval', { deviceGroups: grant.deviceGroups }) as never)) {
+      if (!canOnApproval(staff.ability, 'decide', grant.deviceGroups)) {
         throw forbidden('Only approvers in scope and administrators may end a grant');
       }
       if (grant.endedAt || grant.expiresAt.getTime() <= now.getTime()) throw conflict(`Grant ${grantId} is not live`);
@@ -78,8 +75,6 @@ export class GrantsService {
       );
       return view(grant, now);
     });
-    // Every replica drops it from its in-memory registry; a hit is re-checked in the database anyway.
-    await this.bus.publish('grant.changed', grantId).catch(() => undefined);
     return ended;
   }
 }

@@ -4,7 +4,7 @@ import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { CurrentUser } from './current-user.decorator.js';
-import { LocalAuthGuard } from './local-auth.guard.js';
+import { LoginGuard } from './login.guard.js';
 import { loginSchema, setupSchema } from './login.dto.js';
 import { LoginService, type LoginResult } from './login.service.js';
 import { Public, SignedIn } from './permissions.decorator.js';
@@ -24,8 +24,10 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Public()
-  @UseGuards(LocalAuthGuard)
-  @ApiOperation({ summary: 'Sign in with a user name and password; returns a bearer token' })
+  @UseGuards(LoginGuard)
+  @ApiOperation({
+    summary: 'Sign in with a local or directory account (user, user@domain or DOMAIN\\user); returns a bearer token',
+  })
   @ApiBodySchema(loginSchema)
   @ApiOkResponse({ description: '{accessToken, tokenType: "Bearer", expiresIn}' })
   signIn(@CurrentUser() user: UserEntity, @SourceAddress() ip: string): Promise<LoginResult> {
@@ -42,14 +44,17 @@ export class AuthController {
 
   @Get('me')
   @SignedIn()
-  @ApiOperation({ summary: 'Who is signed in, with their roles and the groups that give them' })
+  @ApiOperation({
+    summary:
+      'Who is signed in (local or directory user), with their roles and the groups (local or directory) that give them',
+  })
   async me(@Staff() staff: StaffPrincipal) {
     return {
       username: staff.user.username,
       displayName: staff.user.displayName,
       source: staff.user.source,
       groups: await this.users.groupsOf(staff.user.id),
-      roles: staff.grants.map((g) => ({ role: g.role, devices: g.devices, via: g.via })),
+      roles: staff.grants.map((g) => ({ role: g.role, devices: g.devices, via: g.via, from: g.from })),
     };
   }
 

@@ -7,7 +7,9 @@ import { DevicesModule } from '../devices/devices.module.js';
 import { AccessGuard } from './access.guard.js';
 import { AccountsController } from './accounts.controller.js';
 import { AuthController } from './auth.controller.js';
-import { LocalAuthGuard } from './local-auth.guard.js';
+import { DirectoryModule } from '../directory/directory.module.js';
+import { DirectoryStrategy } from './directory.strategy.js';
+import { LoginGuard } from './login.guard.js';
 import { LocalStrategy } from './local.strategy.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { LoginService } from './login.service.js';
@@ -16,7 +18,7 @@ import { SetupService } from './setup.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
-  imports: [PassportModule.register({ session: false }), UsersModule, AuditModule, DevicesModule],
+  imports: [PassportModule.register({ session: false }), UsersModule, AuditModule, DevicesModule, DirectoryModule],
   controllers: [AuthController, AccountsController],
   providers: [
     TokenService,
@@ -24,7 +26,8 @@ import { TokenService } from './token.service.js';
     LoginThrottleService,
     LoginService,
     LocalStrategy,
-    LocalAuthGuard,
+    DirectoryStrategy,
+    LoginGuard,
     SetupService,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ApiError, ErrorCode } from '../common/api-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { verifyPassword } from '../users/passwords.js';
+import { DirectoryAuthService } from '../directory/directory-auth.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { normalizeUsername, UsersService } from '../users/users.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
@@ -16,8 +15,6 @@ export interface LoginResult {
   expiresIn: number;
 }
 
-const INVALID_CREDENTIALS = 'Invalid user name or password';
-
 /** Checks staff credentials (throttled and audited) and issues session tokens. */
 @Injectable()
 export class LoginService {
@@ -28,39 +25,48 @@ export class LoginService {
     private readonly sessions: SessionsService,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly directory: DirectoryAuthService,
   ) {}
 
-  /** The user whose password this is; otherwise a 401 (or 429 while throttled), audited either way. */
-  async authenticate(rawUsername: string, password: string, sourceAddress: string): Promise<UserEntity> {
+  /** The name the throttle counts: the directory account a sign-in name stands for, else the name itself. */
+  async throttleKey(rawUsername: string): Promise<string> {
     const username = normalizeUsername(rawUsername);
-    let attempt: number;
+    if (await this.users.findByUsername(username)) return username;
+    return (await this.directory.canonicalName(rawUsername)) ?? username;
+  }
+
+  /** Counts a sign-in attempt; a 429 (audited) while the name is in back-off or locked. */
+  async beginAttempt(username: string, sourceAddress: string): Promise<number> {
     try {
-      attempt = await this.throttle.begin(username);
+      return await this.throttle.begin(username);
     } catch (error) {
       await this.auditFailure(username, sourceAddress, 'throttled');
       throw error;
     }
-    const user = await this.users.findByUsername(username);
-    // Verify even for unknown or disabled users so the answer's timing reveals nothing.
-    const passwordOk = await verifyPassword(user?.source === 'local' ? user.passwordHash : null, password);
-    if (!user || !passwordOk || user.disabled) {
-      await this.throttle.failed(username, attempt);
-      const reason = !user ? 'unknown_user' : user.disabled ? 'disabled' : 'bad_password';
-      await this.auditFailure(username, sourceAddress, reason);
-      throw new ApiError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
-    }
-    await this.throttle.succeeded(username);
-    return user;
   }
 
-  async auditFailure(username: string, sourceAddress: string, reason: string): Promise<void> {
+  async failAttempt(username: string, attempt: number, sourceAddress: string, reason: string): Promise<void> {
+    await this.throttle.failed(username, attempt);
+    await this.auditFailure(username, sourceAddress, reason);
+  }
+
+  async succeeded(username: string): Promise<void> {
+    await this.throttle.succeeded(username);
+  }
+
+  async auditFailure(
+    username: string,
+    sourceAddress: string,
+    reason: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.audit.append({
       eventType: 'auth.login',
       actorType: 'anonymous',
       actorId: username.slice(0, 256),
       sourceAddress,
       outcome: 'failure',
-      details: { reason },
+      details: { reason, ...extra },
     });
   }
 

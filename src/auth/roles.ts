@@ -8,6 +8,8 @@ export interface RoleGrant {
   devices: '*' | string[];
   /** The groups that give this role (shown by /auth/me). */
   via: string[];
+  /** The person's groups that matched, and where each comes from (local store or directory). */
+  from: { group: string; source: 'local' | 'directory' }[];
 }
 
 /**

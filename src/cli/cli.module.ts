@@ -6,6 +6,7 @@ import { ConfigModule } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { DirectoryModule } from '../directory/directory.module.js';
 import { UsersModule } from '../users/users.module.js';
 
 /** What the CLI needs: the services, without HTTP or first-start work. */
@@ -14,7 +15,13 @@ export class CliModule {
   static register(config: AppConfig, database: Database): DynamicModule {
     return {
       module: CliModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forDatabase(database), AuditModule, UsersModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forDatabase(database),
+        AuditModule,
+        UsersModule,
+        DirectoryModule,
+      ],
       providers: [{ provide: Clock, useValue: new SystemClock() }, LoginThrottleService],
       exports: [Clock],
       global: true,

@@ -12,6 +12,7 @@ import { normalizeUsername, UsersService } from '../users/users.service.js';
 import { loadPolicyDirectory } from '../policies/policy-loader.js';
 import { runPolicyTests } from '../policies/policy-tests.js';
 import { CliModule } from './cli.module.js';
+import { directoryTest } from './directory-test.command.js';
 import { readSecret } from './read-secret.js';
 
 export interface Command {
@@ -167,6 +168,13 @@ export const COMMANDS: Record<string, Command> = {
       const failed = results.filter((r) => !r.passed).length;
       console.log(`${results.length - failed} passed, ${failed} failed`);
       return Promise.resolve(failed > 0 || problems.length > 0 || results.length === 0 ? 1 : 0);
+    },
+  },
+  'directory:test': {
+    usage: 'directory:test',
+    help: 'Check the directory connection (LDAP_*) and show what a sync would bring, changing nothing',
+    run(config) {
+      return withServices(config, directoryTest);
     },
   },
   'audit:verify': {

@@ -36,6 +36,24 @@ describe('configuration', () => {
     );
   });
 
+  it('checks the directory settings at start, naming each bad one', () => {
+    expect(() => loadConfig({ LDAP_URL: 'http://dc1.hosp.test' })).toThrow(/LDAP_URL: expected ldaps:\/\/host/);
+    const missing = () => loadConfig({ LDAP_URL: 'ldaps://dc1.hosp.test' });
+    expect(missing).toThrow(/LDAP_BIND_DN: required when LDAP_URL is set/);
+    expect(missing).toThrow(/LDAP_BIND_PASSWORD: required when LDAP_URL is set/);
+    expect(missing).toThrow(/LDAP_BASE_DN: required when LDAP_URL is set/);
+    expect(() => loadConfig({ LDAP_CA_FILE: '/etc/hostname' })).toThrow(/LDAP_CA_FILE: expected a PEM file/);
+    expect(() => loadConfig({ LDAP_USER_FILTER: '(a=b)(c=d)' })).toThrow(/LDAP_USER_FILTER: invalid LDAP filter/);
+    expect(() => loadConfig({ LDAP_BASE_DN: 'hospital' })).toThrow(/LDAP_BASE_DN: expected a distinguished name/);
+    const ok = loadConfig({
+      LDAP_URL: 'ldap://dc1.hosp.test:389',
+      LDAP_BIND_DN: 'CN=svc,DC=hosp,DC=test',
+      LDAP_BIND_PASSWORD: 'secret',
+      LDAP_BASE_DN: 'DC=hosp,DC=test',
+    });
+    expect(ok).toMatchObject({ LDAP_TLS_INSECURE: false, LDAP_PAGE_SIZE: 500 });
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
   });

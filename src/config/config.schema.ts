@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ldapFilterProblem } from '../directory/ldap-filter.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -19,6 +20,14 @@ const int = (min: number, max: number) =>
     );
 
 const readableFile = z.string().refine((p) => existsSync(p), { error: 'file not found or not readable' });
+
+/** An LDAP filter that Gatehouse ANDs with its own; parsed at start so a typo names the variable. */
+const ldapFilter = z.string().refine((f) => ldapFilterProblem(f) === undefined, {
+  error: (issue) => ldapFilterProblem(String(issue.input)) ?? 'invalid LDAP filter',
+});
+const distinguishedName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*=[^,]+(,\s*[A-Za-z][A-Za-z0-9-]*=[^,]+)*$/, {
+  error: 'expected a distinguished name such as OU=Staff,DC=hospital,DC=local',
+});
 
 /**
  * Every environment variable Gatehouse reads. `.env.example` documents each one;
@@ -61,11 +70,39 @@ export const configSchema = z
       .optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
     SMTP_FROM: z.string().min(3).default('Gatehouse <gatehouse@localhost>'),
+    SMTP_ALLOW_PLAINTEXT: bool.default(false),
     WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     WEBHOOK_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
+    // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
+    LDAP_URL: z
+      .string()
+      .regex(/^ldaps?:\/\/[^/?#\s]+\/?$/i, { error: 'expected ldaps://host[:port] or ldap://host[:port] (StartTLS)' })
+      .optional(),
+    LDAP_BIND_DN: z.string().min(1).optional(),
+    LDAP_BIND_PASSWORD: z.string().min(1).optional(),
+    LDAP_BASE_DN: distinguishedName.optional(),
+    LDAP_USER_BASE_DN: distinguishedName.optional(),
+    LDAP_GROUP_BASE_DN: distinguishedName.optional(),
+    LDAP_USER_FILTER: ldapFilter.optional(),
+    LDAP_GROUP_FILTER: ldapFilter.optional(),
+    LDAP_CA_FILE: readableFile
+      .refine((p) => !existsSync(p) || readFileSync(p, 'utf8').includes('-----BEGIN CERTIFICATE-----'), {
+        error: 'expected a PEM file with the CA certificate(s) that issued the directory certificate',
+      })
+      .optional(),
+    LDAP_TLS_SERVERNAME: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}$/, { error: 'expected a host name' })
+      .optional(),
+    LDAP_TLS_INSECURE: bool.default(false),
+    LDAP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
+    LDAP_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    LDAP_PAGE_SIZE: int(10, 5000).default(500),
+    LDAP_FULL_SYNC_MINUTES: int(0, 7 * 24 * 60).default(360),
+    LDAP_INCREMENTAL_SYNC_MINUTES: int(0, 24 * 60).default(5),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
@@ -88,6 +125,11 @@ export const configSchema = z
         path: [c.WEBHOOK_URL ? 'WEBHOOK_SECRET' : 'WEBHOOK_URL'],
         message: 'WEBHOOK_URL and WEBHOOK_SECRET (which signs every call) must be set together',
       });
+    }
+    if (c.LDAP_URL) {
+      for (const key of ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_BASE_DN'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when LDAP_URL is set' });
+      }
     }
     if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['LOGIN_LOCK_AFTER'], message: 'must be greater than LOGIN_BACKOFF_AFTER' });

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -62,8 +63,11 @@ export class EmbeddedPostgres {
 /**
  * PGlite is a database inside one process: a second process (or a second instance in
  * this one) opening the same folder would not see the first one's writes and could
- * corrupt them. So the folder is locked: a lock file names the process that holds it,
- * and a lock whose process has died is taken over.
+ * corrupt them. So the folder is locked. The lock file names the holder (process, host,
+ * boot) and appears whole (written aside, then hard-linked into place, which fails if one
+ * exists). It is taken over only when its holder is provably gone: same host and boot and
+ * that process no longer exists, or same host after a reboot. Another host or container
+ * (a shared volume), or a file that cannot be read, counts as held.
  */
 class DataDirLock {
   private static readonly heldHere = new Set<string>();
@@ -72,20 +76,29 @@ class DataDirLock {
 
   static take(root: string): DataDirLock {
     const file = resolve(root, 'gatehouse.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (DataDirLock.heldHere.has(file)) throw inUse(root, process.pid);
-      try {
-        writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
-        DataDirLock.heldHere.add(file);
-        return new DataDirLock(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const owner = Number(readFileSync(file, 'utf8').trim());
-        if (owner !== process.pid && isAlive(owner)) throw inUse(root, owner);
-        rmSync(file, { force: true }); // left by a process that died (or by this one, before a restart)
+    if (DataDirLock.heldHere.has(file)) throw inUse(file, 'this process');
+    const me: Holder = { pid: process.pid, host: hostname(), boot: bootId() };
+    const temp = `${file}.${process.pid}.${Date.now()}`;
+    writeFileSync(temp, JSON.stringify(me), { mode: 0o600 });
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          linkSync(temp, file);
+          DataDirLock.heldHere.add(file);
+          return new DataDirLock(file);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          const holder = readHolder(file);
+          if (!holder || !isGone(holder, me)) {
+            throw inUse(file, holder ? `process ${holder.pid} on ${holder.host}` : 'an unknown process');
+          }
+          rmSync(file, { force: true });
+        }
       }
+      throw inUse(file, 'another process starting at the same time');
+    } finally {
+      rmSync(temp, { force: true });
     }
-    throw inUse(root, NaN);
   }
 
   release(): void {
@@ -94,18 +107,47 @@ class DataDirLock {
   }
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+interface Holder {
+  pid: number;
+  host: string;
+  boot: string;
+}
+
+function readHolder(file: string): Holder | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.boot === 'string'
+      ? (h as Holder)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-const inUse = (root: string, pid: number) =>
+function isGone(holder: Holder, me: Holder): boolean {
+  if (holder.host !== me.host) return false;
+  if (holder.boot !== me.boot) return true; // the machine restarted since
+  if (holder.pid === me.pid) return false; // this process, another instance: in use
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** The kernel's id of this boot (Linux); elsewhere a constant, so only the pid decides. */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const inUse = (file: string, holder: string) =>
   new Error(
-    `The embedded database in ${root} is in use by process ${pid} (a running Gatehouse?). ` +
-      'Stop it first: the embedded database serves one process. To administer a running server, use PostgreSQL (DATABASE_URL).',
+    `The embedded database is in use by ${holder} (a running Gatehouse?): lock file ${file}. ` +
+      'Stop it first: the embedded database serves one process. To administer a running server, use PostgreSQL ' +
+      '(DATABASE_URL). If no Gatehouse uses this folder any more, delete the lock file.',
   );

@@ -9,6 +9,8 @@ import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
 import { ConsoleRuleEntity } from '../policies/console-rule.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
+import { DirectoryGroupEntity } from '../directory/directory-group.entity.js';
+import { DirectoryUserEntity } from '../directory/directory-user.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SettingEntity } from './setting.entity.js';
@@ -29,4 +31,6 @@ export const ENTITIES = [
   ApprovalVoteEntity,
   GrantEntity,
   NotificationEntity,
+  DirectoryUserEntity,
+  DirectoryGroupEntity,
 ];

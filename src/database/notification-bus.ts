@@ -8,7 +8,7 @@ import { Database } from './database.js';
 const CHANNEL = 'gatehouse_events';
 const RECONNECT_MS = 1000;
 
-export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed' | 'grant.changed';
+export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed';
 
 export interface BusMessage {
   topic: BusTopic;
@@ -58,14 +58,23 @@ export class NotificationBus implements OnModuleInit, OnApplicationShutdown {
     this.events.on(topic, handler);
   }
 
-  /** Tells every replica (this one included). */
+  /**
+   * Tells every replica (this one included). Never throws: when PostgreSQL cannot take the
+   * notification, this process still hears it (its own long polls wake at once) and the
+   * others fall back on their deadlines and caches' expiry.
+   */
   async publish(topic: BusTopic, key: string): Promise<void> {
     const message: BusMessage = { topic, key, origin: this.origin };
     if (this.database.kind === 'embedded' || !this.client) {
       this.deliver(message);
       return;
     }
-    await this.database.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(message)]);
+    try {
+      await this.database.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(message)]);
+    } catch (error) {
+      this.logger.warn(`Could not notify other replicas of ${topic} ${key}: ${(error as Error).message}`);
+      this.deliver(message);
+    }
   }
 
   private deliver(message: BusMessage): void {

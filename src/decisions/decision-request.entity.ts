@@ -81,6 +81,10 @@ export class DecisionRequestEntity {
   @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
   remindedAt!: Date | null;
 
+  /** When the approvers were told the outcome (approved, rejected, expired, cancelled). */
+  @Column({ name: 'outcome_notified_at', type: 'timestamptz', nullable: true })
+  outcomeNotifiedAt!: Date | null;
+
   /** For a repeat allowed by an approval's grant: that grant. */
   @Column({ name: 'grant_id', type: 'uuid', nullable: true })
   grantId!: string | null;

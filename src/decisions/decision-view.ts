@@ -1,6 +1,7 @@
 import type { DecisionRequestEntity, RequestStatus } from './decision-request.entity.js';
 
 export const PENDING_POLL_AFTER_SECONDS = 5;
+export const EXPIRED_REASON = 'No approver answered in time: expired';
 
 /** The agent's answer (agent-api.md): same body for POST, GET and the long poll. */
 export interface AgentAnswer {
@@ -30,7 +31,7 @@ export function toAnswer(row: DecisionRequestEntity, now: number): AgentAnswer {
     requestId: row.requestId,
     decision,
     status,
-    reason: status === 'expired' && row.status === 'pending' ? 'No approver answered in time: expired' : row.reason,
+    reason: status === 'expired' && row.status === 'pending' ? EXPIRED_REASON : row.reason,
     policies: row.ruleIds,
   };
   if (decision === 'allow' && row.validUntil) answer.validUntil = row.validUntil.toISOString();

@@ -1,21 +1,29 @@
+/** A long poll's registration: `woken` resolves when the request changes; `cancel` drops it. */
+export interface Waiter {
+  woken: Promise<void>;
+  cancel(): void;
+}
+
 /** Long polls waiting for a request to change, woken by whoever changes it in this process. */
 export class DecisionWaiters {
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  /** Resolves when notified, or after `ms`. */
-  wait(requestId: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const set = this.waiting.get(requestId) ?? new Set();
-      this.waiting.set(requestId, set);
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        if (set.size === 0) this.waiting.delete(requestId);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-    });
+  /**
+   * Registers before the caller reads the request, so that a change landing between the
+   * read and the wait is not missed.
+   */
+  register(requestId: string): Waiter {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const set = this.waiting.get(requestId) ?? new Set();
+    this.waiting.set(requestId, set);
+    const done = () => {
+      set.delete(done);
+      if (set.size === 0 && this.waiting.get(requestId) === set) this.waiting.delete(requestId);
+      wake();
+    };
+    set.add(done);
+    return { woken, cancel: done };
   }
 
   notify(requestId: string): void {

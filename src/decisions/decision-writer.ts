@@ -7,6 +7,16 @@ import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
 
+/**
+ * `inserted` false: the request id was already stored (not written, not audited again).
+ * `grantEnded` true: the answer was an allow by a grant that has ended since; nothing was
+ * written and the caller decides again without it.
+ */
+export interface WriteResult {
+  inserted: boolean;
+  grantEnded: boolean;
+}
+
 export interface DecisionWrite {
   row: DecisionRequestEntity;
   event: AuditEvent;
@@ -20,7 +30,7 @@ export interface DecisionWrite {
  */
 export class DecisionWriter {
   private readonly logger = new Logger('DecisionWriter');
-  private readonly committer: GroupCommitter<DecisionWrite, { inserted: boolean }>;
+  private readonly committer: GroupCommitter<DecisionWrite, WriteResult>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -35,7 +45,7 @@ export class DecisionWriter {
     );
   }
 
-  write(item: DecisionWrite): Promise<{ inserted: boolean }> {
+  write(item: DecisionWrite): Promise<WriteResult> {
     return this.committer.submit({ row: item.row, event: normalizeEvent(item.event) });
   }
 
@@ -43,8 +53,21 @@ export class DecisionWriter {
     return this.committer.close();
   }
 
-  private commit(items: DecisionWrite[]): Promise<{ inserted: boolean }[]> {
+  private commit(all: DecisionWrite[]): Promise<WriteResult[]> {
     return this.dataSource.transaction(async (manager) => {
+      // Repeats allowed by a grant: the grant must still be live now, and stays so until this
+      // commits (FOR SHARE against the FOR UPDATE of ending it), so no allow outlives its grant.
+      const grantIds = [...new Set(all.map((i) => i.row.grantId).filter((id): id is string => id !== null))];
+      let live = new Set<string>();
+      if (grantIds.length > 0) {
+        const rows = await manager.query<{ id: string }[]>(
+          'SELECT id FROM grants WHERE id = ANY($1) AND ended_at IS NULL AND expires_at > $2 FOR SHARE',
+          [grantIds, this.clock.now()],
+        );
+        live = new Set(rows.map((r) => r.id));
+      }
+      const ended = (i: DecisionWrite) => i.row.grantId !== null && !live.has(i.row.grantId);
+      const items = all.filter((i) => !ended(i));
       const inserted = await manager.query<{ request_id: string }[]>(
         `INSERT INTO decision_requests (request_id, device_id, device_groups, body_hash, action, remote_user, target,
            context, status, reason, rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until,
@@ -62,12 +85,13 @@ export class DecisionWriter {
       const ids = new Set(inserted.map((r) => r.request_id));
       // Two submissions of one id in the same batch: only the first counts.
       const seen = new Set<string>();
-      const results = items.map((i) => {
+      const results = all.map((i): WriteResult => {
+        if (ended(i)) return { inserted: false, grantEnded: true };
         const first = ids.has(i.row.requestId) && !seen.has(i.row.requestId);
         seen.add(i.row.requestId);
-        return { inserted: first };
+        return { inserted: first, grantEnded: false };
       });
-      const events = items.filter((_, n) => results[n].inserted).map((i) => i.event as Required<AuditEvent>);
+      const events = all.filter((_, n) => results[n].inserted).map((i) => i.event as Required<AuditEvent>);
       if (events.length > 0) await writeChained(manager, events, this.clock.now());
       return results;
     });

@@ -4,13 +4,13 @@ import { DevicesModule } from '../devices/devices.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { AgentDecisionsController } from './agent-decisions.controller.js';
 import { DecisionsService } from './decisions.service.js';
-import { GrantRegistry } from './grants/grant-registry.js';
+import { GrantLookup } from './grants/grant-lookup.js';
 import { SimulationController } from './simulation.controller.js';
 
 @Module({
   imports: [AuditModule, PoliciesModule, DevicesModule],
   controllers: [AgentDecisionsController, SimulationController],
-  providers: [DecisionsService, GrantRegistry],
-  exports: [DecisionsService, GrantRegistry],
+  providers: [DecisionsService, GrantLookup],
+  exports: [DecisionsService, GrantLookup],
 })
 export class DecisionsModule {}

@@ -17,7 +17,8 @@ import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
-import { GrantRegistry } from './grants/grant-registry.js';
+import { GrantLookup } from './grants/grant-lookup.js';
+import type { GrantEntity } from './grants/grant.entity.js';
 import { RateLimiter } from './rate-limiter.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
@@ -35,7 +36,7 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly bus: NotificationBus,
-    private readonly grants: GrantRegistry,
+    private readonly grants: GrantLookup,
   ) {
     this.writer = new DecisionWriter(dataSource, clock);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
@@ -51,11 +52,18 @@ export class DecisionsService implements OnApplicationShutdown {
       });
     }
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-    const row = this.evaluate(device, body, now, bodyHash);
-    if (row.status === 'pending') await this.applyGrant(row, now);
+    let row = this.evaluate(device, body, now, bodyHash);
+    const grant = row.status === 'pending' ? await this.grants.find(grantKeyOf(row), now) : null;
+    if (grant) row = this.allowedByGrant(row, grant, now);
     let inserted: boolean;
     try {
-      ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress) }));
+      let grantEnded: boolean;
+      ({ inserted, grantEnded } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, grant) }));
+      if (grantEnded) {
+        // The grant ended between the look-up and the commit: the request is what the rules say.
+        row = this.evaluate(device, body, now, bodyHash);
+        ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, null) }));
+      }
     } catch (error) {
       // INVARIANT: no answer without its durable record; the agent does not act on a 503.
       if (error instanceof AuditUnavailableError) {
@@ -67,7 +75,7 @@ export class DecisionsService implements OnApplicationShutdown {
     }
     if (inserted) {
       // Approvers' queues (on every replica) and the notifier hear of the new request.
-      if (row.status === 'pending') void this.bus.publish('decision.changed', row.requestId).catch(() => undefined);
+      if (row.status === 'pending') void this.bus.publish('decision.changed', row.requestId);
       return toAnswer(row, now.getTime());
     }
     // The request id is known: the same request again gets the same answer; anything else is a conflict.
@@ -82,12 +90,20 @@ export class DecisionsService implements OnApplicationShutdown {
   async get(device: DeviceEntity, requestId: string, waitSeconds: number): Promise<AgentAnswer> {
     const deadline = this.clock.now().getTime() + waitSeconds * 1000;
     for (;;) {
-      const row = await this.find(device, requestId);
-      const now = this.clock.now().getTime();
-      const answer = toAnswer(row, now);
-      const left = Math.min(deadline, row.expiresAt?.getTime() ?? deadline) - now;
-      if (answer.status !== 'pending' || left <= 0) return answer;
-      await this.waiters.wait(requestId, left);
+      const waiter = this.waiters.register(requestId);
+      try {
+        const row = await this.find(device, requestId);
+        const now = this.clock.now().getTime();
+        const answer = toAnswer(row, now);
+        // Also wake at the request's expiry: it then reads as expired.
+        const left = Math.min(deadline, row.expiresAt?.getTime() ?? deadline) - now;
+        if (answer.status !== 'pending' || left <= 0) return answer;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([waiter.woken, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+        clearTimeout(timer);
+      } finally {
+        waiter.cancel();
+      }
       if (this.clock.now().getTime() >= deadline)
         return toAnswer(await this.find(device, requestId), this.clock.now().getTime());
     }
@@ -117,7 +133,7 @@ export class DecisionsService implements OnApplicationShutdown {
     const row = await this.find(device, requestId);
     if (!updated) throw conflict(`Request ${requestId} is ${toAnswer(row, now.getTime()).status}, not pending`);
     // Long polls on every replica wake up (this one included).
-    await this.bus.publish('decision.changed', requestId).catch(() => this.waiters.notify(requestId));
+    await this.bus.publish('decision.changed', requestId);
     return toAnswer(row, this.clock.now().getTime());
   }
 
@@ -240,15 +256,11 @@ export class DecisionsService implements OnApplicationShutdown {
   }
 
   /**
-   * A repeat of a request that an approver approved "for N minutes" is allowed by that
-   * grant (policy-files.md). Only an `ask` can become an allow this way: a deny stays.
+   * A repeat of a request that approvers approved "for N minutes" is allowed by that
+   * grant (policy-files.md). Only an `ask` becomes an allow this way: a deny stays.
    */
-  private async applyGrant(row: DecisionRequestEntity, now: Date): Promise<void> {
-    const grant = await this.grants.find(
-      { deviceId: row.deviceId, action: row.action, remoteUserId: row.remoteUser.id, target: row.target },
-      now,
-    );
-    if (!grant) return;
+  private allowedByGrant(pending: DecisionRequestEntity, grant: GrantEntity, now: Date): DecisionRequestEntity {
+    const row = Object.assign(new DecisionRequestEntity(), pending);
     row.status = 'allowed';
     row.decidedAt = now;
     row.expiresAt = null;
@@ -260,6 +272,7 @@ export class DecisionsService implements OnApplicationShutdown {
     row.reason =
       `Allowed by the approval of request ${grant.requestId} (${grant.approvedBy.join(', ')}) ` +
       `for repeats until ${grant.expiresAt.toISOString()}`;
+    return row;
   }
 
   private groupsOf(device: DeviceEntity): Set<string> {
@@ -272,7 +285,7 @@ export class DecisionsService implements OnApplicationShutdown {
     return groups;
   }
 
-  private auditEvent(row: DecisionRequestEntity, sourceAddress: string) {
+  private auditEvent(row: DecisionRequestEntity, sourceAddress: string, grant: GrantEntity | null) {
     return {
       eventType: 'decision',
       actorType: 'device' as const,
@@ -283,7 +296,8 @@ export class DecisionsService implements OnApplicationShutdown {
       outcome: row.status,
       ruleIds: row.ruleIds,
       policyVersion: row.policyVersion,
-      approvers: (row.approval?.approvers as string[] | undefined) ?? [],
+      // A repeat allowed by a grant names the people who approved it; a pending request, its approver groups.
+      approvers: grant ? grant.approvedBy : ((row.approval?.approvers as string[] | undefined) ?? []),
       sourceAddress,
       requestId: row.requestId,
       details: {
@@ -294,8 +308,15 @@ export class DecisionsService implements OnApplicationShutdown {
         reason: row.reason,
         validUntil: row.validUntil?.toISOString() ?? null,
         expiresAt: row.expiresAt?.toISOString() ?? null,
-        ...(row.grantId ? { grantId: row.grantId } : {}),
+        ...(grant ? { grantId: grant.id, grantedByRequest: grant.requestId } : {}),
       },
     };
   }
 }
+
+const grantKeyOf = (row: DecisionRequestEntity) => ({
+  deviceId: row.deviceId,
+  action: row.action,
+  remoteUserId: row.remoteUser.id,
+  target: row.target,
+});

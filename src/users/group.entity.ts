@@ -16,6 +16,13 @@ export class GroupEntity {
   @Column({ type: 'text', default: '' })
   description!: string;
 
+  /**
+   * Other spellings the policy files may use for this group, normalised (see normalizeGroupRef):
+   * a directory group's CN and DN. Empty for local groups.
+   */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  aliases!: string[];
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,23 +1,70 @@
 import { Injectable } from '@nestjs/common';
 import { PolicyService } from '../policies/policy.service.js';
 import { BUILTIN_ADMIN_GROUP, type RoleGrant } from '../auth/roles.js';
+import { normalizeGroupRef } from '../directory/ldap-filter.js';
+
+/** A group a person is in, with every spelling the policy files may use for it. */
+export interface GroupIdentity {
+  name: string;
+  source: 'local' | 'directory';
+  /** Normalised CN and DN of a directory group (groups.aliases). */
+  aliases?: readonly string[];
+}
+
+const normalizedRefs = new Map<string, string>();
+
+/** normalizeGroupRef, remembered: the references come from the policy files and repeat for every person. */
+function normalizedRef(ref: string): string {
+  let value = normalizedRefs.get(ref);
+  if (value === undefined) {
+    if (normalizedRefs.size > 10_000) normalizedRefs.clear();
+    value = normalizeGroupRef(ref);
+    normalizedRefs.set(ref, value);
+  }
+  return value;
+}
+
+/**
+ * Whether a group reference of the policy files (`access[].group`, rule approver groups) names
+ * this group: by name, or for a directory group also by CN or DN, case-insensitively.
+ */
+export function groupMatches(group: GroupIdentity, ref: string): boolean {
+  const wanted = normalizedRef(ref);
+  return group.name.toLowerCase() === wanted || (group.aliases ?? []).includes(wanted);
+}
 
 /** Turns a person's groups into role grants: the `access` key plus the built-in administrators group. */
 @Injectable()
 export class RolesService {
   constructor(private readonly policies: PolicyService) {}
 
-  grantsFor(groupNames: string[]): RoleGrant[] {
-    const lower = new Set(groupNames.map((g) => g.toLowerCase()));
+  /** Plain names count as local groups. */
+  grantsFor(groups: (string | GroupIdentity)[]): RoleGrant[] {
+    const identities = groups.map((g): GroupIdentity => (typeof g === 'string' ? { name: g, source: 'local' } : g));
     const grants: RoleGrant[] = [];
-    if (lower.has(BUILTIN_ADMIN_GROUP)) grants.push({ role: 'admin', devices: '*', via: [BUILTIN_ADMIN_GROUP] });
+    // INVARIANT: only the LOCAL group gives break-glass admin; a directory group of the same name does not.
+    const builtin = identities.find((g) => g.source === 'local' && g.name.toLowerCase() === BUILTIN_ADMIN_GROUP);
+    if (builtin) {
+      grants.push({
+        role: 'admin',
+        devices: '*',
+        via: [BUILTIN_ADMIN_GROUP],
+        from: [{ group: builtin.name, source: 'local' }],
+      });
+    }
     // Without a valid policy set only the built-in administrators group holds a role.
     for (const entry of this.policies.set?.access ?? []) {
-      if (!lower.has(entry.group.toLowerCase())) continue;
+      const matched = identities.filter((g) => groupMatches(g, entry.group));
+      if (matched.length === 0) continue;
+      const from = matched.map((g) => ({ group: g.name, source: g.source }));
       const devices = entry.devices ?? '*';
       const same = grants.find((g) => g.role === entry.role && sameScope(g.devices, devices));
-      if (same) same.via.push(entry.group);
-      else grants.push({ role: entry.role, devices, via: [entry.group] });
+      if (same) {
+        same.via.push(entry.group);
+        for (const f of from) if (!same.from.some((x) => x.group === f.group)) same.from.push(f);
+      } else {
+        grants.push({ role: entry.role, devices, via: [entry.group], from });
+      }
     }
     return grants;
   }

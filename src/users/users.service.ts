@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { RoleGrant } from '../auth/roles.js';
 import { GroupEntity } from './group.entity.js';
 import { checkPasswordStrength, hashPassword } from './passwords.js';
-import { describeGrants, RolesService } from './roles.service.js';
+import { describeGrants, groupMatches, RolesService, type GroupIdentity } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
 
 export interface UserView {
@@ -47,8 +47,26 @@ export class UsersService {
     return rows.map((r) => r.name);
   }
 
+  /** The person's groups with every name the policy files may use for them (for roles and approver groups). */
+  async membershipsOf(userId: string, manager: EntityManager = this.dataSource.manager): Promise<GroupIdentity[]> {
+    return manager.query<GroupIdentity[]>(
+      `SELECT g.name, g.source, g.aliases FROM groups g JOIN group_members m ON m.group_id = g.id
+       WHERE m.user_id = $1 ORDER BY g.name`,
+      [userId],
+    );
+  }
+
   async grantsOf(userId: string): Promise<RoleGrant[]> {
-    return this.roles.grantsFor(await this.groupsOf(userId));
+    return this.roles.grantsFor(await this.membershipsOf(userId));
+  }
+
+  /**
+   * Which of `refs` (group names, CNs or DNs as the policy files write them, e.g. a rule's
+   * approver groups) the user belongs to, directly or, for directory groups, through nesting.
+   */
+  async matchingGroups(userId: string, refs: readonly string[]): Promise<string[]> {
+    const groups = await this.membershipsOf(userId);
+    return refs.filter((ref) => groups.some((g) => groupMatches(g, ref)));
   }
 
   async list(): Promise<UserView[]> {
@@ -206,7 +224,7 @@ export class UsersService {
       const group = groups[0];
       if (!group) throw notFound('Group');
       if (group.source !== 'local') throw conflict('Directory groups are managed in the directory');
-      const before = this.roles.grantsFor(await this.groupsOf(user.id, m));
+      const before = this.roles.grantsFor(await this.membershipsOf(user.id, m));
       if (change === 'add') {
         await m.query('INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
           group.id,
@@ -215,7 +233,7 @@ export class UsersService {
       } else {
         await m.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [group.id, user.id]);
       }
-      const after = this.roles.grantsFor(await this.groupsOf(user.id, m));
+      const after = this.roles.grantsFor(await this.membershipsOf(user.id, m));
       await this.auditRoleChange(m, user.username, groupName, change, before, after, actor);
     };
     if (manager) await run(manager);

@@ -31,7 +31,9 @@ describe('the embedded database (no DATABASE_URL)', () => {
       const second = await startTestApp({ db });
       const again = await login(second.baseUrl, 'nurse', 'Lantern-harbor-quartz');
       const me = await api(second.baseUrl, 'GET', '/api/v1/auth/me', { token: again });
-      expect(me.body.roles).toEqual([{ role: 'viewer', devices: '*', via: ['Biomed-Staff'] }]);
+      expect(me.body.roles).toEqual([
+        { role: 'viewer', devices: '*', via: ['Biomed-Staff'], from: [{ group: 'Biomed-Staff', source: 'local' }] },
+      ]);
       const verify = await api(second.baseUrl, 'GET', '/api/v1/audit/verify', { token: await login(second.baseUrl) });
       expect(verify.body.ok).toBe(true);
       expect(verify.body.records).toBeGreaterThan(100);
@@ -46,7 +48,11 @@ describe('the embedded database (no DATABASE_URL)', () => {
     const smtp = await startSmtpServer();
     const app = await startTestApp({
       db,
-      env: { SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, PUBLIC_URL: 'https://gatehouse.hosp.test' },
+      env: {
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        SMTP_ALLOW_PLAINTEXT: 'true',
+        PUBLIC_URL: 'https://gatehouse.hosp.test',
+      },
     });
     try {
       const w = await createApprovalWorld(app.baseUrl);
@@ -82,7 +88,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
     try {
       const config = loadConfig({ ...db.env, LOG_LEVEL: 'silent' });
       await expect(COMMANDS['user:unlock'].run(config, ['admin'])).rejects.toThrow(
-        /embedded database in .* is in use by process \d+ \(a running Gatehouse\?\)/,
+        /embedded database is in use by this process \(a running Gatehouse\?\)/,
       );
       expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200); // untouched
     } finally {

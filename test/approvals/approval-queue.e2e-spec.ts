@@ -65,6 +65,7 @@ describe('the approvals queue', () => {
       '?sort=created_at;DROP TABLE users',
       '?status=approvedd',
       '?cursor=abc',
+      `?cursor=${Buffer.from(JSON.stringify(['1', '00000000-0000-4000-8000-000000000000'])).toString('base64url')}`,
       `?cursor=${Buffer.from(JSON.stringify(['2026-01-01', "x' OR 1=1"])).toString('base64url')}`,
       '?limit=0',
       '?limit=1000',
@@ -89,13 +90,16 @@ describe('the approvals queue', () => {
     const until = async (pattern: RegExp) => {
       const deadline = Date.now() + 5000;
       while (!pattern.test(text) && Date.now() < deadline) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += Buffer.from(value).toString('utf8');
+        const chunk = await Promise.race([
+          reader.read(),
+          new Promise<null>((r) => setTimeout(() => r(null), Math.max(0, deadline - Date.now()))),
+        ]);
+        if (!chunk || chunk.done) break;
+        text += Buffer.from(chunk.value).toString('utf8');
       }
       expect(text).toMatch(pattern);
     };
-    await until(/: connected/);
+    await until(/event: resync/);
     await askPending(app.baseUrl, mri, installBody('mri-hidden')); // not in alice's scope
     const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/live.bin'));
     await until(new RegExp(`"requestId":"${id}","status":"pending"`));

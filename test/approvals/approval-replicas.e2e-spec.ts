@@ -81,10 +81,14 @@ describe('approvals across two replicas on one database', () => {
       const rounds = await Promise.all([a, b, a, b].map((app) => app.app.get(ApprovalJobs).runOnce()));
       // No request expired twice (the replicas' own timers may have taken some of them first).
       expect(new Set(rounds.flat()).size).toBe(rounds.flat().length);
-      await a.app.get(ApprovalJobs).runOnce();
-      const audit = await api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', {
-        token: w.admin,
-      });
+      const expiredAudit = () =>
+        api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', { token: w.admin });
+      let audit = await expiredAudit();
+      for (let i = 0; i < 50 && audit.body.records.length < ids.length; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // a round on the other replica may still be committing
+        await a.app.get(ApprovalJobs).runOnce();
+        audit = await expiredAudit();
+      }
       expect(audit.body.records.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
     } finally {
       await a.close();

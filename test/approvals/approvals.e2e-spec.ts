@@ -187,12 +187,12 @@ describe('approvals', () => {
     clock.advance(1);
     expect((await agentGet(id)).body).toMatchObject({ decision: 'deny', status: 'expired' }); // job not run yet
     expect((await approve(w.tokens.alice, id)).status).toBe(409);
-    const expired = await app.app.get(ApprovalJobs).runOnce();
-    expect(expired).toContain(id);
+    // The job (run here, or by the app's own timer meanwhile) records the expiry, once.
+    await app.app.get(ApprovalJobs).runOnce();
+    await app.app.get(ApprovalJobs).runOnce();
     const view = await detail(w.tokens.alice, id);
     expect(view.body.status).toBe('expired');
-    expect(view.body.history.map((h: { event: string }) => h.event)).toContain('decision.expired');
-    expect(await app.app.get(ApprovalJobs).runOnce()).not.toContain(id); // once
+    expect(view.body.history.filter((h: { event: string }) => h.event === 'decision.expired')).toHaveLength(1);
   });
 
   it('a cancelled request leaves the queue and cannot be approved', async () => {

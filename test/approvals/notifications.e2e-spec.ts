@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
 import { api, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
@@ -37,6 +38,7 @@ describe('approval notifications (real SMTP server, real webhook receiver)', () 
       clock,
       env: {
         SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        SMTP_ALLOW_PLAINTEXT: 'true', // the test's SMTP server offers no STARTTLS
         SMTP_FROM: 'Gatehouse <gatehouse@hosp.test>',
         PUBLIC_URL: 'https://gatehouse.hosp.test/',
         WEBHOOK_URL: hook.url,
@@ -91,11 +93,19 @@ describe('approval notifications (real SMTP server, real webhook receiver)', () 
   it('reminds the approvers before a request expires, and tells them when it has', async () => {
     const id = await askPending(app.baseUrl, w.ct, installBody('remind-pkg'));
     await eventually(() => smtp.mails.some((m) => m.raw.includes(id)), 'the first e-mail');
+    const reminders = async () =>
+      (
+        await app.app
+          .get(DataSource)
+          .query(`SELECT recipients FROM notifications WHERE request_id = $1 AND event = 'request.reminder'`, [id])
+      ).length as number;
+    await api(app.baseUrl, 'POST', `/api/v1/approvals/${id}/approve`, { token: w.tokens.alice, body: {} });
     clock.advance(49 * 60_000);
     await app.app.get(ApprovalJobs).runOnce();
-    expect(smtp.mails.some((m) => m.subject.startsWith('[Gatehouse] Reminder') && m.raw.includes(id))).toBe(false);
+    expect(await reminders()).toBe(0);
     clock.advance(60_000); // 10 minutes before the 60-minute time-out
     await app.app.get(ApprovalJobs).runOnce();
+    expect(await reminders()).toBe(2); // e-mail and webhook
     await eventually(
       () => smtp.mails.some((m) => m.subject.startsWith('[Gatehouse] Reminder') && m.raw.includes(id)),
       'the reminder',
@@ -106,10 +116,27 @@ describe('approval notifications (real SMTP server, real webhook receiver)', () 
       () => smtp.mails.some((m) => m.subject.includes('Request expired') && m.raw.includes(id)),
       'expiry',
     );
+    // The reminder goes to those who have not answered yet (alice approved).
+    expect(smtp.mails.find((m) => m.subject.startsWith('[Gatehouse] Reminder') && m.raw.includes(id))?.to).toEqual([
+      'bob@hosp.test',
+    ]);
     expect(smtp.mails.filter((m) => m.raw.includes(id)).map((m) => m.subject.split(',')[0].split(':')[0])).toEqual([
       '[Gatehouse] Approval needed',
       '[Gatehouse] Reminder',
       '[Gatehouse] Request expired',
     ]);
+  });
+
+  it('tells the approvers when the vendor cancels', async () => {
+    const id = await askPending(app.baseUrl, w.ct, installBody('cancel-pkg'));
+    await eventually(() => smtp.mails.some((m) => m.raw.includes(id)), 'the first e-mail');
+    expect((await api(app.baseUrl, 'POST', `/api/v1/agent/decisions/${id}/cancel`, { token: w.ct })).status).toBe(200);
+    await eventually(
+      () =>
+        smtp.mails.some(
+          (m) => m.subject === '[Gatehouse] Request cancelled: software-install on ct-a1' && m.raw.includes(id),
+        ),
+      'the cancellation e-mail',
+    );
   });
 });

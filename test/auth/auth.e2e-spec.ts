@@ -143,7 +143,9 @@ describe('staff sign-in, sessions and tokens', () => {
       204,
     );
     const me = await api(t.baseUrl, 'GET', '/api/v1/auth/me', { token: carol });
-    expect(me.body.roles).toEqual([{ role: 'auditor', devices: '*', via: ['IT-Security'] }]);
+    expect(me.body.roles).toEqual([
+      { role: 'auditor', devices: '*', via: ['IT-Security'], from: [{ group: 'IT-Security', source: 'local' }] },
+    ]);
     expect((await api(t.baseUrl, 'GET', '/api/v1/audit', { token: carol })).status).toBe(200);
     // An auditor reads but changes nothing.
     expect((await api(t.baseUrl, 'POST', '/api/v1/groups', { token: carol, body: { name: 'x' } })).status).toBe(403);

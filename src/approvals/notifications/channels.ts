@@ -16,6 +16,8 @@ export function smtpTransport(config: AppConfig): Transporter | undefined {
     host: url.hostname,
     port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
     secure: url.protocol === 'smtps:',
+    // No silent downgrade: smtp:// must upgrade with STARTTLS unless plaintext is allowed.
+    requireTLS: url.protocol === 'smtp:' && !config.SMTP_ALLOW_PLAINTEXT,
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     tls: { minVersion: 'TLSv1.2' },
     connectionTimeout: SEND_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { actorEvent } from '../../audit/actor.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { Clock } from '../../common/clock.js';
+import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { emailChannel, smtpTransport, webhookChannel, type Deliver } from './channels.js';
@@ -36,10 +37,13 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Notifications');
   private readonly channels: Partial<Record<NotificationChannel, Deliver>> = {};
   private readonly closers: (() => void)[] = [];
+  private readonly runner = new CoalescingRunner(
+    async () => {
+      while ((await this.sendDue()) === BATCH && !this.runner.isStopped);
+    },
+    (error) => this.logger.warn(`Could not read the notification outbox: ${error.message}`),
+  );
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -51,6 +55,9 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     if (transport) {
       this.channels.email = emailChannel(transport, config.SMTP_FROM);
       this.closers.push(() => transport.close());
+      if (config.SMTP_ALLOW_PLAINTEXT) {
+        this.logger.warn('SMTP_ALLOW_PLAINTEXT is on: e-mail (and SMTP credentials) may cross the network unencrypted');
+      }
     }
     if (config.WEBHOOK_URL && config.WEBHOOK_SECRET) {
       this.channels.webhook = webhookChannel(config.WEBHOOK_URL, config.WEBHOOK_SECRET, () => clock.now());
@@ -64,30 +71,14 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    await this.runner.stop();
     for (const close of this.closers) close();
   }
 
-  /** Sends what is due now (coalescing calls that come while a round runs). */
+  /** Sends what is due now. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          while ((await this.sendDue()) === BATCH && !this.stopped);
-        } catch (error) {
-          this.logger.warn(`Could not read the notification outbox: ${(error as Error).message}`);
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-    return this.running;
+    return this.runner.run();
   }
 
   /** One batch; returns how many were due. */
@@ -108,6 +99,11 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   private async send(n: DueRow): Promise<void> {
     const deliver = this.channels[n.channel];
     try {
+      if (n.event !== 'request.decided' && !(await this.stillPending(n.request_id))) {
+        // "Approval needed" for a request decided meanwhile would mislead: its outcome follows.
+        await this.dataSource.query(`UPDATE notifications SET status = 'skipped' WHERE id = $1`, [n.id]);
+        return;
+      }
       if (!deliver) throw new Error(`the ${n.channel} channel is no longer configured`);
       await deliver(n.recipients, n.payload, n.id);
       await this.dataSource.query(
@@ -117,6 +113,14 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       await this.failed(n, (error as Error).message);
     }
+  }
+
+  private async stillPending(requestId: string): Promise<boolean> {
+    const rows = await this.dataSource.query<{ pending: boolean }[]>(
+      `SELECT status = 'pending' AND expires_at > $2 AS pending FROM decision_requests WHERE request_id = $1`,
+      [requestId, this.clock.now()],
+    );
+    return rows[0]?.pending === true;
   }
 
   private async failed(n: DueRow, reason: string): Promise<void> {

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type NotificationChannel = 'email' | 'webhook';
 export type NotificationEvent = 'request.created' | 'request.reminder' | 'request.decided';
-export type NotificationStatus = 'pending' | 'sent' | 'failed';
+export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'skipped';
 
 /**
  * The notification outbox: written in the transaction of the change it announces, sent

@@ -5,9 +5,8 @@ import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import type { DecisionRequestEntity } from '../../decisions/decision-request.entity.js';
 import { effectiveStatus } from '../../decisions/decision-view.js';
-import { RolesService } from '../../users/roles.service.js';
+import { Approvers } from '../approvers.js';
 import type { NotificationChannel, NotificationEvent } from './notification.entity.js';
-import { approverAddresses } from './recipients.js';
 
 /** What every channel says about a request: enough to decide whether to open it. */
 export interface NotificationPayload {
@@ -42,7 +41,7 @@ export interface NotificationPayload {
 export class NotificationOutbox {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly roles: RolesService,
+    private readonly approvers: Approvers,
     private readonly clock: Clock,
   ) {}
 
@@ -50,21 +49,36 @@ export class NotificationOutbox {
     return Boolean(this.config.SMTP_URL || this.config.WEBHOOK_URL);
   }
 
-  async enqueue(
-    m: EntityManager,
-    event: NotificationEvent,
-    request: DecisionRequestEntity,
-    decidedBy?: string[],
-  ): Promise<void> {
+  /**
+   * Called by ApprovalJobs in its own transaction (never in a decision's): e-mail goes to
+   * the people who may decide the request now, less those who have answered already (for
+   * a reminder); the webhook gets every event.
+   */
+  async enqueue(m: EntityManager, event: NotificationEvent, request: DecisionRequestEntity): Promise<void> {
     if (!this.enabled) return;
     const now = this.clock.now();
+    const votes = await m.query<{ user_id: string; username: string; vote: string }[]>(
+      'SELECT user_id, username, vote FROM approval_votes WHERE request_id = $1 ORDER BY created_at',
+      [request.requestId],
+    );
+    const decidedBy =
+      event === 'request.decided'
+        ? votes
+            .filter((v) => (request.status === 'rejected' ? v.vote === 'reject' : v.vote === 'approve'))
+            .map((v) => v.username)
+        : undefined;
     const payload = this.payload(event, request, now, decidedBy);
     const channels: { channel: NotificationChannel; recipients: string[] }[] = [];
     if (this.config.SMTP_URL) {
-      const recipients = await approverAddresses(m, this.roles, request);
+      const answered = new Set(event === 'request.reminder' ? votes.map((v) => v.user_id) : []);
+      const recipients = (await this.approvers.eligible(request, m))
+        .filter((p) => p.email !== null && !answered.has(p.userId))
+        .map((p) => p.email!)
+        .sort();
       if (recipients.length > 0) channels.push({ channel: 'email', recipients });
     }
-    if (this.config.WEBHOOK_URL) channels.push({ channel: 'webhook', recipients: [this.config.WEBHOOK_URL] });
+    // The webhook's URL may carry its own secret (chat services put one in the path): not stored here.
+    if (this.config.WEBHOOK_URL) channels.push({ channel: 'webhook', recipients: ['webhook'] });
     for (const { channel, recipients } of channels) {
       await m.query(
         `INSERT INTO notifications (channel, event, request_id, recipients, payload, next_attempt_at, created_at)

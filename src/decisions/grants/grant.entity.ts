@@ -6,6 +6,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  */
 @Entity({ name: 'grants' })
 @Index('idx_grants_live', ['expiresAt'], { where: 'ended_at IS NULL' })
+// A repeat looks its grant up by what makes it "the same request".
+@Index('idx_grants_repeat', ['deviceId', 'action', 'remoteUserId', 'targetKey'], { where: 'ended_at IS NULL' })
 export class GrantEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

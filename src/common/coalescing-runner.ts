@@ -1,0 +1,44 @@
+/**
+ * Runs a background round at most once at a time: a call while a round runs asks for one
+ * more round after it (however many calls came), and every caller gets a promise for the
+ * round that covers its call. After stop(), nothing new starts.
+ */
+export class CoalescingRunner {
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly round: () => Promise<void>,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  run(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.round();
+        } catch (error) {
+          this.onError(error as Error);
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Stops starting rounds; resolves when the current one has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { canonicalJson } from '../../audit/audit-chain.js';
+import { GrantEntity } from './grant.entity.js';
+
+/** What makes two requests "the same request" for a grant (policy-files.md). */
+export interface GrantKeyParts {
+  deviceId: string;
+  action: string;
+  remoteUserId: string;
+  target: Record<string, string> | null | undefined;
+}
+
+export const targetKey = (target: GrantKeyParts['target']): string =>
+  target && Object.keys(target).length > 0 ? canonicalJson(target) : '';
+
+/**
+ * Finds the live grant for a repeat of an approved request. It is asked only when the
+ * engine says `ask` (the rare case), so it reads the database every time: a grant made or
+ * ended on any replica counts at once, with no cache to go stale. (DecisionWriter checks
+ * the grant again in the transaction that records the answer.)
+ */
+@Injectable()
+export class GrantLookup {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async find(parts: GrantKeyParts, now: Date): Promise<GrantEntity | null> {
+    return this.dataSource
+      .getRepository(GrantEntity)
+      .createQueryBuilder('g')
+      .where('g.device_id = :deviceId AND g.action = :action AND g.remote_user_id = :remoteUserId', parts)
+      .andWhere('g.target_key = :target AND g.ended_at IS NULL AND g.expires_at > :now', {
+        target: targetKey(parts.target),
+        now,
+      })
+      .orderBy('g.expires_at', 'DESC')
+      .getOne();
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { RequirePermission } from '../auth/permissions.decorator.js';
+import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
+import { DirectorySyncService } from './directory-sync.service.js';
+
+const syncSchema = z
+  .strictObject({
+    kind: z.enum(['full', 'incremental']).default('incremental'),
+  })
+  .optional();
+
+@ApiTags('directory')
+@Controller('api/v1/directory')
+export class DirectoryController {
+  constructor(private readonly sync: DirectorySyncService) {}
+
+  @Get('status')
+  @RequirePermission('read', 'Directory')
+  @ApiOperation({
+    summary: 'The directory connection, the sync in progress (phase, users and groups read) and the last result',
+  })
+  status() {
+    return this.sync.status();
+  }
+
+  @Post('sync')
+  @HttpCode(202)
+  @RequirePermission('manage', 'Directory')
+  @ApiOperation({
+    summary: 'Start a directory sync now (incremental by default; `full` re-reads everything); 409 while one runs',
+  })
+  @ApiBodySchema(syncSchema.unwrap())
+  async start(
+    @ValidBody(syncSchema) body: z.infer<typeof syncSchema>,
+    @Staff() staff: StaffPrincipal,
+    @SourceAddress() ip: string,
+  ) {
+    const kind = body?.kind ?? 'incremental';
+    await this.sync.start(kind, actorOf(staff, ip));
+    return { started: true, kind };
+  }
+}

@@ -1,0 +1,59 @@
+import type { DirectoryGroup } from './directory-model.js';
+import { normalizeDn, normalizeGroupRef } from './ldap-filter.js';
+
+/** What a sync changed (or, in a dry run, would change). */
+export interface SyncCounts {
+  usersInDirectory: number;
+  groupsInDirectory: number;
+  usersAdded: number;
+  usersUpdated: number;
+  usersRemoved: number;
+  usersDisabled: number;
+  groupsAdded: number;
+  groupsUpdated: number;
+  groupsRemoved: number;
+  membershipsAdded: number;
+  membershipsRemoved: number;
+  roleChanges: number;
+  /** Accounts or groups left out, with the reason (e.g. a local user of the same name). */
+  skipped: string[];
+}
+
+export interface StoredUser {
+  user_id: string;
+  guid: string;
+  username: string;
+  display_name: string;
+  disabled: boolean;
+  directory_disabled: boolean;
+  dn: string;
+  upn: string | null;
+  mail: string | null;
+  usn_changed: string;
+  removed: boolean;
+}
+
+export interface StoredGroup {
+  group_id: string;
+  guid: string;
+  name: string;
+  description: string;
+  aliases: string[];
+  dn: string;
+  cn: string;
+  member_guids: string[];
+  usn_changed: string;
+}
+
+const BATCH = 5000;
+
+/** Runs `fn` over `items` in slices, so no statement carries an unbounded array. */
+export async function inBatches<T>(items: T[], fn: (slice: T[]) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await fn(items.slice(i, i + BATCH));
+}
+
+/** The other spellings the policy files may use for a group: its CN and DN, normalised. */
+export const groupAliases = (g: DirectoryGroup) => [...new Set([normalizeGroupRef(g.cn), normalizeDn(g.dn)])].sort();
+
+export const sameArray = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);

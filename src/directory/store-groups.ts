@@ -1,0 +1,117 @@
+import type { EntityManager } from 'typeorm';
+import type { DirectoryGroup, DirectorySnapshot } from './directory-model.js';
+import { groupAliases, sameArray, type StoredGroup, type SyncCounts } from './store-common.js';
+
+/** Writes the snapshot's groups (with their direct members and aliases); missing ones are deleted. */
+export async function writeGroups(m: EntityManager, next: DirectorySnapshot, counts: SyncCounts) {
+  const storedGroups = await m.query<StoredGroup[]>(
+    `SELECT dg.group_id, dg.guid, g.name, g.description, g.aliases, dg.dn, dg.cn, dg.member_guids, dg.usn_changed
+     FROM directory_groups dg JOIN groups g ON g.id = dg.group_id`,
+  );
+  const localGroupNames = new Set(
+    (await m.query<{ name: string }[]>(`SELECT name FROM groups WHERE source <> 'directory'`)).map((r) => r.name),
+  );
+  const keptGroups = new Map<string, DirectoryGroup>();
+  const groupNames = new Set<string>();
+  for (const group of next.groups.values()) {
+    // Group names are unique as spelled (the table's constraint); the policy files match them case-insensitively.
+    const key = group.name;
+    if (localGroupNames.has(key)) {
+      counts.skipped.push(`group ${group.name}: a local group has this name (the local group keeps it)`);
+      continue;
+    }
+    if (groupNames.has(key)) {
+      counts.skipped.push(`group ${group.name}: another directory group has the same name`);
+      continue;
+    }
+    groupNames.add(key);
+    keptGroups.set(group.guid, group);
+  }
+  const groupIdOf = new Map(storedGroups.map((g) => [g.guid, g.group_id]));
+  const goneGroups = storedGroups.filter((g) => !keptGroups.has(g.guid));
+  counts.groupsRemoved = goneGroups.length;
+  if (goneGroups.length > 0) {
+    await m.query('DELETE FROM groups WHERE id = ANY($1::uuid[])', [goneGroups.map((g) => g.group_id)]);
+  }
+  const storedGroupByGuid = new Map(storedGroups.map((g) => [g.guid, g]));
+  const groupUpdates = [...keptGroups.values()].filter((g) => {
+    const s = storedGroupByGuid.get(g.guid);
+    return (
+      s &&
+      (s.name !== g.name ||
+        s.description !== g.description ||
+        s.dn !== g.dn ||
+        s.cn !== g.cn ||
+        !sameArray(s.aliases, groupAliases(g)) ||
+        !sameArray([...s.member_guids].sort(), [...g.memberGuids].sort()) ||
+        Number(s.usn_changed) !== g.usnChanged)
+    );
+  });
+  counts.groupsUpdated = groupUpdates.length;
+  const renamedGroups = groupUpdates.filter((g) => storedGroupByGuid.get(g.guid)!.name !== g.name);
+  if (renamedGroups.length > 0) {
+    await m.query(`UPDATE groups SET name = '~sync-' || id::text WHERE id = ANY($1::uuid[])`, [
+      renamedGroups.map((g) => groupIdOf.get(g.guid)),
+    ]);
+  }
+  if (groupUpdates.length > 0) {
+    const ids = groupUpdates.map((g) => groupIdOf.get(g.guid)!);
+    await m.query(
+      `UPDATE groups g SET name = v.name, description = v.description,
+         aliases = ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> g.id::text))
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, name, description)
+       WHERE g.id = v.id`,
+      [
+        ids,
+        groupUpdates.map((g) => g.name),
+        groupUpdates.map((g) => g.description),
+        JSON.stringify(Object.fromEntries(groupUpdates.map((g, i) => [ids[i], groupAliases(g)]))),
+      ],
+    );
+    await m.query(
+      `UPDATE directory_groups d SET dn = v.dn, cn = v.cn, usn_changed = v.usn,
+         member_guids = ARRAY(SELECT jsonb_array_elements_text($5::jsonb -> d.group_id::text))::uuid[]
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[]) AS v(id, dn, cn, usn)
+       WHERE d.group_id = v.id`,
+      [
+        ids,
+        groupUpdates.map((g) => g.dn),
+        groupUpdates.map((g) => g.cn),
+        groupUpdates.map((g) => g.usnChanged),
+        JSON.stringify(Object.fromEntries(groupUpdates.map((g, i) => [ids[i], g.memberGuids]))),
+      ],
+    );
+  }
+  const newGroups = [...keptGroups.values()].filter((g) => !storedGroupByGuid.has(g.guid));
+  counts.groupsAdded = newGroups.length;
+  if (newGroups.length > 0) {
+    const rows = await m.query<{ id: string; name: string }[]>(
+      `INSERT INTO groups (name, source, description, aliases)
+       SELECT v.name, 'directory', v.description, ARRAY(SELECT jsonb_array_elements_text($3::jsonb -> v.name))
+       FROM unnest($1::text[], $2::text[]) AS v(name, description)
+       RETURNING id, name`,
+      [
+        newGroups.map((g) => g.name),
+        newGroups.map((g) => g.description),
+        JSON.stringify(Object.fromEntries(newGroups.map((g) => [g.name, groupAliases(g)]))),
+      ],
+    );
+    const idByName = new Map(rows.map((r) => [r.name, r.id]));
+    for (const g of newGroups) groupIdOf.set(g.guid, idByName.get(g.name)!);
+    await m.query(
+      `INSERT INTO directory_groups (group_id, guid, dn, cn, usn_changed, member_guids)
+       SELECT v.id, v.guid, v.dn, v.cn, v.usn, ARRAY(SELECT jsonb_array_elements_text($6::jsonb -> v.guid::text))::uuid[]
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[]) AS v(id, guid, dn, cn, usn)`,
+      [
+        newGroups.map((g) => groupIdOf.get(g.guid)),
+        newGroups.map((g) => g.guid),
+        newGroups.map((g) => g.dn),
+        newGroups.map((g) => g.cn),
+        newGroups.map((g) => g.usnChanged),
+        JSON.stringify(Object.fromEntries(newGroups.map((g) => [g.guid, g.memberGuids]))),
+      ],
+    );
+  }
+
+  return { storedGroups, keptGroups, groupIdOf, goneGroups };
+}
