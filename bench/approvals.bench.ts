@@ -11,16 +11,20 @@
  * loop, default 4), BENCH_DATABASE_URL (an admin connection).
  * Targets: first page p99 < 50 ms; approval → agent p99 < 300 ms; decision p99 ≤ 20 ms with the polls.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { adminQuery, call, createBenchDatabase, freePort, ServerChild, waitReady } from './bench-server.js';
+import {
+  adminQuery,
+  BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD,
+  call,
+  createBenchDatabase,
+  freePort,
+  ServerChild,
+  startGatehouse,
+  waitReady,
+} from './bench-server.js';
 import { fmtInt, fmtMs, numberOption, percentile, Samples, table } from './bench-util.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ADMIN_PASSWORD = 'bench-gatehouse-password-0123';
 const APPROVER_PASSWORD = 'bench-decider-password-0123';
 const OPEN = numberOption('open', 'BENCH_OPEN', 10_000);
 const POLLS = numberOption('polls', 'BENCH_POLLS', 1000);
@@ -28,27 +32,6 @@ const ROUNDS = numberOption('rounds', 'BENCH_ROUNDS', 100);
 const LOAD_AGENTS = numberOption('agents', 'BENCH_AGENTS', 4);
 const DEVICES = 100;
 const DECISIONS = '/api/v1/agent/decisions';
-
-function startGatehouse(databaseUrl: string, port: number): ServerChild {
-  const child = spawn(process.execPath, [resolve(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      POLICIES_DIR: 'policies',
-      LOG_LEVEL: 'warn',
-      DEVICE_RATE_PER_SECOND: '10000',
-      DEVICE_RATE_BURST: '100000',
-    },
-  });
-  return new ServerChild(child);
-}
 
 /** An upload into /opt on a CT scanner: acme-file-transfers-ask, one approval of Biomed-Approvers. */
 const askBody = (path = `/opt/acme/${randomUUID()}.bin`) => ({

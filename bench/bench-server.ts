@@ -1,11 +1,43 @@
-import { type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** Shared by the benches that run the compiled app in a child process against PostgreSQL. */
 
 export const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SERVER_START_TIMEOUT_MS = 60_000;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BENCH_ADMIN_PASSWORD = 'bench-gatehouse-password-0123';
+
+/**
+ * The compiled app (dist/src/main.js) on PostgreSQL with the example policy set, its
+ * per-device rate limit at the highest the configuration accepts (the benches drive
+ * thousands of requests a second from a few devices). `profileDir`: write a CPU profile.
+ */
+export function startGatehouse(databaseUrl: string, port: number, profileDir?: string): ServerChild {
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, resolve(ROOT, 'dist', 'src', 'main.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      GATEHOUSE_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+      POLICIES_DIR: 'policies',
+      LOG_LEVEL: 'warn',
+      DEVICE_RATE_PER_SECOND: '10000',
+      DEVICE_RATE_BURST: '100000',
+    },
+  });
+  return new ServerChild(child);
+}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

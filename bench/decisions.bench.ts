@@ -48,7 +48,16 @@ import { loadPolicySources, type PolicySourceText } from '../src/policies/policy
 import { ACTION_CATALOGUE, compileGlob } from '../src/policies/policy-schema.js';
 import type { PolicySet } from '../src/policies/policy.types.js';
 import { ZoneOffsetCache } from '../src/policies/zone-offsets.js';
-import { ADMIN_URL, adminQuery, call, freePort, ServerChild, waitReady } from './bench-server.js';
+import {
+  ADMIN_URL,
+  adminQuery,
+  BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD,
+  call,
+  freePort,
+  ServerChild,
+  startGatehouse,
+  waitReady,
+} from './bench-server.js';
 import {
   bareJsonServer,
   fmtInt,
@@ -118,7 +127,6 @@ const HTTP_TARGETS = {
 
 /** Repository root: this file runs as dist/bench/decisions.bench.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ADMIN_PASSWORD = 'bench-gatehouse-password-0123';
 
 type Verdict = 'PASS' | 'FALL SHORT' | 'FAILED' | 'NOT MEASURED';
 interface SummaryLine {
@@ -1401,30 +1409,6 @@ async function startBare(): Promise<{ server: ServerChild; port: number }> {
     child.once('exit', (code) => reject(new Error(`the bare server exited (code ${code}): ${server.tail()}`)));
   });
   return { server, port };
-}
-
-/** The compiled app (dist/src/main.js) on PostgreSQL with the example policy set. */
-function startGatehouse(databaseUrl: string, port: number, profileDir: string | undefined): ServerChild {
-  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, resolve(ROOT, 'dist', 'src', 'main.js')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      GATEHOUSE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      POLICIES_DIR: 'policies',
-      LOG_LEVEL: 'warn',
-      // The highest the configuration accepts: the load is 64 devices at thousands of requests per second.
-      DEVICE_RATE_PER_SECOND: '10000',
-      DEVICE_RATE_BURST: '100000',
-    },
-  });
-  return new ServerChild(child);
 }
 
 /** What the answers of one load were. Request ids are tracked when `pending` is given. */

@@ -1,21 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
-import { api, login, startTestApp } from '../support/test-app.js';
+import { withTwoReplicas } from '../support/replicas.js';
+import { api, login } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
-import { createTestDatabase, testDatabaseKind } from '../support/test-db.js';
 import { APPROVER_PASSWORD, askPending, createApprovalWorld, installBody, uploadBody } from '../support/approvers.js';
 
 describe('approvals across two replicas on one database', () => {
   it('wakes a long poll on one replica within a second of a decision on the other; grants and their end travel too', async () => {
-    if (testDatabaseKind() !== 'postgres') {
-      throw new Error(
-        'This test needs the PostgreSQL server (TEST_DATABASE_URL or 127.0.0.1:5432): replicas share one',
-      );
-    }
-    const db = await createTestDatabase();
-    const a = await startTestApp({ db });
-    const b = await startTestApp({ db });
-    try {
+    await withTwoReplicas(async (a, b) => {
       const w = await createApprovalWorld(a.baseUrl);
       const aliceOnB = await login(b.baseUrl, 'alice', APPROVER_PASSWORD);
 
@@ -59,41 +51,32 @@ describe('approvals across two replicas on one database', () => {
       expect(status).toBe('allowed');
       await api(b.baseUrl, 'POST', `/api/v1/grants/${done.body.grant.id}/end`, { token: aliceOnB });
       expect(await repeat(a.baseUrl)).toBe('pending'); // confirmed in the database, whatever A's cache holds
-    } finally {
-      await a.close();
-      await b.close();
-      await db.dispose();
-    }
+    });
   }, 60_000);
 
   it('runs the expiry job on one replica at a time: each expiry is recorded once', async () => {
-    if (testDatabaseKind() !== 'postgres') throw new Error('This test needs the PostgreSQL server');
-    const db = await createTestDatabase();
     const clock = new TestClock();
-    const env = { SESSION_IDLE_MINUTES: '1440' };
-    const a = await startTestApp({ db, clock, env });
-    const b = await startTestApp({ db, clock, env });
-    try {
-      const w = await createApprovalWorld(a.baseUrl);
-      const ids: string[] = [];
-      for (let i = 0; i < 20; i++) ids.push(await askPending(a.baseUrl, w.ct, uploadBody(`/opt/acme/expire-${i}.bin`)));
-      clock.advance(61 * 60_000);
-      const rounds = await Promise.all([a, b, a, b].map((app) => app.app.get(ApprovalJobs).runOnce()));
-      // No request expired twice (the replicas' own timers may have taken some of them first).
-      expect(new Set(rounds.flat()).size).toBe(rounds.flat().length);
-      const expiredAudit = () =>
-        api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', { token: w.admin });
-      let audit = await expiredAudit();
-      for (let i = 0; i < 50 && audit.body.records.length < ids.length; i++) {
-        await new Promise((r) => setTimeout(r, 100)); // a round on the other replica may still be committing
-        await a.app.get(ApprovalJobs).runOnce();
-        audit = await expiredAudit();
-      }
-      expect(audit.body.records.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
-    } finally {
-      await a.close();
-      await b.close();
-      await db.dispose();
-    }
+    await withTwoReplicas(
+      async (a, b) => {
+        const w = await createApprovalWorld(a.baseUrl);
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++)
+          ids.push(await askPending(a.baseUrl, w.ct, uploadBody(`/opt/acme/expire-${i}.bin`)));
+        clock.advance(61 * 60_000);
+        const rounds = await Promise.all([a, b, a, b].map((app) => app.app.get(ApprovalJobs).runOnce()));
+        // No request expired twice (the replicas' own timers may have taken some of them first).
+        expect(new Set(rounds.flat()).size).toBe(rounds.flat().length);
+        const expiredAudit = () =>
+          api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', { token: w.admin });
+        let audit = await expiredAudit();
+        for (let i = 0; i < 50 && audit.body.records.length < ids.length; i++) {
+          await new Promise((r) => setTimeout(r, 100)); // a round on the other replica may still be committing
+          await a.app.get(ApprovalJobs).runOnce();
+          audit = await expiredAudit();
+        }
+        expect(audit.body.records.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
+      },
+      { clock, env: { SESSION_IDLE_MINUTES: '1440' } },
+    );
   }, 60_000);
 });

@@ -1,19 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { decisionBody, enrollDevice } from '../support/agent.js';
-import { api, login, startTestApp } from '../support/test-app.js';
-import { createTestDatabase, testDatabaseKind } from '../support/test-db.js';
+import { withTwoReplicas } from '../support/replicas.js';
+import { api, login } from '../support/test-app.js';
 
 describe('two replicas on one database', () => {
   it('share decisions, revocations and console rules through LISTEN/NOTIFY', async () => {
-    if (testDatabaseKind() !== 'postgres') {
-      throw new Error(
-        'This test needs the PostgreSQL server (TEST_DATABASE_URL or 127.0.0.1:5432): replicas share one',
-      );
-    }
-    const db = await createTestDatabase();
-    const a = await startTestApp({ db });
-    const b = await startTestApp({ db });
-    try {
+    await withTwoReplicas(async (a, b) => {
       const admin = await login(a.baseUrl);
       const ct = await enrollDevice(a.baseUrl, admin, {
         deviceId: 'ct-r1',
@@ -60,10 +52,6 @@ describe('two replicas on one database', () => {
         if (status === 200) await new Promise((r) => setTimeout(r, 50));
       }
       expect(status).toBe(401);
-    } finally {
-      await a.close();
-      await b.close();
-      await db.dispose();
-    }
+    });
   }, 60_000);
 });
