@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decisionBody, enrollDevice } from '../support/agent.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { UsersService } from '../../src/users/users.service.js';
 import { DirectoryArea, syncAndWait } from '../support/directory-fixture.js';
@@ -245,5 +246,40 @@ describe('directory sign-in (real Samba AD DC)', () => {
     } finally {
       await proxy.start();
     }
+  });
+
+  it('lets a directory approver decide a request whose rule names their group by DN, but never their own (UPN)', async () => {
+    const apprDn = `CN=Biomed Approvers ${tag},OU=Groups,${area.dn}`;
+    const rule = {
+      id: `dir-approvals-${tag}`,
+      effect: 'ask',
+      actions: ['x-dir-check'],
+      devices: ['ct-scanners'],
+      approval: { approvers: [apprDn], required: 1, timeoutMinutes: 60 },
+    };
+    const created = await api(t.baseUrl, 'POST', '/api/v1/policies/console-rules', { token: admin, body: { rule } });
+    expect(created.status).toBe(201);
+    const ct = await enrollDevice(t.baseUrl, admin, { deviceId: `ct-dir-${tag}`, model: 'SOMATOM X.cite' });
+    const ann = await login(t.baseUrl, names.ann, PASSWORD);
+    const vendors = decisionBody({ action: 'x-dir-check', remoteUser: { id: 'vendor@acme.example' } });
+    const hers = decisionBody({ action: 'x-dir-check', remoteUser: { id: `${names.ann}@hosp.test` } });
+    for (const body of [vendors, hers]) {
+      const res = await api(t.baseUrl, 'POST', '/api/v1/agent/decisions', { token: ct, body });
+      expect(res.body.status).toBe('pending');
+    }
+    // ann is in appr through nesting (ann ∈ leads ∈ appr), and appr is an approver for CT scanners.
+    const view = await api(t.baseUrl, 'GET', `/api/v1/approvals/${vendors.requestId}`, { token: ann });
+    expect(view.body).toMatchObject({ youMayDecide: true, approval: { approvers: [apprDn] } });
+    expect(view.body.eligibleApprovers).toEqual([names.ann]);
+    const own = await api(t.baseUrl, 'POST', `/api/v1/approvals/${hers.requestId}/approve`, { token: ann, body: {} });
+    expect([own.status, own.body.error?.message]).toEqual([
+      403,
+      'You cannot decide a request made under your own identity',
+    ]);
+    const res = await api(t.baseUrl, 'POST', `/api/v1/approvals/${vendors.requestId}/approve`, {
+      token: ann,
+      body: {},
+    });
+    expect(res.body.status).toBe('approved');
   });
 });
