@@ -29,8 +29,8 @@ export class CompiledRule {
   readonly id: string;
   readonly allActions: boolean;
   readonly actions: ReadonlySet<string>;
-  private readonly allDevices: boolean;
-  private readonly deviceGroups: string[];
+  readonly allDevices: boolean;
+  readonly deviceGroups: string[];
   private readonly enterprises: RegExp[] | null;
   private readonly users: RegExp[] | null;
   private readonly userGroups: RegExp[] | null;
