@@ -152,27 +152,33 @@ export class ApprovalQueue {
     };
   }
 
-  /** One summary per request, with three queries for the page (devices, vote counts, the caller's groups). */
+  /** One summary per request, with four queries for the page (devices, votes, the caller's identities and groups). */
   async summaries(staff: StaffPrincipal, rows: DecisionRequestEntity[], now: Date): Promise<ApprovalSummary[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.requestId);
     const [devices, counts, approver] = await Promise.all([
       this.dataSource.getRepository(DeviceEntity).findBy({ id: In([...new Set(rows.map((r) => r.deviceId))]) }),
-      this.dataSource.query<{ request_id: string; n: number }[]>(
-        `SELECT request_id, count(*)::int AS n FROM approval_votes WHERE request_id = ANY($1) AND vote = 'approve'
-          GROUP BY request_id`,
-        [ids],
+      this.dataSource.query<{ request_id: string; n: number; mine: boolean }[]>(
+        `SELECT request_id, count(*) FILTER (WHERE vote = 'approve')::int AS n, bool_or(user_id = $2) AS mine
+           FROM approval_votes WHERE request_id = ANY($1) GROUP BY request_id`,
+        [ids, staff.user.id],
       ),
       this.approvers.approver(staff.user.id),
     ]);
     const deviceById = new Map(devices.map((d) => [d.id, d]));
     const given = new Map(counts.map((c) => [c.request_id, c.n]));
+    const answered = new Set(counts.filter((c) => c.mine).map((c) => c.request_id));
     return rows.map((r) => {
       const status = effectiveStatus(r, now.getTime());
       const a = r.approval as { required?: number; timeoutMinutes?: number; maxGrantMinutes?: number };
       const d = deviceById.get(r.deviceId);
       const n = given.get(r.requestId) ?? 0;
-      const whyNot = status === 'pending' ? this.approvers.refusal(approver, r) : `The request is ${status}`;
+      const whyNot =
+        status !== 'pending'
+          ? `The request is ${status}`
+          : answered.has(r.requestId)
+            ? 'You have already answered this request'
+            : this.approvers.refusal(approver, r);
       return {
         requestId: r.requestId,
         status,

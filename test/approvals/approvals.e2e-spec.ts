@@ -31,6 +31,10 @@ describe('approvals', () => {
       approval: { required: 2, given: 1, stillNeeded: 1, approvers: ['Biomed-Approvers', 'Radiology-Leads'] },
     });
     expect((await approve(w.tokens.alice, id)).status).toBe(409); // counts once
+    expect((await detail(w.tokens.alice, id)).body).toMatchObject({
+      youMayDecide: false,
+      whyNot: 'You have already answered this request',
+    });
     expect((await agentGet(id)).body.status).toBe('pending');
 
     const second = await approve(w.tokens.bob, id);
