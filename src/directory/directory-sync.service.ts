@@ -2,10 +2,10 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Client } from 'ldapts';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiError, conflict, ErrorCode } from '../common/api-error.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -17,9 +17,9 @@ import type { DirectorySnapshot } from './directory-model.js';
 import { readCursor, readStatus, updateStatus, writeCursor, type SyncRun } from './directory-status.js';
 import { classifyDirectoryError, DirectoryError } from './directory.errors.js';
 import { closeQuietly, openServiceConnection } from './ldap-connection.js';
+import { acquireSyncLease, syncRunning, type SyncLease } from './sync-lease.js';
+import { Database } from '../database/database.js';
 
-/** One sync at a time across every replica sharing the database. */
-export const DIRECTORY_SYNC_LOCK_KEY = 0x6469_7273; // "dirs"
 export const SYNC_ACTOR: Actor = { type: 'system', id: 'directory-sync' };
 const PROGRESS_EVERY_MS = 250;
 const AUDIT_BATCH = 500;
@@ -50,6 +50,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
     private readonly audit: AuditService,
     private readonly roles: RolesService,
     private readonly clock: Clock,
+    private readonly database: Database,
   ) {
     this.settings = directorySettings(config);
   }
@@ -64,53 +65,39 @@ export class DirectorySyncService implements OnApplicationShutdown {
   /** What GET /directory/status shows. */
   async status() {
     const stored = await readStatus(this.dataSource);
-    // A replica that died mid-sync leaves `running` behind; the lock tells whether it is really running.
-    const held = await this.dataSource.query<{ held: boolean }[]>(
-      `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND granted
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held`,
-      [DIRECTORY_SYNC_LOCK_KEY],
-    );
+    // A replica that died mid-sync leaves `running` behind; the lease tells whether it is really running.
+    const held = await syncRunning(this.dataSource, this.database.kind === 'embedded');
     return {
       enabled: this.settings !== null,
       settings: this.settings ? describeSettings(this.settings) : null,
       ...stored,
-      running: held[0]?.held ? stored.running : null,
+      running: held ? stored.running : null,
     };
   }
 
   /** Starts a sync in the background; 409 when one is running on any replica. */
   async start(kind: SyncKind, actor: Actor, trigger = 'api'): Promise<void> {
-    const runner = await this.acquire();
-    this.current = this.runLocked(runner, kind, actor, trigger).catch(() => undefined);
+    const lease = await this.acquire();
+    this.current = this.runLocked(lease, kind, actor, trigger).catch(() => undefined);
   }
 
   /** Runs a sync to its end (the CLI and the schedule use this); the result is also in the status. */
   async syncNow(kind: SyncKind, actor: Actor, trigger: string, options: { dryRun?: boolean } = {}): Promise<SyncRun> {
-    const runner = await this.acquire();
-    const run = this.runLocked(runner, kind, actor, trigger, options);
+    const lease = await this.acquire();
+    const run = this.runLocked(lease, kind, actor, trigger, options);
     this.current = run.catch(() => undefined);
     return run;
   }
 
-  private async acquire(): Promise<QueryRunner> {
-    const settings = this.settings;
-    if (!settings) {
+  private async acquire(): Promise<SyncLease> {
+    if (!this.settings) {
       throw new ApiError(ErrorCode.Conflict, 'No directory is configured (LDAP_URL is unset)');
     }
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [DIRECTORY_SYNC_LOCK_KEY])) as {
-      ok: boolean;
-    }[];
-    if (!rows[0]?.ok) {
-      await runner.release();
-      throw conflict('A directory sync is already running; see GET /api/v1/directory/status');
-    }
-    return runner;
+    return acquireSyncLease(this.dataSource, this.database.kind === 'embedded');
   }
 
   private async runLocked(
-    runner: QueryRunner,
+    lease: SyncLease,
     requested: SyncKind,
     actor: Actor,
     trigger: string,
@@ -135,12 +122,12 @@ export class DirectorySyncService implements OnApplicationShutdown {
     let kind = requested;
     try {
       if (!options.dryRun) {
-        await updateStatus(runner.manager, (s) => ({
+        await updateStatus(lease.manager, (s) => ({
           ...s,
           running: { ...running, phase: 'connecting', usersRead: 0, groupsRead: 0 },
         }));
       }
-      const cursor = await readCursor(runner.manager);
+      const cursor = await readCursor(lease.manager);
       // Loaded over another connection while the directory is read (the sync lock keeps it current).
       let stored: Promise<DirectorySnapshot> | undefined;
       const storedCopy = () => (stored ??= loadSnapshot(this.dataSource.manager));
@@ -171,7 +158,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
       if (this.stopping) throw new Error('Gatehouse is shutting down');
       kind = read.kind;
       if (!options.dryRun) {
-        await updateStatus(runner.manager, (s) => ({
+        await updateStatus(lease.manager, (s) => ({
           ...s,
           running: {
             ...running,
@@ -183,7 +170,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
         }));
       }
       enter('writing');
-      const counts = await this.write(runner, read, actor, kind, options.dryRun ?? false);
+      const counts = await this.write(lease, read, actor, kind, options.dryRun ?? false);
       enter('done');
       const finished = this.clock.now();
       const run: SyncRun = {
@@ -199,7 +186,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
       };
       if (!options.dryRun) {
         const warnings = this.warnings(read.lockoutThreshold, counts);
-        await updateStatus(runner.manager, (s) => ({
+        await updateStatus(lease.manager, (s) => ({
           ...s,
           running: null,
           lastRun: run,
@@ -225,6 +212,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
         error: problem.toJSON(),
       };
       this.logger.error(`Directory ${kind} sync failed, nothing was changed: ${problem.message}`);
+      await progressWrite; // a progress write landing after the result would hide it
       if (!options.dryRun) {
         await updateStatus(this.dataSource, (s) => ({ ...s, running: null, lastRun: run })).catch(() => undefined);
         await this.audit
@@ -236,21 +224,20 @@ export class DirectorySyncService implements OnApplicationShutdown {
       if (options.dryRun) throw problem;
       return run;
     } finally {
-      await runner.query('SELECT pg_advisory_unlock($1)', [DIRECTORY_SYNC_LOCK_KEY]).catch(() => undefined);
-      await runner.release();
+      await lease.release();
     }
   }
 
   /** Applies the read in one transaction; in a dry run, rolls it back and reports what it would do. */
   private async write(
-    runner: QueryRunner,
+    lease: SyncLease,
     read: Awaited<ReturnType<typeof readDirectory>>,
     actor: Actor,
     kind: SyncKind,
     dryRun: boolean,
   ): Promise<SyncCounts> {
     try {
-      return await runner.manager.transaction(async (m) => {
+      return await lease.transaction(async (m) => {
         const { counts, roleEvents } = await applySnapshot(m, read.snapshot, (groups) => this.roles.grantsFor(groups));
         await writeCursor(m, read.cursor);
         if (dryRun) throw new DryRunRollback(counts);
