@@ -49,6 +49,17 @@ export class LoginThrottleService {
     if (attempt >= this.config.LOGIN_BACKOFF_AFTER) await this.block(username, attempt);
   }
 
+  /**
+   * Takes back an attempt that checked no password (the directory could not be asked):
+   * an outage must not lock people out. Only if no attempt was counted after it.
+   */
+  async withdraw(username: string, attempt: number): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE login_throttle SET failures = failures - 1 WHERE username = $1 AND failures = $2',
+      [username, attempt],
+    );
+  }
+
   async succeeded(username: string): Promise<void> {
     await this.dataSource.query('DELETE FROM login_throttle WHERE username = $1', [username]);
   }

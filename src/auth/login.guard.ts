@@ -1,8 +1,10 @@
-import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { zodDetails } from '../common/zod-validation.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { DirectoryError } from '../directory/directory.errors.js';
 import { loginSchema } from './login.dto.js';
 import { LoginRefused } from './login-refused.js';
@@ -18,7 +20,10 @@ const INVALID_CREDENTIALS = 'Invalid user name or password';
  */
 @Injectable()
 export class LoginGuard extends AuthGuard(['local', 'directory']) {
-  constructor(private readonly login: LoginService) {
+  constructor(
+    private readonly login: LoginService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
     super();
   }
 
@@ -33,10 +38,21 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
     }
     const key = await this.login.throttleKey(parsed.data.username);
     const attempt = await this.login.beginAttempt(key, request.ip);
+    // A directory account gets at most LDAP_MAX_FAILED_BINDS failed binds a window: below the
+    // domain's lockout threshold, Gatehouse can never lock the account in AD.
+    if (attempt > this.config.LDAP_MAX_FAILED_BINDS && (await this.login.isDirectoryAccount(key))) {
+      await this.login.auditFailure(key, request.ip, 'throttled', { directoryBindsHeld: true });
+      throw new ApiError(
+        ErrorCode.RateLimited,
+        `Too many failed sign-ins for this directory account: try again in ${this.config.LOGIN_LOCK_MINUTES} minutes ` +
+          'or ask an administrator (Gatehouse stops before the directory would lock the account)',
+      );
+    }
     try {
       await super.canActivate(context);
     } catch (error) {
       if (error instanceof DirectoryError) {
+        await this.login.withdrawAttempt(key, attempt); // no password was checked
         await this.login.auditFailure(key, request.ip, 'directory_unavailable', { error: error.toJSON() });
         throw new ApiError(
           ErrorCode.Unavailable,

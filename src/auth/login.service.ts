@@ -45,6 +45,15 @@ export class LoginService {
     }
   }
 
+  /** Whether this throttle key is a directory account (its password is checked by a bind). */
+  async isDirectoryAccount(key: string): Promise<boolean> {
+    return (await this.users.findByUsername(key))?.source === 'directory';
+  }
+
+  async withdrawAttempt(key: string, attempt: number): Promise<void> {
+    await this.throttle.withdraw(key, attempt);
+  }
+
   async failAttempt(username: string, attempt: number, sourceAddress: string, reason: string): Promise<void> {
     await this.throttle.failed(username, attempt);
     await this.auditFailure(username, sourceAddress, reason);

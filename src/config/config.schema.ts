@@ -98,6 +98,7 @@ export const configSchema = z
       .regex(/^[A-Za-z0-9.-]{1,253}$/, { error: 'expected a host name' })
       .optional(),
     LDAP_TLS_INSECURE: bool.default(false),
+    LDAP_MAX_FAILED_BINDS: int(1, 50).default(3),
     LDAP_CONNECT_TIMEOUT_MS: int(100, 120_000).default(5000),
     LDAP_TIMEOUT_MS: int(100, 600_000).default(30_000),
     LDAP_PAGE_SIZE: int(10, 5000).default(500),

@@ -242,8 +242,18 @@ export class DirectoryReader {
       const entry = await this.searchOne(group.dn, 'base', '(objectClass=*)', [`member;range=${start}-*`]);
       const key = Object.keys(entry).find((k) => /^member;range=/i.test(k));
       const values = key ? many(entry, key) : [];
+      // Only the final range ("…-*") completes the list: a group stored with part of its members
+      // would take roles and approval rights from the others, so anything else fails the sync.
+      const last = key !== undefined && /-\*$/.test(key);
+      if (!last && values.length === 0) {
+        throw new DirectoryError(
+          DirectoryErrorCode.Failed,
+          'LDAP_GROUP_BASE_DN',
+          `the member list of ${group.dn} ended before its last range (read ${group.memberDns.length}); nothing was changed`,
+        );
+      }
       group.memberDns.push(...values);
-      if (!key || /-\*$/.test(key) || values.length === 0) return;
+      if (last) return;
       start += values.length;
     }
   }

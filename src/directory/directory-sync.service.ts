@@ -275,9 +275,9 @@ export class DirectorySyncService implements OnApplicationShutdown {
 
   private warnings(lockoutThreshold: number | null, counts: SyncCounts): string[] {
     const warnings: string[] = [];
-    if (lockoutThreshold && lockoutThreshold > 0 && this.config.LOGIN_LOCK_AFTER >= lockoutThreshold) {
+    if (lockoutThreshold && lockoutThreshold > 0 && this.config.LDAP_MAX_FAILED_BINDS >= lockoutThreshold) {
       warnings.push(
-        `LOGIN_LOCK_AFTER (${this.config.LOGIN_LOCK_AFTER}) is not below the directory's lockout threshold ` +
+        `LDAP_MAX_FAILED_BINDS (${this.config.LDAP_MAX_FAILED_BINDS}) is not below the directory's lockout threshold ` +
           `(${lockoutThreshold}): failed sign-ins through Gatehouse could lock directory accounts`,
       );
     }
