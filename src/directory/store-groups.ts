@@ -8,15 +8,20 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
     `SELECT dg.group_id, dg.guid, g.name, g.description, g.aliases, dg.dn, dg.cn, dg.member_guids, dg.usn_changed
      FROM directory_groups dg JOIN groups g ON g.id = dg.group_id`,
   );
+  // The policy files name groups case-insensitively, and a directory group also by its CN or
+  // DN: a directory group answering to a local group's name in any of those ways would hand
+  // the local group's roles to directory-managed members, so it is skipped.
   const localGroupNames = new Set(
-    (await m.query<{ name: string }[]>(`SELECT name FROM groups WHERE source <> 'directory'`)).map((r) => r.name),
+    (await m.query<{ name: string }[]>(`SELECT name FROM groups WHERE source <> 'directory'`)).map((r) =>
+      r.name.toLowerCase(),
+    ),
   );
   const keptGroups = new Map<string, DirectoryGroup>();
   const groupNames = new Set<string>();
   for (const group of next.groups.values()) {
     // Group names are unique as spelled (the table's constraint); the policy files match them case-insensitively.
     const key = group.name;
-    if (localGroupNames.has(key)) {
+    if ([key.toLowerCase(), ...groupAliases(group)].some((name) => localGroupNames.has(name))) {
       counts.skipped.push(`group ${group.name}: a local group has this name (the local group keeps it)`);
       continue;
     }

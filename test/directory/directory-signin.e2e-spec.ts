@@ -50,6 +50,8 @@ describe('directory sign-in (real Samba AD DC)', () => {
     await area.addGroup(`appr${tag}`, [leads], groups, `Biomed Approvers ${tag}`);
     const auditors = await area.addGroup(`aud${tag}`, [bob], groups, `IT Security ${tag}`);
     await area.addGroup(`adm${tag}`, [paren, jozef], groups, `Gatehouse Admins ${tag}`);
+    // Answers (by its CN, in another case) to the name of a local group created below.
+    await area.addGroup(`clash${tag}`, [bob], groups, `Night Desk ${tag}`);
 
     policiesDir = mkdtempSync(path.join(tmpdir(), 'gh-dir-policies-'));
     cpSync('policies', policiesDir, { recursive: true });
@@ -85,6 +87,9 @@ describe('directory sign-in (real Samba AD DC)', () => {
           body: { username: names.local, password: 'Local-user-password-1' },
         })
       ).status,
+    ).toBe(201);
+    expect(
+      (await api(t.baseUrl, 'POST', '/api/v1/groups', { token: admin, body: { name: `night desk ${tag}` } })).status,
     ).toBe(201);
     const status = await syncAndWait(t.baseUrl, admin, 'full');
     expect(status.lastRun).toMatchObject({ outcome: 'success', kind: 'full' });
@@ -223,6 +228,13 @@ describe('directory sign-in (real Samba AD DC)', () => {
 
   it('keeps a local user of the same name as a directory account, and says so in the status', async () => {
     const status = await api(t.baseUrl, 'GET', '/api/v1/directory/status', { token: admin });
+    // Likewise a local group against a directory group answering to its name by CN, in another case.
+    expect(status.body.warnings).toContain(`group clash${tag}: a local group has this name (the local group keeps it)`);
+    const groups = await api(t.baseUrl, 'GET', '/api/v1/groups', { token: admin });
+    expect(groups.body.find((g: { name: string }) => g.name === `night desk ${tag}`)).toMatchObject({
+      source: 'local',
+      members: [],
+    });
     expect(status.body.warnings).toContain(`user ${names.local}: a local user has this name (the local user keeps it)`);
     expect((await signIn(names.local, 'Local-user-password-1')).status).toBe(200);
     expect((await signIn(names.local, PASSWORD)).status).toBe(401);
