@@ -84,8 +84,10 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
       expect(again.status).toBe(409);
       for (let i = 0; i < 400; i++) {
         const status = (await api(t.baseUrl, 'GET', '/api/v1/directory/status', { token: admin })).body;
-        if (!status.running) break;
-        phases.push(status.running);
+        // The 202 comes before the sync's first status write: wait until it has been seen running.
+        if (!status.running) {
+          if (phases.length > 0) break;
+        } else phases.push(status.running);
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {
