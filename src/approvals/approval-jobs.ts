@@ -55,7 +55,6 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     () => this.runOnce().then(() => undefined),
     (error) => this.logger.warn(`Approval jobs round failed (retried in ${TICK_MS} ms): ${error.message}`),
   );
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -71,12 +70,10 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.runner.run(), TICK_MS);
-    this.timer.unref();
+    this.runner.every(TICK_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
     await this.runner.stop();
   }
 

@@ -7,6 +7,7 @@ export class CoalescingRunner {
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly round: () => Promise<void>,
@@ -32,9 +33,17 @@ export class CoalescingRunner {
     return this.running;
   }
 
-  /** Stops starting rounds; resolves when the current one has finished. */
+  /** Also runs a round every `ms` (the timer does not keep the process alive). */
+  every(ms: number): void {
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.run(), ms);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and starting rounds; resolves when the current one has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.timer);
     await this.running;
   }
 

@@ -43,7 +43,6 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     },
     (error) => this.logger.warn(`Could not read the notification outbox: ${error.message}`),
   );
-  private timer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -65,13 +64,10 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    if (Object.keys(this.channels).length === 0) return;
-    this.timer = setInterval(() => void this.kick(), TICK_MS);
-    this.timer.unref();
+    if (Object.keys(this.channels).length > 0) this.runner.every(TICK_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
     await this.runner.stop();
     for (const close of this.closers) close();
   }
