@@ -23,7 +23,7 @@ import {
   startGatehouse,
   waitReady,
 } from './bench-server.js';
-import { fmtInt, fmtMs, numberOption, percentile, Samples, table } from './bench-util.js';
+import { fmtInt, fmtMs, numberOption, percentile, runBench, Samples, table } from './bench-util.js';
 
 const APPROVER_PASSWORD = 'bench-decider-password-0123';
 const OPEN = numberOption('open', 'BENCH_OPEN', 10_000);
@@ -277,7 +277,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(`bench:approvals failed: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -32,6 +32,7 @@ import {
   numberOption,
   percentile,
   processCpuSeconds,
+  runBench,
   Samples,
   stringOption,
   table,
@@ -547,12 +548,4 @@ async function main(): Promise<number> {
   return failed || aborted ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runBench(main);

@@ -128,3 +128,19 @@ export function bareJsonServer(path: string, answer: string): Server {
     });
   });
 }
+
+/**
+ * Runs a bench's main: the number it returns is the exit code (none: as main set it); a
+ * throw is printed and exits 1. `exit`: end the process at once (for benches that leave
+ * connections behind that would keep it alive).
+ */
+export function runBench(main: () => Promise<number | void>, options: { exit?: boolean } = {}): void {
+  const finish = (code: number) => (options.exit ? process.exit(code) : void (process.exitCode = code));
+  main().then(
+    (code) => finish(code ?? Number(process.exitCode ?? 0)),
+    (error: unknown) => {
+      console.error(error);
+      finish(1);
+    },
+  );
+}

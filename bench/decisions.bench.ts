@@ -66,6 +66,7 @@ import {
   numberOption,
   percentile,
   processCpuSeconds,
+  runBench,
   Samples,
   stringOption,
   table,
@@ -1867,13 +1868,5 @@ async function main(): Promise<number> {
 if (process.argv.includes('--serve-bare')) {
   serveBare();
 } else {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  runBench(main);
 }

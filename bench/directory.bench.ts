@@ -24,7 +24,7 @@ import { loadConfig } from '../src/config/config.schema.js';
 import { DirectorySyncService } from '../src/directory/directory-sync.service.js';
 import type { SyncRun } from '../src/directory/directory-status.js';
 import { connectAsAdmin, readSambaInfo, startSambaDc, stopSambaDc, type SambaDc } from '../test/support/samba-dc.js';
-import { fmtMs, numberOption, percentile, table } from './bench-util.js';
+import { fmtMs, numberOption, percentile, runBench, table } from './bench-util.js';
 
 const USERS = numberOption('users', 'DIR_BENCH_USERS', 10_000);
 const GROUPS = numberOption('groups', 'DIR_BENCH_GROUPS', 1_000);
@@ -289,10 +289,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main, { exit: true });

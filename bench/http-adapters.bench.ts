@@ -18,7 +18,7 @@ import type { Server } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { bareJsonServer, fmtInt, fmtMs, numberOption, percentile, Samples, table } from './bench-util.js';
+import { bareJsonServer, fmtInt, fmtMs, numberOption, percentile, runBench, Samples, table } from './bench-util.js';
 
 type Kind = 'bare' | 'fastify' | 'express';
 const KINDS: { kind: Kind; label: string }[] = [
@@ -326,13 +326,5 @@ if (serveArg) {
   if (!KINDS.some((k) => k.kind === kind)) throw new Error(`--serve: unknown server ${kind}`);
   void serve(kind);
 } else {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+  runBench(main);
 }
