@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, expect, it } from '@jest/globals';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { selfSignedCertificate } from '../support/certificates.js';
 import { api, startTestApp } from '../support/test-app.js';
 
 describe('graceful shutdown', () => {
@@ -32,33 +32,16 @@ describe('TLS', () => {
   it('serves HTTPS from certificate files, with TLS 1.2 or newer only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-tls-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      const { certFile, keyFile } = selfSignedCertificate(dir, {
+        subject: '/CN=localhost',
+        altNames: 'IP:127.0.0.1,DNS:localhost',
+      });
       const t = await startTestApp({
-        env: { TLS_CERT_FILE: join(dir, 'cert.pem'), TLS_KEY_FILE: join(dir, 'key.pem') },
+        env: { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile },
       });
       try {
         const url = t.baseUrl.replace('http:', 'https:');
-        const ca = readFileSync(join(dir, 'cert.pem'));
+        const ca = readFileSync(certFile);
         const res = await undiciFetch(`${url}/health/live`, { dispatcher: new Agent({ connect: { ca } }) });
         expect(res.status).toBe(200);
         expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);

@@ -3,7 +3,6 @@
  * a status (or `directory:test` output) that names the setting. A TCP proxy sits between Gatehouse
  * and the real Samba DC; TLS still runs end to end through it.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +11,7 @@ import { COMMANDS } from '../../src/cli/commands.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { adminQuery } from '../support/test-db.js';
+import { selfSignedCertificate } from '../support/certificates.js';
 import { DirectoryArea, pipelined, syncAndWait } from '../support/directory-fixture.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -220,28 +220,7 @@ describe('directory failures (real Samba AD DC behind a TCP proxy)', () => {
   });
 
   it('directory:test names the setting at fault: URL, bind password, CA, certificate name, base DN', async () => {
-    const otherCa = path.join(scratch, 'other-ca.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        path.join(scratch, 'k.pem'),
-        '-out',
-        otherCa,
-        '-subj',
-        '/CN=Not the Samba CA',
-      ],
-      { stdio: 'pipe' },
-    );
+    const otherCa = selfSignedCertificate(scratch, { subject: '/CN=Not the Samba CA', name: 'other-ca' }).certFile;
     const cases: [Record<string, string>, RegExp][] = [
       [{ LDAP_URL: 'ldaps://127.0.0.1:1' }, /LDAP_URL: cannot reach ldaps:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/],
       [{ LDAP_BIND_PASSWORD: 'wrong-password' }, /LDAP_BIND_DN\/LDAP_BIND_PASSWORD: the directory refused/],

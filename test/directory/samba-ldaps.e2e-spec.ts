@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, StrongAuthRequiredError } from 'ldapts';
+import { selfSignedCertificate } from '../support/certificates.js';
 import { connectAsAdmin, readSambaInfo, sambaTlsOptions, type SambaDc } from '../support/samba-dc.js';
 
 /** Node's TLS error codes for a certificate chain that does not lead to a trusted CA. */
@@ -59,28 +60,11 @@ describe('Samba AD DC over LDAPS (real DC on loopback)', () => {
     })
       .replace(/^subject=\s*/, '')
       .trim();
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(scratch, 'ca.key'),
-        '-out',
-        path.join(scratch, 'ca.pem'),
-        '-days',
-        '1',
-        '-subj',
-        subject.startsWith('/') ? subject : '/CN=Gatehouse impostor CA',
-      ],
-      { stdio: 'pipe' },
-    );
-    impostorCaPem = readFileSync(path.join(scratch, 'ca.pem'), 'utf8');
+    const impostor = selfSignedCertificate(scratch, {
+      subject: subject.startsWith('/') ? subject : '/CN=Gatehouse impostor CA',
+      name: 'ca',
+    });
+    impostorCaPem = readFileSync(impostor.certFile, 'utf8');
   });
 
   afterAll(() => {
