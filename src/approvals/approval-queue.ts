@@ -5,7 +5,7 @@ import { notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
-import { effectiveStatus, EXPIRED_REASON } from '../decisions/decision-view.js';
+import { effectiveReason, effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from '../decisions/grants/grant.entity.js';
 import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
@@ -185,7 +185,7 @@ export class ApprovalQueue {
         createdAt: r.createdAt.toISOString(),
         expiresAt: r.expiresAt?.toISOString() ?? null,
         decidedAt: r.decidedAt?.toISOString() ?? (status === 'expired' ? r.expiresAt!.toISOString() : null),
-        reason: status === 'expired' ? EXPIRED_REASON : r.reason,
+        reason: effectiveReason(r, now.getTime()),
         device: {
           id: r.deviceId,
           groups: r.deviceGroups,

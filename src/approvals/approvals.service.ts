@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
-import { ApiError, conflict, ErrorCode, forbidden, notFound } from '../common/api-error.js';
+import { conflict, forbidden, invalidField, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -21,9 +21,6 @@ interface Approval {
   required: number;
   maxGrantMinutes?: number;
 }
-
-const invalid = (field: string, problem: string) =>
-  new ApiError(ErrorCode.InvalidRequest, `${field}: ${problem}`, [{ field, problem }]);
 
 /**
  * Approvers' answers. INVARIANT (security-and-reliability.md 8): a request is decided
@@ -173,10 +170,13 @@ export class ApprovalsService {
 
 function checkGrant(minutes: number, approval: Approval): void {
   if (approval.maxGrantMinutes === undefined) {
-    throw invalid('grantMinutes', 'the rules behind this request allow no grants (no maxGrantMinutes)');
+    throw invalidField('grantMinutes', 'the rules behind this request allow no grants (no maxGrantMinutes)');
   }
   if (minutes > approval.maxGrantMinutes) {
-    throw invalid('grantMinutes', `at most ${approval.maxGrantMinutes} minutes for this request (maxGrantMinutes)`);
+    throw invalidField(
+      'grantMinutes',
+      `at most ${approval.maxGrantMinutes} minutes for this request (maxGrantMinutes)`,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { ApiError, ErrorCode } from '../common/api-error.js';
+import { invalidField } from '../common/api-error.js';
 
 /** Keyset pagination: the last row's sort value and id, opaque to clients. */
 export interface Cursor {
@@ -30,7 +30,5 @@ export function decodeCursor(text: string): Cursor {
   } catch {
     // fall through
   }
-  throw new ApiError(ErrorCode.InvalidRequest, 'cursor: not a cursor this API gave out', [
-    { field: 'cursor', problem: 'not a cursor this API gave out' },
-  ]);
+  throw invalidField('cursor', 'not a cursor this API gave out');
 }

@@ -58,6 +58,9 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string) => new ApiError(ErrorCode.NotFound, `${what} not found`);
+/** A 400 about one field: the message and the detail both name it. */
+export const invalidField = (field: string, problem: string) =>
+  new ApiError(ErrorCode.InvalidRequest, `${field}: ${problem}`, [{ field, problem }]);
 export const conflict = (message: string) => new ApiError(ErrorCode.Conflict, message);
 export const forbidden = (message = 'You do not have permission to do this') =>
   new ApiError(ErrorCode.Forbidden, message);

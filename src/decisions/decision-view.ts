@@ -24,6 +24,11 @@ export function effectiveStatus(row: DecisionRequestEntity, now: number): Reques
   return row.status;
 }
 
+/** The reason as it reads now: a pending request past its time-out reads as expired. */
+export function effectiveReason(row: DecisionRequestEntity, now: number): string {
+  return effectiveStatus(row, now) === 'expired' ? EXPIRED_REASON : row.reason;
+}
+
 export function toAnswer(row: DecisionRequestEntity, now: number): AgentAnswer {
   const status = effectiveStatus(row, now);
   const decision = status === 'allowed' || status === 'approved' ? 'allow' : status === 'pending' ? 'pending' : 'deny';
@@ -31,7 +36,7 @@ export function toAnswer(row: DecisionRequestEntity, now: number): AgentAnswer {
     requestId: row.requestId,
     decision,
     status,
-    reason: status === 'expired' && row.status === 'pending' ? EXPIRED_REASON : row.reason,
+    reason: effectiveReason(row, now),
     policies: row.ruleIds,
   };
   if (decision === 'allow' && row.validUntil) answer.validUntil = row.validUntil.toISOString();
