@@ -57,3 +57,33 @@ export const groupAliases = (g: DirectoryGroup) => [...new Set([normalizeGroupRe
 
 export const sameArray = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The directory objects that may be stored under their name, in order: not one whose name
+ * (any of `namesOf`, lower case) a local user or group has (the local one keeps it), nor a
+ * second one with the same stored name (`keyOf`). Each left out is reported in `skipped`.
+ */
+export function withoutNameClashes<T>(
+  items: Iterable<T>,
+  kind: 'user' | 'group',
+  localNames: ReadonlySet<string>,
+  of: { label: (item: T) => string; key: (item: T) => string; names: (item: T) => string[] },
+  skipped: string[],
+): T[] {
+  const taken = new Set<string>();
+  const kept: T[] = [];
+  for (const item of items) {
+    const key = of.key(item);
+    if (of.names(item).some((name) => localNames.has(name))) {
+      skipped.push(`${kind} ${of.label(item)}: a local ${kind} has this name (the local ${kind} keeps it)`);
+    } else if (taken.has(key)) {
+      skipped.push(
+        `${kind} ${of.label(item)}: another directory ${kind === 'user' ? 'account' : 'group'} has the same name`,
+      );
+    } else {
+      taken.add(key);
+      kept.push(item);
+    }
+  }
+  return kept;
+}

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { DirectoryGroup, DirectorySnapshot } from './directory-model.js';
-import { groupAliases, sameArray, type StoredGroup, type SyncCounts } from './store-common.js';
+import { groupAliases, sameArray, withoutNameClashes, type StoredGroup, type SyncCounts } from './store-common.js';
 
 /** Writes the snapshot's groups (with their direct members and aliases); missing ones are deleted. */
 export async function writeGroups(m: EntityManager, next: DirectorySnapshot, counts: SyncCounts) {
@@ -16,22 +16,16 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
       r.name.toLowerCase(),
     ),
   );
-  const keptGroups = new Map<string, DirectoryGroup>();
-  const groupNames = new Set<string>();
-  for (const group of next.groups.values()) {
-    // Group names are unique as spelled (the table's constraint); the policy files match them case-insensitively.
-    const key = group.name;
-    if ([key.toLowerCase(), ...groupAliases(group)].some((name) => localGroupNames.has(name))) {
-      counts.skipped.push(`group ${group.name}: a local group has this name (the local group keeps it)`);
-      continue;
-    }
-    if (groupNames.has(key)) {
-      counts.skipped.push(`group ${group.name}: another directory group has the same name`);
-      continue;
-    }
-    groupNames.add(key);
-    keptGroups.set(group.guid, group);
-  }
+  const keptGroups = new Map<string, DirectoryGroup>(
+    withoutNameClashes(
+      next.groups.values(),
+      'group',
+      localGroupNames,
+      // Group names are unique as spelled (the table's constraint); the policy files match them case-insensitively.
+      { label: (g) => g.name, key: (g) => g.name, names: (g) => [g.name.toLowerCase(), ...groupAliases(g)] },
+      counts.skipped,
+    ).map((group) => [group.guid, group]),
+  );
   const groupIdOf = new Map(storedGroups.map((g) => [g.guid, g.group_id]));
   const goneGroups = storedGroups.filter((g) => !keptGroups.has(g.guid));
   counts.groupsRemoved = goneGroups.length;

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { DirectorySnapshot, DirectoryUser } from './directory-model.js';
-import { inBatches, type StoredUser, type SyncCounts } from './store-common.js';
+import { inBatches, withoutNameClashes, type StoredUser, type SyncCounts } from './store-common.js';
 
 export type KeptUser = DirectoryUser & { username: string };
 
@@ -19,21 +19,16 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
       (r) => r.username,
     ),
   );
-  const keptUsers = new Map<string, KeptUser>();
-  const namesTaken = new Set<string>();
-  for (const user of [...next.users.values()].sort((a, b) => a.usnChanged - b.usnChanged)) {
-    const username = user.account.toLowerCase();
-    if (localUserNames.has(username)) {
-      counts.skipped.push(`user ${user.account}: a local user has this name (the local user keeps it)`);
-      continue;
-    }
-    if (namesTaken.has(username)) {
-      counts.skipped.push(`user ${user.account}: another directory account has the same name`);
-      continue;
-    }
-    namesTaken.add(username);
-    keptUsers.set(user.guid, { ...user, username });
-  }
+  // Of two accounts sharing a name, the one changed longest ago (lowest uSNChanged) keeps it.
+  const keptUsers = new Map<string, KeptUser>(
+    withoutNameClashes(
+      [...next.users.values()].sort((a, b) => a.usnChanged - b.usnChanged),
+      'user',
+      localUserNames,
+      { label: (u) => u.account, key: (u) => u.account.toLowerCase(), names: (u) => [u.account.toLowerCase()] },
+      counts.skipped,
+    ).map((user) => [user.guid, { ...user, username: user.account.toLowerCase() }]),
+  );
   const storedByGuid = new Map(storedUsers.map((u) => [u.guid, u]));
   const userIdOf = new Map(storedUsers.map((u) => [u.guid, u.user_id]));
   const updates: {
