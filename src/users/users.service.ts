@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { RoleGrant } from '../auth/roles.js';
 import { GroupEntity } from './group.entity.js';
 import { checkPasswordStrength, hashPassword } from './passwords.js';
-import { describeGrants, groupMatches, RolesService, type GroupIdentity } from './roles.service.js';
+import { describeGrants, RolesService, type GroupIdentity } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
 
 export interface UserView {
@@ -58,15 +58,6 @@ export class UsersService {
 
   async grantsOf(userId: string): Promise<RoleGrant[]> {
     return this.roles.grantsFor(await this.membershipsOf(userId));
-  }
-
-  /**
-   * Which of `refs` (group names, CNs or DNs as the policy files write them, e.g. a rule's
-   * approver groups) the user belongs to, directly or, for directory groups, through nesting.
-   */
-  async matchingGroups(userId: string, refs: readonly string[]): Promise<string[]> {
-    const groups = await this.membershipsOf(userId);
-    return refs.filter((ref) => groups.some((g) => groupMatches(g, ref)));
   }
 
   async list(): Promise<UserView[]> {
