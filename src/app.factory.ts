@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,6 +9,7 @@ import type { Clock } from './common/clock.js';
 import { toErrorResponse } from './common/error.filter.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
+import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId, requestContext } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
@@ -75,7 +75,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     closing = true;
     done();
   });
+  const securityHeaders = gatehouseSecurityHeaders(config.tls !== undefined);
   fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(securityHeaders);
     void reply.header('x-request-id', request.id);
     if (closing) {
       void reply.status(503).send({
@@ -121,20 +123,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw error;
   }
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-        // Without TLS (a lab set-up) upgrading would break the docs page's own assets.
-        upgradeInsecureRequests: config.tls ? [] : null,
-      },
-    },
-    hsts: config.tls ? { maxAge: 31536000, includeSubDomains: true } : false,
-  });
   setupOpenApi(app);
   await app.init();
   return { app, database, logger };
