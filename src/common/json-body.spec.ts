@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jsonDepth } from './json-body.js';
+import { jsonDepth, parseWithoutForbiddenKeys } from './json-body.js';
 
 describe('jsonDepth', () => {
   it('counts nesting of objects and arrays', () => {
@@ -10,5 +10,24 @@ describe('jsonDepth', () => {
 
   it('ignores brackets inside strings, escaped quotes included', () => {
     expect(jsonDepth('{"a":"[[[{{{\\"[[["}')).toBe(1);
+  });
+});
+
+describe('parseWithoutForbiddenKeys', () => {
+  it('refuses __proto__ and constructor keys, spelled out or escaped, at any depth', () => {
+    for (const text of [
+      '{"__proto__":{"admin":true}}',
+      '{"a":[{"constructor":{"prototype":{}}}]}',
+      '{"\\u005f_proto__":{"admin":true}}',
+      '{"con\\u0073tructor":1}',
+    ]) {
+      expect(() => parseWithoutForbiddenKeys(text)).toThrow(/forbidden key/);
+    }
+  });
+
+  it('parses everything else as JSON.parse does, such words as values included', () => {
+    for (const text of ['{"a":1,"b":[true,null,"x"]}', '{"note":"__proto__ constructor \\u0041"}', '"\\u00e9"', '3']) {
+      expect(parseWithoutForbiddenKeys(text)).toEqual(JSON.parse(text));
+    }
   });
 });

@@ -22,6 +22,21 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+const FORBIDDEN_KEY = (key: string, value: unknown): unknown => {
+  if (key === '__proto__' || key === 'constructor') throw new Error(`forbidden key '${key}'`);
+  return value;
+};
+
+/**
+ * JSON.parse refusing `__proto__` and `constructor` keys. A reviver makes JSON.parse several
+ * times slower (~7% of the server's CPU on the decision endpoint), so it runs only when the
+ * text could hold such a key: spelled out, or hidden behind a \u escape.
+ */
+export function parseWithoutForbiddenKeys(text: string): unknown {
+  const suspicious = text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+  return suspicious ? JSON.parse(text, FORBIDDEN_KEY) : JSON.parse(text);
+}
+
 /**
  * JSON bodies: at most 64 KiB (413), at most 32 levels deep, no `__proto__` or
  * `constructor` keys (400). Replaces Fastify's default JSON parser.
@@ -41,11 +56,7 @@ export function registerJsonParser(fastify: FastifyInstance): void {
         );
       }
       try {
-        const parsed: unknown = JSON.parse(text, (key, value: unknown) => {
-          if (key === '__proto__' || key === 'constructor') throw new Error(`forbidden key '${key}'`);
-          return value;
-        });
-        done(null, parsed);
+        done(null, parseWithoutForbiddenKeys(text));
       } catch (error) {
         done(new ApiError(ErrorCode.InvalidRequest, `Malformed JSON: ${(error as Error).message}`), undefined);
       }
