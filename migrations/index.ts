@@ -6,6 +6,7 @@ import { ConsoleRules1795451459051 } from './1795451459051-ConsoleRules.js';
 import { Approvals1795454791734 } from './1795454791734-Approvals.js';
 import { Directory1795457126557 } from './1795457126557-Directory.js';
 import { ApprovalOutcomes1795458383757 } from './1795458383757-ApprovalOutcomes.js';
+import { OneTripCommits1795462419446 } from './1795462419446-OneTripCommits.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -18,4 +19,5 @@ export const MIGRATIONS: Function[] = [
   Approvals1795454791734,
   Directory1795457126557,
   ApprovalOutcomes1795458383757,
+  OneTripCommits1795462419446,
 ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalJson, chain, GENESIS_HASH, hashRecord, normalizeEvent } from './audit-chain.js';
+import fc from 'fast-check';
+import { canonicalJson, chain, GENESIS_HASH, hashRecord, jsonCopy, normalizeEvent } from './audit-chain.js';
 
 const event = normalizeEvent({
   eventType: 'auth.login',
@@ -38,5 +39,31 @@ describe('audit chain', () => {
   it('hashes the same content alike whatever the key order', () => {
     const reordered = normalizeEvent({ ...event, details: { a: [2, { c: 4, d: 3 }], b: 1 } });
     expect(hashRecord(1, at, reordered, GENESIS_HASH)).toBe(hashRecord(1, at, event, GENESIS_HASH));
+  });
+});
+
+describe('jsonCopy', () => {
+  it('gives what a JSON round trip gives (NUL replaced in strings and keys)', () => {
+    const noNul = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+    const viaText = (v: unknown): unknown =>
+      JSON.parse(
+        JSON.stringify(v, function (this: Record<string, unknown>, _k, value: unknown) {
+          if (typeof value === 'string') return noNul(value);
+          if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+            return Object.fromEntries(Object.entries(value).map(([k, x]) => [noNul(k), x]));
+          }
+          return value;
+        }) ?? 'null',
+      );
+    fc.assert(
+      fc.property(fc.anything({ withDate: true, withNullPrototype: true, withSparseArray: true }), (value) => {
+        expect(jsonCopy({ value })).toEqual(viaText({ value }));
+      }),
+      { numRuns: 500 },
+    );
+    expect(jsonCopy({ a: 'x\u0000', ['k\u0000']: [undefined, () => 1, NaN, -0] })).toEqual({
+      a: 'x\uFFFD',
+      'k\uFFFD': [null, null, null, 0],
+    });
   });
 });

@@ -42,6 +42,43 @@ export function canonicalJson(value: unknown): string {
 // eslint-disable-next-line no-control-regex -- NUL is exactly what must be removed
 const clean = <T extends string | null>(s: T): T => (s === null ? s : (s.replace(/\u0000/g, '\uFFFD') as T));
 
+/**
+ * The value as a JSON round trip (and so jsonb storage) would give it back: toJSON honoured,
+ * undefined and functions dropped (null in arrays), non-finite numbers null; and NUL
+ * replaced in strings and keys. Without the text in between: JSON.stringify + JSON.parse
+ * were ~5% of the server's CPU on the decision endpoint.
+ */
+export function jsonCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+      return clean(value);
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null; // + 0: -0 reads back as 0
+    case 'boolean':
+      return value;
+    case 'bigint':
+      throw new TypeError('a BigInt cannot be recorded as JSON');
+    case 'object': {
+      if (value === null) return null;
+      const json = (value as { toJSON?: unknown }).toJSON;
+      if (typeof json === 'function') return jsonCopy((json as () => unknown).call(value));
+      if (Array.isArray(value)) return Array.from(value as unknown[], (v) => jsonCopy(v) ?? null); // holes too
+      const copy: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        const v = jsonCopy((value as Record<string, unknown>)[key]);
+        // defineProperty: a key named "__proto__" stays a plain key, as JSON.parse makes it.
+        if (v !== undefined)
+          Object.defineProperty(copy, clean(key), { value: v, enumerable: true, writable: true, configurable: true });
+      }
+      return copy;
+    }
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+}
+
 export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
   const e = {
     eventType: event.eventType,
@@ -56,12 +93,7 @@ export function normalizeEvent(event: AuditEvent): Required<AuditEvent> {
     approvers: event.approvers ?? [],
     sourceAddress: event.sourceAddress ?? null,
     requestId: event.requestId ?? null,
-    // A JSON round trip drops undefined and functions, as jsonb storage would.
-    details: event.details
-      ? (JSON.parse(
-          JSON.stringify(event.details, (_k, v: unknown) => (typeof v === 'string' ? clean(v) : v)),
-        ) as Record<string, unknown>)
-      : {},
+    details: event.details ? (jsonCopy(event.details) as Record<string, unknown>) : {},
   };
   const normalized = {
     ...e,

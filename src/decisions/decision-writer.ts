@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
-import { normalizeEvent } from '../audit/audit-chain.js';
-import { AuditUnavailableError, writeChained } from '../audit/audit-writer.js';
+import { contentJson, normalizeEvent } from '../audit/audit-chain.js';
+import { AuditUnavailableError } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
@@ -53,47 +53,34 @@ export class DecisionWriter {
     return this.committer.close();
   }
 
-  private commit(all: DecisionWrite[]): Promise<WriteResult[]> {
-    return this.dataSource.transaction(async (manager) => {
-      // Repeats allowed by a grant: the grant must still be live now, and stays so until this
-      // commits (FOR SHARE against the FOR UPDATE of ending it), so no allow outlives its grant.
-      const grantIds = [...new Set(all.map((i) => i.row.grantId).filter((id): id is string => id !== null))];
-      let live = new Set<string>();
-      if (grantIds.length > 0) {
-        const rows = await manager.query<{ id: string }[]>(
-          'SELECT id FROM grants WHERE id = ANY($1) AND ended_at IS NULL AND expires_at > $2 FOR SHARE',
-          [grantIds, this.clock.now()],
-        );
-        live = new Set(rows.map((r) => r.id));
-      }
-      const ended = (i: DecisionWrite) => i.row.grantId !== null && !live.has(i.row.grantId);
-      const items = all.filter((i) => !ended(i));
-      const inserted = await manager.query<{ request_id: string }[]>(
-        `INSERT INTO decision_requests (request_id, device_id, device_groups, body_hash, action, remote_user, target,
-           context, status, reason, rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until,
-           grant_id)
-         SELECT request_id, device_id, device_groups, body_hash, action, remote_user, target, context, status, reason,
-           rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until, grant_id
-         FROM jsonb_to_recordset($1::jsonb) AS r(request_id uuid, device_id text, device_groups text[], body_hash text,
-           action text, remote_user jsonb, target jsonb, context jsonb, status text, reason text, rule_ids text[],
-           policy_version text, approval jsonb, created_at timestamptz, decided_at timestamptz,
-           expires_at timestamptz, valid_until timestamptz, grant_id uuid)
-         ON CONFLICT (request_id) DO NOTHING
-         RETURNING request_id`,
-        [JSON.stringify(items.map((i) => toRow(i.row)))],
-      );
-      const ids = new Set(inserted.map((r) => r.request_id));
-      // Two submissions of one id in the same batch: only the first counts.
-      const seen = new Set<string>();
-      const results = all.map((i): WriteResult => {
-        if (ended(i)) return { inserted: false, grantEnded: true };
-        const first = ids.has(i.row.requestId) && !seen.has(i.row.requestId);
-        seen.add(i.row.requestId);
-        return { inserted: first, grantEnded: false };
-      });
-      const events = all.filter((_, n) => results[n].inserted).map((i) => i.event as Required<AuditEvent>);
-      if (events.length > 0) await writeChained(manager, events, this.clock.now());
-      return results;
+  /**
+   * One statement, committed on its own (the database function record_decisions, migration
+   * OneTripCommits): a grant behind an allowed repeat must still be live, and stays so until
+   * this commits (FOR SHARE against the FOR UPDATE of ending it), so no allow outlives its
+   * grant; the rows are inserted; the audit records of those inserted are chained on.
+   */
+  private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
+    // Two submissions of one id in the same batch: only the first is written; the second
+    // reads as already stored.
+    // (PostgreSQL returns uuids in lower case; an agent may send upper case.)
+    const key = (item: DecisionWrite) => item.row.requestId.toLowerCase();
+    const firsts = new Map<string, DecisionWrite>();
+    for (const item of all) if (!firsts.has(key(item))) firsts.set(key(item), item);
+    const items = [...firsts.values()];
+    const now = this.clock.now();
+    const rows = await this.dataSource.query<{ out_request_id: string; out_result: string }[]>(
+      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $2::text[], $3, $4)',
+      [
+        JSON.stringify(items.map((i) => toRow(i.row))),
+        items.map((i) => contentJson(i.event as Required<AuditEvent>)),
+        now,
+        now.toISOString(),
+      ],
+    );
+    const outcome = new Map(rows.map((r) => [r.out_request_id, r.out_result]));
+    return all.map((item): WriteResult => {
+      const result = firsts.get(key(item)) === item ? outcome.get(key(item)) : undefined;
+      return { inserted: result === 'inserted', grantEnded: result === 'grant_ended' };
     });
   }
 }

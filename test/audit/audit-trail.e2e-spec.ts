@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { hashRecord, normalizeEvent } from '../../src/audit/audit-chain.js';
+import { fromRow, type AuditRow } from '../../src/audit/audit-row.js';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { AuditWriter } from '../../src/audit/audit-writer.js';
 import { verifyAuditChain } from '../../src/audit/audit-verifier.js';
@@ -128,6 +130,49 @@ describe('audit chain under concurrent writers in several processes', () => {
       );
       expect(count[0].n).toBe(writers.length * perWriter);
       for (const d of others) await d.close();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('audit records written by the database function', () => {
+  it('store and hash exactly what the application hashes, whatever the text', async () => {
+    const t = await startTestApp();
+    try {
+      const awkward = [
+        { text: 'Zürich 東京 🏥 "quoted" \\ back\\slash\ttab\nnewline \u0001' },
+        { nul: 'a\u0000b', ['key\u0000with nul']: 1, nested: [{ z: 1, a: [null, true, 0.1, 1e21, -0] }] },
+        { empty: {}, list: [], when: new Date('2026-11-23T10:00:00.123Z'), dropped: undefined },
+      ];
+      const written = await Promise.all(
+        awkward.map((details, i) =>
+          t.app.get(AuditService).append({
+            eventType: 'awkward.text',
+            actorType: 'user',
+            actorId: `ünïcode-${i}`,
+            ruleIds: ['r"1', 'r\\2'],
+            approvers: ['Ärzte'],
+            details,
+          }),
+        ),
+      );
+      for (const record of written) {
+        // The database's hash is the one the application (and the verifier) computes.
+        expect(record.hash).toBe(hashRecord(record.seq, record.recordedAt, record, record.prevHash));
+      }
+      const rows = await t.database.dataSource.query<AuditRow[]>(
+        `SELECT * FROM audit_records WHERE event_type = 'awkward.text' ORDER BY seq`,
+      );
+      expect(rows.map(fromRow)).toEqual(
+        [...written].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r, details: normalizeEvent(r).details })),
+      );
+      expect(rows[1].details).toEqual({
+        nul: 'a\uFFFDb',
+        'key\uFFFDwith nul': 1,
+        nested: [{ z: 1, a: [null, true, 0.1, 1e21, 0] }],
+      });
+      expect((await verifyAuditChain(t.database.dataSource)).ok).toBe(true);
     } finally {
       await t.close();
     }
