@@ -30,7 +30,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { Session, type Profiler } from 'node:inspector/promises';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -1714,7 +1714,8 @@ async function httpPart(): Promise<boolean> {
   } finally {
     await db.end().catch(() => undefined);
     await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    // The profile stays for a closer look (Chrome DevTools, Performance panel: load profile).
+    if (profileDir) console.log(`\n(Gatehouse CPU profile kept in ${profileDir})`);
   }
   if (!run || !audit) throw new Error('the Gatehouse load did not complete');
 
