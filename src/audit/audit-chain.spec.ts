@@ -67,3 +67,24 @@ describe('jsonCopy', () => {
     });
   });
 });
+
+describe('canonicalJson', () => {
+  it('gives the text the first implementation gave (records already chained still verify)', () => {
+    const first = (value: unknown): string => {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+      if (Array.isArray(value)) return `[${value.map(first).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${first(obj[k])}`).join(',')}}`;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const normalized = jsonCopy({ value });
+        expect(canonicalJson(normalized)).toBe(first(normalized));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

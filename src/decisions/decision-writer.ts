@@ -69,10 +69,9 @@ export class DecisionWriter {
     const items = [...firsts.values()];
     const now = this.clock.now();
     const rows = await this.dataSource.query<{ out_request_id: string; out_result: string }[]>(
-      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $2::text[], $3, $4)',
+      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $2, $3)',
       [
-        JSON.stringify(items.map((i) => toRow(i.row))),
-        items.map((i) => contentJson(i.event as Required<AuditEvent>)),
+        JSON.stringify(items.map((i) => ({ ...toRow(i.row), audit: contentJson(i.event as Required<AuditEvent>) }))),
         now,
         now.toISOString(),
       ],
