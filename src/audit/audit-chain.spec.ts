@@ -44,7 +44,7 @@ describe('audit chain', () => {
 
 describe('jsonCopy', () => {
   it('gives what a JSON round trip gives (NUL replaced in strings and keys)', () => {
-    const noNul = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+    const noNul = (s: string) => s.replaceAll('\u0000', '\uFFFD');
     const viaText = (v: unknown): unknown =>
       JSON.parse(
         JSON.stringify(v, function (this: Record<string, unknown>, _k, value: unknown) {
