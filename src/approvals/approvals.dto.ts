@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { actionNameSchema } from '../devices/devices.dto.js';
-import { plainText } from '../common/zod-validation.js';
+import { freeText, plainText } from '../common/zod-validation.js';
 
 /** Longest grant anyone may ask for; each rule's maxGrantMinutes is the real limit. */
 export const MAX_GRANT_MINUTES = 7 * 24 * 60;
 export const COMMENT_MAX = 2000;
 
-const comment = z
-  .string()
-  .max(COMMENT_MAX, { error: `expected at most ${COMMENT_MAX} characters` })
-  .optional();
+const comment = freeText(COMMENT_MAX).optional();
 
 export const approveSchema = z.strictObject({
   comment,

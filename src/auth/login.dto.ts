@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '../common/zod-validation.js';
+import { freeText, plainText } from '../common/zod-validation.js';
 
 export const loginSchema = z.strictObject({
   username: plainText(256),
@@ -11,6 +11,6 @@ export const setupSchema = z.strictObject({
   username: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected 1-64 letters, digits, dots, dashes or underscores' }),
-  displayName: z.string().min(1).max(200).optional(),
+  displayName: freeText(200).min(1).optional(),
   password: z.string().min(1).max(1024),
 });

@@ -60,6 +60,18 @@ export function ApiQuerySchema(schema: z.ZodObject): MethodDecorator {
   );
 }
 
+/**
+ * Free text (comments, reasons, descriptions): any character but NUL, which PostgreSQL text
+ * and jsonb cannot hold. Refused here, with a 400 naming the field, rather than failing the
+ * insert (a decision's insert fails with every decision committed beside it).
+ */
+export function freeText(max: number) {
+  return z
+    .string()
+    .max(max, { error: `expected at most ${max} characters` })
+    .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters' });
+}
+
 /** Text without control characters (PostgreSQL refuses NUL; the rest has no business in names). */
 export function plainText(max: number) {
   return (

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actionNameSchema } from '../devices/devices.dto.js';
-import { plainText } from '../common/zod-validation.js';
+import { freeText, plainText } from '../common/zod-validation.js';
 
 const text = (max: number) => plainText(max);
 
@@ -14,12 +14,7 @@ export const decideSchema = z.strictObject({
   }),
   target: z
     .strictObject({
-      path: z
-        .string()
-        .min(1)
-        .max(1024)
-        .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL' })
-        .optional(),
+      path: freeText(1024).min(1).optional(),
       package: text(256).optional(),
       version: text(128).optional(),
       sha256: z
@@ -31,7 +26,7 @@ export const decideSchema = z.strictObject({
   context: z
     .strictObject({
       ticket: text(128).optional(),
-      reason: z.string().max(2000).optional(),
+      reason: freeText(2000).optional(),
     })
     .optional(),
 });
@@ -45,5 +40,5 @@ export const completeSchema = z.strictObject({
   outcome: z.enum(['succeeded', 'failed', 'aborted']),
   startedAt: z.iso.datetime({ offset: true }).optional(),
   endedAt: z.iso.datetime({ offset: true }).optional(),
-  detail: z.string().max(2000).optional(),
+  detail: freeText(2000).optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { plainText } from '../common/zod-validation.js';
+import { freeText, plainText } from '../common/zod-validation.js';
 
 /** Device ids as agents send them: short, plain, URL-safe. */
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
@@ -24,7 +24,7 @@ export const enrollSchema = z.strictObject({
   actions: z.array(actionNameSchema).max(50).optional(),
 });
 
-const stateValue = z.union([z.string().max(200), z.number(), z.boolean()]);
+const stateValue = z.union([freeText(200), z.number(), z.boolean()]);
 export const heartbeatSchema = z.strictObject({
   agentVersion: plainText(50).optional(),
   state: z

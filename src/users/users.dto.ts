@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from '../common/zod-validation.js';
 
 export const usernameSchema = z
   .string()
@@ -9,7 +10,7 @@ export const groupNameSchema = z
 
 export const createUserSchema = z.strictObject({
   username: usernameSchema,
-  displayName: z.string().min(1).max(200).optional(),
+  displayName: freeText(200).min(1).optional(),
   /** Where approval requests are e-mailed. */
   email: z.email({ error: 'expected an e-mail address' }).max(254).optional(),
   password: z.string().min(1).max(1024),
@@ -22,7 +23,7 @@ export const setPasswordSchema = z.strictObject({ password: z.string().min(1).ma
 
 export const createGroupSchema = z.strictObject({
   name: groupNameSchema,
-  description: z.string().max(1000).default(''),
+  description: freeText(1000).default(''),
 });
 
 export const uuidParam = z.uuid({ error: 'expected a UUID' });

@@ -168,6 +168,7 @@ describe('approvals', () => {
       [id, { grantMinutes: 1.5 }, 400],
       [id, { grantMinutes: '30' }, 400],
       [id, { comment: 'x'.repeat(2001) }, 400],
+      [id, { comment: 'looks fine\u0000' }, 400],
       [id, { status: 'approved' }, 400],
       [id, { comment: 'ok', extra: 1 }, 400],
       ['not-a-uuid', {}, 400],

@@ -186,6 +186,26 @@ describe('agent decisions (example policy set)', () => {
     expect(after).toBe(before);
   });
 
+  it("refuses NUL in a vendor's free text with 400, without failing the decisions committed beside it", async () => {
+    const good = Array.from({ length: 10 }, () => decisionBody({ action: 'log-upload' }));
+    const nul = decisionBody({ action: 'log-upload', context: { reason: 'collect\u0000logs' } });
+    const [refused, ...answers] = await Promise.all([decide(ct, nul), ...good.map((b) => decide(ct, b))]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([
+      { field: 'context.reason', problem: 'must not contain NUL characters' },
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(good.map(() => 200));
+    expect(await auditFor(nul.requestId)).toEqual([]);
+
+    const allowed = decisionBody({ action: 'log-upload' });
+    expect((await decide(ct, allowed)).status).toBe(200);
+    const completed = await api(t.baseUrl, 'POST', `/api/v1/agent/decisions/${allowed.requestId}/complete`, {
+      token: ct,
+      body: { outcome: 'succeeded', detail: 'done\u0000' },
+    });
+    expect(completed.status).toBe(400);
+  });
+
   it('simulates a decision with every matching rule and why the others did not match', async () => {
     const res = await api(t.baseUrl, 'POST', '/api/v1/policies/simulate', {
       token: admin,

@@ -46,6 +46,12 @@ describe('device enrollment, credentials and heartbeat', () => {
       body: { agentVersion: '6.2.1', state: { inUse: false, mode: 'idle' } },
     });
     expect(hb).toMatchObject({ status: 200, body: { pollIntervalSeconds: 30 } });
+    const nul = await api(t.baseUrl, 'POST', '/api/v1/agent/heartbeat', {
+      token: res.body.credential,
+      body: { state: { inUse: true, mode: 'scan\u0000' } },
+    });
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(nul.body.error.details)).toMatch(/NUL/);
     const devices = await api(t.baseUrl, 'GET', '/api/v1/devices', { token: admin });
     expect(devices.body).toEqual([
       expect.objectContaining({

@@ -134,6 +134,22 @@ describe('bad input on every route', () => {
     expect(t.logs.some((l) => l.includes('"requestId":"trace-123"'))).toBe(true);
   });
 
+  it('refuses NUL in free text (names, descriptions) with 400 and stores nothing', async () => {
+    const token = await login(t.baseUrl);
+    const group = await api(t.baseUrl, 'POST', '/api/v1/groups', {
+      token,
+      body: { name: 'nul-test', description: 'a\u0000b' },
+    });
+    expect(group.status).toBe(400);
+    const user = await api(t.baseUrl, 'POST', '/api/v1/users', {
+      token,
+      body: { username: 'nul-test', displayName: 'A\u0000', password: 'a long enough password' },
+    });
+    expect(user.status).toBe(400);
+    const groups = await api(t.baseUrl, 'GET', '/api/v1/groups', { token });
+    expect(JSON.stringify(groups.body)).not.toContain('nul-test');
+  });
+
   it('sends security headers', async () => {
     const res = await api(t.baseUrl, 'GET', '/health/live');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
