@@ -71,8 +71,10 @@ export class PolicyEngine {
       const bits = index.byGroup.get(group);
       if (bits !== undefined) groupBits[groups++] = bits;
     }
-    const matched = this.matched;
-    const counts = [0, 0, 0];
+    const [denied, asked, allowed] = this.matched;
+    let deny = 0;
+    let ask = 0;
+    let allow = 0;
     let errors: EngineDecision['errors'] | undefined;
     // The user's rules for the action on the device's groups, in policy order; each is
     // checked (target, time, state) even once a deny matched, so that errors are all reported.
@@ -92,35 +94,36 @@ export class PolicyEngine {
           continue;
         }
         if (code !== Mismatch.None) continue;
-        const effect = index.effects[j];
-        matched[effect][counts[effect]++] = j;
+        const effect = index.effects[j] as EffectCode;
+        if (effect === EffectCode.Deny) denied[deny++] = j;
+        else if (effect === EffectCode.Ask) asked[ask++] = j;
+        else allowed[allow++] = j;
       }
     }
     groupBits.fill(EMPTY, 0, groups); // let go of the index's arrays
-    if (counts[EffectCode.Deny] > 0) {
+    if (deny > 0) {
       return {
         decision: 'deny',
         decidedBy: 'deny',
-        ruleIds: sortedIds(index, matched[EffectCode.Deny], counts[EffectCode.Deny]),
+        ruleIds: sortedIds(index, denied, deny),
         errors: errors ?? [],
       };
     }
-    if (counts[EffectCode.Ask] > 0) {
-      const ask = rulesAt(index, matched[EffectCode.Ask], counts[EffectCode.Ask]);
+    if (ask > 0) {
       return {
         decision: 'pending',
         decidedBy: 'ask',
-        ruleIds: sortedIds(index, matched[EffectCode.Ask], counts[EffectCode.Ask]),
-        approval: this.mergeApproval(ask),
+        ruleIds: sortedIds(index, asked, ask),
+        approval: this.mergeApproval(rulesAt(index, asked, ask)),
         errors: errors ?? [],
       };
     }
-    if (counts[EffectCode.Allow] > 0) {
+    if (allow > 0) {
       return {
         decision: 'allow',
         decidedBy: 'allow',
-        ruleIds: sortedIds(index, matched[EffectCode.Allow], counts[EffectCode.Allow]),
-        windowEnd: latestEnd(rulesAt(index, matched[EffectCode.Allow], counts[EffectCode.Allow]), input.now),
+        ruleIds: sortedIds(index, allowed, allow),
+        windowEnd: latestEnd(rulesAt(index, allowed, allow), input.now),
         errors: errors ?? [],
       };
     }
@@ -185,7 +188,9 @@ export class PolicyEngine {
  */
 function withNormalizedPath(input: DecisionInput): DecisionInput {
   const path = input.target?.path;
-  if (path === undefined || !/\/\.{1,2}(\/|$)|\/\/|\\/.test(path)) return input;
+  // indexOf first: most paths have none of "/.", "//" or "\\", and the test is on the hot path.
+  if (path === undefined || (path.indexOf('/.') < 0 && path.indexOf('//') < 0 && path.indexOf('\\') < 0)) return input;
+  if (!/\/\.{1,2}(\/|$)|\/\/|\\/.test(path)) return input;
   const normalized = posix.normalize(path.replace(/\\/g, '/'));
   const safe = normalized.startsWith('..') ? '\u0000outside-root' : normalized;
   return { ...input, target: { ...input.target, path: safe } };

@@ -41,6 +41,11 @@ export class UserAbilities {
   private readonly users: RemoteUserIndex;
   private readonly cache = new Map<string, UserEntry>();
   private cached = 0;
+  /**
+   * Each distinct list of user groups, kept once: entries share it, so the comparison on
+   * every decision reads a few arrays that stay in cache rather than one copy per user.
+   */
+  private readonly groupLists = new Map<string, readonly string[]>();
   /** Blocks by the bits of the rules they were built from. */
   private readonly blocks = new Map<string, number>();
   private readonly caslRules: ReturnType<CompiledRule['toCaslRule']>[];
@@ -87,6 +92,7 @@ export class UserAbilities {
   clear(): void {
     this.cache.clear();
     this.blocks.clear();
+    this.groupLists.clear();
     this.cached = 0;
     this.used = 0;
     this.bits.fill(0);
@@ -100,10 +106,17 @@ export class UserAbilities {
     this.users.applicable(user, this.mine);
     const key = bitsKey(this.mine);
     const base = this.blocks.get(key) ?? this.newBlock(key);
-    const entry: UserEntry = { enterprise: user.enterprise, groups: [...groups], base, next: first };
+    const entry: UserEntry = { enterprise: user.enterprise, groups: this.groupList(groups), base, next: first };
     this.cache.set(user.id, entry);
     this.cached += 1;
     return entry;
+  }
+
+  private groupList(groups: readonly string[]): readonly string[] {
+    const key = JSON.stringify(groups);
+    let list = this.groupLists.get(key);
+    if (list === undefined) this.groupLists.set(key, (list = Object.freeze([...groups])));
+    return list;
   }
 
   /** The block for the rules in `mine`, from the answers of an ability built from them. */
