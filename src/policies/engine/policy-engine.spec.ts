@@ -163,6 +163,21 @@ describe('policy engine', () => {
     expect(download('/var/log\\..\\..\\etc\\shadow')).toBe('deny');
   });
 
+  it('builds one ability for remote users to whom the same rules apply', () => {
+    const fresh = new PolicyEngine(set);
+    const as = (id: string, enterprise?: string) =>
+      fresh.decide(input(set, { action: 'log-upload', remoteUser: { id, enterprise, groups: ['tier2'] } }));
+    expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
+    expect(as('b@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
+    expect(fresh.abilitiesBuilt).toBe(1);
+    // The same id with another enterprise is another remote user.
+    expect(as('a@acme.example', 'globex')).toMatchObject({ decision: 'deny', ruleIds: ['no-globex-on-ct'] });
+    expect(as('a@acme.example')).toMatchObject({ decision: 'deny', decidedBy: 'default' });
+    expect(fresh.abilitiesBuilt).toBe(3);
+    expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
+    expect(fresh.abilitiesBuilt).toBe(3);
+  });
+
   it('honours an ask default', () => {
     const askSet = policySet(BASE.replace('effect: deny, approval', 'effect: ask, approval'));
     const d = new PolicyEngine(askSet).decide(input(askSet, { action: 'file-upload' }));
