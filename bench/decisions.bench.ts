@@ -1441,6 +1441,16 @@ function newTally(pending: Set<string> | null, latencies: boolean): Tally {
   };
 }
 
+function tallyHealth(t: Tally, status: number, body: string): void {
+  t.statuses.set(status, (t.statuses.get(status) ?? 0) + 1);
+  if (status >= 200 && status < 300) t.otherDecision++;
+  else {
+    t.non2xx++;
+    if (status >= 500) t.status5xx++;
+    t.firstProblem ||= `${status} ${body.slice(0, 300)}`;
+  }
+}
+
 function tallyAnswer(t: Tally, status: number, body: string, headers: Record<string, unknown>): void {
   t.statuses.set(status, (t.statuses.get(status) ?? 0) + 1);
   const echoed = headers['x-request-id'] ?? headers['X-Request-Id'];
@@ -1467,19 +1477,29 @@ function tallyAnswer(t: Tally, status: number, body: string, headers: Record<str
 }
 
 /** autocannon: CONNECTIONS connections, a fresh request id per request, credentials in turn. */
-function load(url: string, credentials: string[], seconds: number, tally: Tally): Promise<autocannon.Result> {
+/** `health`: GET /health/live instead of decisions: what the framework and hooks cost alone. */
+type LoadKind = 'decision' | 'health';
+
+function load(
+  url: string,
+  credentials: string[],
+  seconds: number,
+  tally: Tally,
+  kind: LoadKind = 'decision',
+): Promise<autocannon.Result> {
   let next = 0;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url,
-        method: 'POST',
+        method: kind === 'decision' ? 'POST' : 'GET',
         connections: CONNECTIONS,
         pipelining: 1,
         duration: seconds,
         requests: [
           {
             setupRequest: (request) => {
+              if (kind === 'health') return request;
               const requestId = randomUUID();
               tally.pending?.add(requestId);
               return {
@@ -1493,7 +1513,8 @@ function load(url: string, credentials: string[], seconds: number, tally: Tally)
                 body: decisionBody(requestId),
               };
             },
-            onResponse: (status, body, _context, headers) => tallyAnswer(tally, status, body, headers ?? {}),
+            onResponse: (status, body, _context, headers) =>
+              kind === 'decision' ? tallyAnswer(tally, status, body, headers ?? {}) : tallyHealth(tally, status, body),
           },
         ],
       },
@@ -1548,14 +1569,15 @@ async function measure(
   serverPid: number | undefined,
   pgPids: () => Promise<number[]>,
   pending: Set<string> | null,
+  kind: LoadKind = 'decision',
 ): Promise<HttpRun> {
   const warm = newTally(pending, false);
-  await load(url, credentials, WARMUP_SECONDS, warm);
+  await load(url, credentials, WARMUP_SECONDS, warm, kind);
   const pids = await pgPids();
   const measured = newTally(pending, true);
   const c0 = cpuSnapshot(serverPid, pids);
   const w0 = Number(process.hrtime.bigint() / 1000n);
-  const result = await load(url, credentials, HTTP_SECONDS, measured);
+  const result = await load(url, credentials, HTTP_SECONDS, measured, kind);
   const w1 = Number(process.hrtime.bigint() / 1000n);
   const c1 = cpuSnapshot(serverPid, pids);
   const wall = (c1.t - c0.t) / 1000;
@@ -1614,6 +1636,7 @@ async function httpPart(): Promise<boolean> {
   dbUrl.pathname = `/${name}`;
   const db = new pg.Client({ connectionString: dbUrl.toString() });
   let run: HttpRun | undefined;
+  let floor: HttpRun | undefined;
   let audit: { records: number; requests: number; pendingRecorded: number; refusedRecorded: number } | undefined;
   let serverLogLines: number;
   let serverLogTail: string;
@@ -1678,6 +1701,18 @@ async function httpPart(): Promise<boolean> {
         pending,
       );
       console.log(`  Gatehouse: ${fmtInt(run.rps)} req/s, p99 ${fmtMs(run.p99)} ms`);
+      // The same server answering GET /health/live: NestJS, Fastify and Gatehouse's hooks with
+      // no decision and no database: how much of the gap to the bare server the framework is.
+      floor = await measure(
+        'Gatehouse GET /health/live (no decision)',
+        `${base}/health/live`,
+        credentials,
+        server.child.pid,
+        () => Promise.resolve([]),
+        null,
+        'health',
+      );
+      console.log(`  Gatehouse /health/live: ${fmtInt(floor.rps)} req/s, p99 ${fmtMs(floor.p99)} ms`);
     } finally {
       // Graceful stop: requests still in flight when autocannon stopped finish (and are recorded) first.
       await server.stop();
@@ -1719,7 +1754,7 @@ async function httpPart(): Promise<boolean> {
   }
   if (!run || !audit) throw new Error('the Gatehouse load did not complete');
 
-  const runs = [bareRun, run];
+  const runs = floor ? [bareRun, run, floor] : [bareRun, run];
   const ratio = (x: number, b: number) => `${(x / b).toFixed(2)}x`;
   const pct = (x: number) => (Number.isFinite(x) ? `${fmtInt(x * 100)}%` : 'n/a');
   console.log('');
@@ -1741,6 +1776,7 @@ async function httpPart(): Promise<boolean> {
         'client CPU',
         'pg CPU',
         'machine CPU',
+        'server CPU µs/answer',
       ],
       ...runs.map((r) => [
         r.label,
@@ -1756,15 +1792,17 @@ async function httpPart(): Promise<boolean> {
         fmtInt(r.errors),
         pct(r.serverCpu),
         pct(r.clientCpu),
-        r === bareRun ? '' : pct(r.pgCpu),
+        r === bareRun || r === floor ? '' : pct(r.pgCpu),
         pct(r.machineCpu),
+        fmtInt((r.serverCpu * 1e6) / r.rps),
       ]),
     ]),
   );
   console.log(
     `\n(${availableParallelism()} CPUs; req/s = autocannon mean of per-second counts; latency percentiles from every ` +
       '2xx response of the measured run; CPU 100% = one core, machine CPU = all cores; pg CPU = the backends of the ' +
-      'scratch database)',
+      'scratch database; µs/answer = server CPU time per answer; /health/live is measured after the decisions, on ' +
+      'the same server)',
   );
   for (const r of runs) {
     if (r.measured.firstProblem || r.warm.firstProblem) {
