@@ -56,13 +56,13 @@ export class OneTripCommits1795462419446 implements MigrationInterface {
         RETURN QUERY SELECT unnest(seqs), unnest(prevs), unnest(hashes);
       END $$`);
 
-    // A batch of decisions, each row with its audit record's content JSON ("audit"; one JSON
-    // parameter for both: cheaper to build than a text array). Repeats allowed by a grant are kept only if the grant is still live
+    // A batch of decisions (p_rows, a JSON array) and their audit records' content JSON
+    // (p_contents, in the same order). Repeats allowed by a grant are kept only if the grant is still live
     // at p_now (FOR SHARE: ending it waits for this commit, so no allow outlives its grant);
     // request ids already stored are skipped; the audit records of the rows inserted are
     // appended in batch order. Returns the request ids inserted ('inserted') and those whose
     // grant had ended ('grant_ended'); any other id was already stored.
-    await queryRunner.query(`CREATE FUNCTION record_decisions(p_rows jsonb, p_now timestamptz, p_recorded_at text)
+    await queryRunner.query(`CREATE FUNCTION record_decisions(p_rows jsonb, p_contents text[], p_now timestamptz, p_recorded_at text)
       RETURNS TABLE (out_request_id uuid, out_result text) LANGUAGE plpgsql AS $$
       DECLARE
         grant_ids uuid[];
@@ -95,15 +95,15 @@ export class OneTripCommits1795462419446 implements MigrationInterface {
         )
         SELECT coalesce(array_agg(request_id), '{}') INTO inserted FROM ins;
         PERFORM audit_append(
-          ARRAY(SELECT e.value->>'audit' FROM jsonb_array_elements(p_rows) WITH ORDINALITY AS e(value, o)
-                WHERE (e.value->>'request_id')::uuid = ANY(inserted) ORDER BY e.o),
+          ARRAY(SELECT u.c FROM unnest(p_contents) WITH ORDINALITY AS u(c, o)
+                WHERE (p_rows->(u.o::int - 1)->>'request_id')::uuid = ANY(inserted) ORDER BY u.o),
           p_recorded_at);
         RETURN QUERY SELECT unnest(inserted), 'inserted'::text UNION ALL SELECT unnest(ended), 'grant_ended'::text;
       END $$`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP FUNCTION record_decisions(jsonb, timestamptz, text)');
+    await queryRunner.query('DROP FUNCTION record_decisions(jsonb, text[], timestamptz, text)');
     await queryRunner.query('DROP FUNCTION audit_append(text[], text)');
   }
 }

@@ -76,6 +76,15 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('never writes a line break (contentLines joins records with one)', () => {
+    fc.assert(
+      fc.property(fc.anything({ withDate: true, withNullPrototype: true }), fc.string(), (value, s) => {
+        expect(canonicalJson({ value, s: `${s}\n\r\u2028` })).not.toContain('\n');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('writes any value as its JSON round trip (NUL replaced) would be written', () => {
     fc.assert(
       fc.property(fc.anything({ withDate: true, withNullPrototype: true, withSparseArray: true }), (value) => {

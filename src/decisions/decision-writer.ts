@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
-import { contentJson, normalizeEvent } from '../audit/audit-chain.js';
-import { AuditUnavailableError } from '../audit/audit-writer.js';
+import { normalizeEvent } from '../audit/audit-chain.js';
+import { AuditUnavailableError, contentLines } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
@@ -69,9 +69,10 @@ export class DecisionWriter {
     const items = [...firsts.values()];
     const now = this.clock.now();
     const rows = await this.dataSource.query<{ out_request_id: string; out_result: string }[]>(
-      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $2, $3)',
+      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, string_to_array($2, $3), $4, $5)',
       [
-        JSON.stringify(items.map((i) => ({ ...toRow(i.row), audit: contentJson(i.event as Required<AuditEvent>) }))),
+        JSON.stringify(items.map((i) => toRow(i.row))),
+        ...contentLines(items.map((i) => i.event as Required<AuditEvent>)),
         now,
         now.toISOString(),
       ],
