@@ -157,28 +157,12 @@ export function contentJson(event: Required<AuditEvent>): string {
 /**
  * The hash covers the record's position, time, every content field and the previous
  * hash, so a changed, removed or reordered record breaks the chain from there on.
- * (The content's JSON is prepared before the chain lock is taken: see normalizeEvent.)
+ * The database computes this same hash as it appends (audit_append, migration
+ * OneTripCommits); the verifier recomputes it here, independently.
  */
 export function hashRecord(seq: number, recordedAt: Date, event: Required<AuditEvent>, prevHash: string): string {
   return createHash('sha256')
     .update(`${prevHash}\n${seq}\n${recordedAt.toISOString()}\n`)
     .update(contentJson(event))
     .digest('hex');
-}
-
-/** Links events onto the chain after (headSeq, headHash). */
-export function chain(
-  events: Required<AuditEvent>[],
-  headSeq: number,
-  headHash: string,
-  recordedAt: Date,
-): ChainedRecord[] {
-  let prevHash = headHash;
-  return events.map((event, i) => {
-    const seq = headSeq + i + 1;
-    const hash = hashRecord(seq, recordedAt, event, prevHash);
-    const record: ChainedRecord = { ...event, seq, recordedAt, prevHash, hash };
-    prevHash = hash;
-    return record;
-  });
 }

@@ -157,10 +157,13 @@ describe('audit records written by the database function', () => {
           }),
         ),
       );
-      for (const record of written) {
-        // The database's hash is the one the application (and the verifier) computes.
+      const bySeq = [...written].sort((a, b) => a.seq - b.seq);
+      bySeq.forEach((record, i) => {
+        // The database's hash is the one the application (and the verifier) computes, and
+        // each record links to the one before.
         expect(record.hash).toBe(hashRecord(record.seq, record.recordedAt, record, record.prevHash));
-      }
+        if (i > 0) expect([record.seq, record.prevHash]).toEqual([bySeq[i - 1].seq + 1, bySeq[i - 1].hash]);
+      });
       const rows = await t.database.dataSource.query<AuditRow[]>(
         `SELECT * FROM audit_records WHERE event_type = 'awkward.text' ORDER BY seq`,
       );
