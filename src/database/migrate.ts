@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { releaseSessionLock } from './advisory-lock.js';
 
 // Any fixed number: replicas starting together take turns to migrate.
 const MIGRATION_LOCK_KEY = 0x6761_7465; // "gate"
@@ -17,8 +18,7 @@ export async function runMigrations(dataSource: DataSource, options: { lock: boo
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    await runner.release();
+    await releaseSessionLock(runner, MIGRATION_LOCK_KEY);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { conflict } from '../common/api-error.js';
+import { releaseSessionLock } from '../database/advisory-lock.js';
 
 /** One sync at a time across every replica sharing the database. */
 export const DIRECTORY_SYNC_LOCK_KEY = 0x6469_7273; // "dirs"
@@ -48,10 +49,7 @@ export async function acquireSyncLease(dataSource: DataSource, embedded: boolean
   return {
     manager: runner.manager,
     transaction: (fn) => runner.manager.transaction(fn),
-    release: async () => {
-      await runner.query('SELECT pg_advisory_unlock($1)', [DIRECTORY_SYNC_LOCK_KEY]).catch(() => undefined);
-      await runner.release();
-    },
+    release: () => releaseSessionLock(runner, DIRECTORY_SYNC_LOCK_KEY),
   };
 }
 
