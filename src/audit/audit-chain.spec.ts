@@ -44,8 +44,8 @@ const first = (value: unknown): string => {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${first(obj[k])}`).join(',')}}`;
 };
 
-/** The JSON round trip (with NUL replaced) that normalizeEvent once made of details. */
-const noNul = (s: string) => s.replaceAll('\u0000', '\uFFFD');
+/** The JSON round trip (NUL and lone surrogates replaced) that normalizeEvent once made of details. */
+const noNul = (s: string) => s.toWellFormed().replaceAll('\u0000', '\uFFFD');
 const viaText = (v: unknown): unknown =>
   JSON.parse(
     JSON.stringify(v, function (this: Record<string, unknown>, _k, value: unknown) {
@@ -86,5 +86,7 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 'x\u0000', ['k\u0000']: [undefined, () => 1, NaN, -0], a: new Date(0) })).toBe(
       '{"a":"1970-01-01T00:00:00.000Z","b":"x\uFFFD","k\uFFFD":[null,null,null,0]}',
     );
+    // PostgreSQL's JSON refuses a lone surrogate (JSON.stringify writes it as \ud800): replaced too.
+    expect(canonicalJson({ a: 'x\ud800', ['\udc00']: 1 })).toBe('{"a":"x\uFFFD","\uFFFD":1}');
   });
 });

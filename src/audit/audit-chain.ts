@@ -27,9 +27,14 @@ export interface ChainedRecord extends Required<AuditEvent> {
 /** The hash that precedes the first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** PostgreSQL text and jsonb cannot hold NUL: a record must never fail to be written because of what a client sent. */
+/**
+ * PostgreSQL text and jsonb cannot hold NUL, nor (in JSON) a lone surrogate: a record must
+ * never fail to be written because of what a client sent, so both become U+FFFD.
+ */
 const clean = <T extends string | null>(s: T): T =>
-  s === null || !s.includes('\u0000') ? s : (s.replaceAll('\u0000', '\uFFFD') as T);
+  s === null || (!s.includes('\u0000') && s.isWellFormed())
+    ? s
+    : (s.toWellFormed().replaceAll('\u0000', '\uFFFD') as T);
 
 /**
  * The JSON text of a value with object keys sorted at every level, so the same content
@@ -75,8 +80,8 @@ function jsonText(value: unknown): string | undefined {
 function objectText(obj: Record<string, unknown>): string {
   let keys = Object.keys(obj);
   let valueOf = (key: string) => obj[key];
-  if (keys.some((k) => k.includes('\u0000'))) {
-    // Keys that differ only by NUL become one key (the last), as jsonb would keep it.
+  if (keys.some((k) => clean(k) !== k)) {
+    // Keys that differ only where clean() replaced become one key (the last), as jsonb keeps it.
     const byClean = new Map(keys.map((k) => [clean(k), obj[k]]));
     keys = [...byClean.keys()];
     valueOf = (key) => byClean.get(key);

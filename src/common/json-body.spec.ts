@@ -25,6 +25,13 @@ describe('parseWithoutForbiddenKeys', () => {
     }
   });
 
+  it('refuses lone surrogates (a \\u escape PostgreSQL would refuse), in values and in keys', () => {
+    for (const text of ['{"a":"x\\ud800"}', '{"a":["\\udc00"]}', '{"\\ud83d":1}']) {
+      expect(() => parseWithoutForbiddenKeys(text)).toThrow(/not well-formed Unicode/);
+    }
+    expect(parseWithoutForbiddenKeys('{"a":"\\ud83c\\udfe5"}')).toEqual({ a: '🏥' });
+  });
+
   it('parses everything else as JSON.parse does, such words as values included', () => {
     for (const text of ['{"a":1,"b":[true,null,"x"]}', '{"note":"__proto__ constructor \\u0041"}', '"\\u00e9"', '3']) {
       expect(parseWithoutForbiddenKeys(text)).toEqual(JSON.parse(text));

@@ -206,6 +206,24 @@ describe('agent decisions (example policy set)', () => {
     expect(completed.status).toBe(400);
   });
 
+  it('refuses text that is not well-formed Unicode (a lone surrogate) with 400, failing nothing beside it', async () => {
+    const good = Array.from({ length: 10 }, () => decisionBody({ action: 'log-upload' }));
+    const lone = decisionBody({ action: 'log-upload', remoteUser: { id: 'fse\ud800', enterprise: 'acme-medical' } });
+    const raw = JSON.stringify(lone); // JSON.stringify escapes the lone surrogate as \ud800
+    const [refused, ...answers] = await Promise.all([
+      fetch(`${t.baseUrl}/api/v1/agent/decisions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ct}`, 'content-type': 'application/json' },
+        body: raw,
+      }),
+      ...good.map((b) => decide(ct, b)),
+    ]);
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toMatch(/'id' is not well-formed Unicode/);
+    expect(answers.map((a) => a.status)).toEqual(good.map(() => 200));
+    expect(await auditFor(lone.requestId)).toEqual([]);
+  });
+
   it('simulates a decision with every matching rule and why the others did not match', async () => {
     const res = await api(t.baseUrl, 'POST', '/api/v1/policies/simulate', {
       token: admin,
