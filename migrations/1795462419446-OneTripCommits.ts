@@ -57,7 +57,8 @@ export class OneTripCommits1795462419446 implements MigrationInterface {
       END $$`);
 
     // A batch of decisions (p_rows, a JSON array) and their audit records' content JSON
-    // (p_contents, in the same order). Repeats allowed by a grant are kept only if the grant is still live
+    // (p_contents, in the same order); the request ids must be distinct (the caller keeps the
+    // first of each). Repeats allowed by a grant are kept only if the grant is still live
     // at p_now (FOR SHARE: ending it waits for this commit, so no allow outlives its grant);
     // request ids already stored are skipped; the audit records of the rows inserted are
     // appended in batch order. Returns the request ids inserted ('inserted') and those whose
@@ -90,6 +91,8 @@ export class OneTripCommits1795462419446 implements MigrationInterface {
             policy_version text, approval jsonb, created_at timestamptz, decided_at timestamptz,
             expires_at timestamptz, valid_until timestamptz, grant_id uuid)
           WHERE NOT r.request_id = ANY(ended)
+          -- One order for every replica: two batches holding the same ids cannot deadlock.
+          ORDER BY r.request_id
           ON CONFLICT (request_id) DO NOTHING
           RETURNING request_id
         )

@@ -62,8 +62,8 @@ export class DecisionWriter {
   private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
     // Two submissions of one id in the same batch: only the first is written; the second
     // reads as already stored.
-    // (PostgreSQL returns uuids in lower case; an agent may send upper case.)
-    const key = (item: DecisionWrite) => item.row.requestId.toLowerCase();
+    // (Request ids arrive in lower case: decideSchema.)
+    const key = (item: DecisionWrite) => item.row.requestId;
     const firsts = new Map<string, DecisionWrite>();
     for (const item of all) if (!firsts.has(key(item))) firsts.set(key(item), item);
     const items = [...firsts.values()];
@@ -79,7 +79,10 @@ export class DecisionWriter {
     );
     const outcome = new Map(rows.map((r) => [r.out_request_id, r.out_result]));
     return all.map((item): WriteResult => {
-      const result = firsts.get(key(item)) === item ? outcome.get(key(item)) : undefined;
+      const result = outcome.get(key(item));
+      // A later copy reads as already stored, unless nothing was stored: the first copy's
+      // grant had ended, so every copy decides again without it.
+      if (firsts.get(key(item)) !== item) return { inserted: false, grantEnded: result === 'grant_ended' };
       return { inserted: result === 'inserted', grantEnded: result === 'grant_ended' };
     });
   }

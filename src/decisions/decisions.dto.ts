@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { actionNameSchema } from '../devices/devices.dto.js';
+import { uuidSchema } from '../users/users.dto.js';
 import { freeText, plainText } from '../common/zod-validation.js';
 
 const text = (max: number) => plainText(max);
 
 export const decideSchema = z.strictObject({
-  requestId: z.uuid({ error: 'expected a UUID' }),
+  requestId: uuidSchema,
   action: actionNameSchema,
   remoteUser: z.strictObject({
     id: text(256),

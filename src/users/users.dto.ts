@@ -26,4 +26,9 @@ export const createGroupSchema = z.strictObject({
   description: freeText(1000).default(''),
 });
 
-export const uuidParam = z.uuid({ error: 'expected a UUID' });
+/**
+ * A UUID, in lower case: PostgreSQL answers uuids in lower case, and the same request id in
+ * another case must be the same request (idempotency, long-poll wake-ups, audit searches).
+ */
+export const uuidSchema = z.uuid({ error: 'expected a UUID' }).overwrite((s) => s.toLowerCase());
+export const uuidParam = uuidSchema;

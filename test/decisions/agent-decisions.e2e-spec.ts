@@ -224,6 +224,18 @@ describe('agent decisions (example policy set)', () => {
     expect(await auditFor(lone.requestId)).toEqual([]);
   });
 
+  it('treats a request id in upper case as the same request (repeat, long poll, audit)', async () => {
+    const body = decisionBody({ action: 'log-upload' });
+    const upper = { ...body, requestId: body.requestId.toUpperCase() };
+    const first = await decide(ct, upper);
+    expect(first).toMatchObject({ status: 200, body: { requestId: body.requestId, decision: 'allow' } });
+    const repeat = await decide(ct, body);
+    expect(repeat).toMatchObject({ status: 200, body: first.body });
+    const read = await api(t.baseUrl, 'GET', `/api/v1/agent/decisions/${upper.requestId}`, { token: ct });
+    expect(read).toMatchObject({ status: 200, body: { requestId: body.requestId, decision: 'allow' } });
+    expect((await auditFor(body.requestId)).length).toBe(1);
+  });
+
   it('simulates a decision with every matching rule and why the others did not match', async () => {
     const res = await api(t.baseUrl, 'POST', '/api/v1/policies/simulate', {
       token: admin,
