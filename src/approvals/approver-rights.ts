@@ -1,7 +1,6 @@
 import { subject } from '@casl/ability';
 import { buildStaffAbility, type Action, type StaffAbility } from '../auth/abilities.js';
 import type { RoleGrant } from '../auth/roles.js';
-import { forbidden } from '../common/api-error.js';
 import { groupMatches, type GroupIdentity, type RolesService } from '../users/roles.service.js';
 
 /** A person as the approval rules see them. */
@@ -46,11 +45,6 @@ export function refusalFor(approver: Approver, request: RequestForApprovers, rol
     return 'You cannot decide a request made under your own identity';
   }
   return undefined;
-}
-
-export function assertMayDecide(approver: Approver, request: RequestForApprovers, roles: RolesService): void {
-  const refusal = refusalFor(approver, request, roles);
-  if (refusal) throw forbidden(refusal);
 }
 
 /**

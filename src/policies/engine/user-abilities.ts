@@ -73,12 +73,6 @@ export class UserAbilities {
     return this.add(user, groups, first).base;
   }
 
-  /** The ability built for this user (for tests and tools: decisions read the bits). */
-  abilityFor(user: RemoteUser): DeviceAbility {
-    this.users.applicable(user, this.mine);
-    return this.ability();
-  }
-
   /** How many abilities were built since the cache was last emptied. */
   get abilitiesBuilt(): number {
     return this.blocks.size;
