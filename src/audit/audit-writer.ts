@@ -49,8 +49,8 @@ export async function writeChained(
   recordedAt: Date,
 ): Promise<ChainedRecord[]> {
   const rows = await manager.query<{ out_seq: string; out_prev_hash: string; out_hash: string }[]>(
-    'SELECT out_seq, out_prev_hash, out_hash FROM audit_append(string_to_array($1, $2), $3)',
-    [...contentLines(events), recordedAt.toISOString()],
+    "SELECT out_seq, out_prev_hash, out_hash FROM audit_append(string_to_array($1, E'\\n'), $2)",
+    [contentLines(events), recordedAt.toISOString()],
   );
   return events.map((event, i) => ({
     ...event,
@@ -62,11 +62,11 @@ export async function writeChained(
 }
 
 /**
- * The events' content JSON as one parameter, a line each, for string_to_array($1, $2) — the
+ * The events' content JSON as one parameter, a line each, for string_to_array — the
  * driver escapes a text[] element by element (quotes and backslashes: much of a JSON text;
  * ~2% of the server's CPU on decisions). Canonical JSON never holds a line break (JSON
  * escapes it inside strings and canonicalJson adds no whitespace): audit-chain.spec checks.
  */
-export function contentLines(events: Required<AuditEvent>[]): [string, string] {
-  return [events.map(contentJson).join('\n'), '\n'];
+export function contentLines(events: Required<AuditEvent>[]): string {
+  return events.map(contentJson).join('\n');
 }

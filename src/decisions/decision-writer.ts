@@ -60,29 +60,27 @@ export class DecisionWriter {
    * grant; the rows are inserted; the audit records of those inserted are chained on.
    */
   private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
-    // Two submissions of one id in the same batch: only the first is written; the second
-    // reads as already stored.
-    // (Request ids arrive in lower case: decideSchema.)
-    const key = (item: DecisionWrite) => item.row.requestId;
+    // Two submissions of one id (lower case: decideSchema) in the same batch: only the first
+    // is written; the second reads as already stored.
     const firsts = new Map<string, DecisionWrite>();
-    for (const item of all) if (!firsts.has(key(item))) firsts.set(key(item), item);
+    for (const item of all) if (!firsts.has(item.row.requestId)) firsts.set(item.row.requestId, item);
     const items = [...firsts.values()];
     const now = this.clock.now();
     const rows = await this.dataSource.query<{ out_request_id: string; out_result: string }[]>(
-      'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, string_to_array($2, $3), $4, $5)',
+      "SELECT out_request_id, out_result FROM record_decisions($1::jsonb, string_to_array($2, E'\\n'), $3, $4)",
       [
         JSON.stringify(items.map((i) => toRow(i.row))),
-        ...contentLines(items.map((i) => i.event as Required<AuditEvent>)),
+        contentLines(items.map((i) => i.event as Required<AuditEvent>)),
         now,
         now.toISOString(),
       ],
     );
     const outcome = new Map(rows.map((r) => [r.out_request_id, r.out_result]));
     return all.map((item): WriteResult => {
-      const result = outcome.get(key(item));
+      const result = outcome.get(item.row.requestId);
       // A later copy reads as already stored, unless nothing was stored: the first copy's
       // grant had ended, so every copy decides again without it.
-      if (firsts.get(key(item)) !== item) return { inserted: false, grantEnded: result === 'grant_ended' };
+      if (firsts.get(item.row.requestId) !== item) return { inserted: false, grantEnded: result === 'grant_ended' };
       return { inserted: result === 'inserted', grantEnded: result === 'grant_ended' };
     });
   }
