@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
-import { uuidParam } from '../users/users.dto.js';
+import { uuidSchema } from '../users/users.dto.js';
 import { ApprovalEvents } from './approval-events.js';
 import { ApprovalQueue } from './approval-queue.js';
 import {
@@ -21,7 +21,7 @@ import { ApprovalsService } from './approvals.service.js';
 import { GrantsService } from './grants.service.js';
 
 const noQuery = z.strictObject({});
-const requestIdPipe = () => new ZodPipe(uuidParam, 'request id');
+const requestIdPipe = () => new ZodPipe(uuidSchema, 'request id');
 
 /** The approvers' side of `ask` (admin-api.md). */
 @ApiTags('approvals')
@@ -113,7 +113,7 @@ export class ApprovalsController {
   @ApiOperation({ summary: 'End a grant early: repeats are no longer allowed by it (409 if not live)' })
   endGrant(
     @Staff() staff: StaffPrincipal,
-    @Param('grantId', new ZodPipe(uuidParam, 'grant id')) grantId: string,
+    @Param('grantId', new ZodPipe(uuidSchema, 'grant id')) grantId: string,
     @SourceAddress() ip: string,
   ) {
     return this.grants.end(staff, grantId, actorOf(staff, ip));

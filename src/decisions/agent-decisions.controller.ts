@@ -7,9 +7,9 @@ import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '.
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
 import { DecisionsService } from './decisions.service.js';
-import { uuidParam } from '../users/users.dto.js';
+import { uuidSchema } from '../users/users.dto.js';
 
-const requestIdPipe = () => new ZodPipe(uuidParam, 'request id');
+const requestIdPipe = () => new ZodPipe(uuidSchema, 'request id');
 
 /** The agent API's decision calls (agent-api.md). Any answer but a 200 allow means: do not act. */
 @ApiTags('agent')

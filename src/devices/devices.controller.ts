@@ -6,7 +6,7 @@ import { RequirePermission } from '../auth/permissions.decorator.js';
 import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
-import { uuidParam } from '../users/users.dto.js';
+import { uuidSchema } from '../users/users.dto.js';
 import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
@@ -88,7 +88,7 @@ export class DevicesController {
   @RequirePermission('manage', 'EnrollmentToken')
   @ApiOperation({ summary: 'Revoke an enrollment token' })
   revokeToken(
-    @Param('id', new ZodPipe(uuidParam, 'token id')) id: string,
+    @Param('id', new ZodPipe(uuidSchema, 'token id')) id: string,
     @Staff() staff: StaffPrincipal,
     @SourceAddress() ip: string,
   ) {

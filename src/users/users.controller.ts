@@ -11,7 +11,7 @@ import {
   setPasswordSchema,
   updateUserSchema,
   usernameSchema,
-  uuidParam,
+  uuidSchema,
 } from './users.dto.js';
 import { UsersService } from './users.service.js';
 
@@ -43,7 +43,7 @@ export class UsersController {
   @Get('users/:id')
   @RequirePermission('read', 'User')
   @ApiOperation({ summary: 'One user' })
-  get(@Param('id', new ZodPipe(uuidParam, 'user id')) id: string) {
+  get(@Param('id', new ZodPipe(uuidSchema, 'user id')) id: string) {
     return this.users.get(id);
   }
 
@@ -52,7 +52,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Disable or enable a user; disabling ends their sessions' })
   @ApiBodySchema(updateUserSchema)
   update(
-    @Param('id', new ZodPipe(uuidParam, 'user id')) id: string,
+    @Param('id', new ZodPipe(uuidSchema, 'user id')) id: string,
     @ValidBody(updateUserSchema) body: z.infer<typeof updateUserSchema>,
     @Staff() staff: StaffPrincipal,
     @SourceAddress() ip: string,

@@ -31,4 +31,3 @@ export const createGroupSchema = z.strictObject({
  * another case must be the same request (idempotency, long-poll wake-ups, audit searches).
  */
 export const uuidSchema = z.uuid({ error: 'expected a UUID' }).overwrite((s) => s.toLowerCase());
-export const uuidParam = uuidSchema;
