@@ -118,8 +118,9 @@ class CommitStats {
     this.statement += statement;
   }
 
-  mean(part: 'statement'): number {
-    return this.commits ? this[part] / this.commits : NaN;
+  /** Mean time of one commit statement. */
+  get meanStatement(): number {
+    return this.commits ? this.statement / this.commits : NaN;
   }
 }
 
@@ -456,9 +457,9 @@ async function main(): Promise<number> {
         r.kind,
         String(r.writers),
         fmtMs(r.stats.records / r.stats.commits, 1),
-        fmtMs(r.stats.mean('statement'), 3),
+        fmtMs(r.stats.meanStatement, 3),
         fmtMs(r.mean, 3),
-        fmtMs(r.mean - r.stats.mean('statement'), 3),
+        fmtMs(r.mean - r.stats.meanStatement, 3),
       ]),
     ]),
   );
