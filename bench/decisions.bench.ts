@@ -12,12 +12,15 @@
  *    record is counted.
  *
  *   npm run bench:decisions [-- --calls=1000000 --seconds=5 --http-seconds=10 --warmup=2
- *                              --connections=64 --http=on|off --profile=auto|on|off --server-profile=off|on]
+ *                              --connections=64 --http=on|off --in-process=on|off
+ *                              --profile=auto|on|off --server-profile=off|on]
  *
+ * --in-process=off runs only section 4 (quicker comparisons of server changes).
  * Environment: DECISIONS_BENCH_CALLS, DECISIONS_BENCH_SECONDS, DECISIONS_BENCH_HTTP_SECONDS,
  * DECISIONS_BENCH_WARMUP_SECONDS, DECISIONS_BENCH_CONNECTIONS, DECISIONS_BENCH_HTTP,
- * DECISIONS_BENCH_PROFILE, DECISIONS_BENCH_SERVER_PROFILE (on: Gatehouse runs with --cpu-prof
- * and its hottest functions are printed; the profiler slows it), BENCH_DATABASE_URL (an admin
+ * DECISIONS_BENCH_IN_PROCESS, DECISIONS_BENCH_PROFILE, DECISIONS_BENCH_SERVER_PROFILE (on:
+ * Gatehouse runs with --cpu-prof and its hottest functions are printed; the profiler slows
+ * it), BENCH_DATABASE_URL (an admin
  * URL of the PostgreSQL to use; default postgres://postgres@127.0.0.1:5432/postgres: a scratch
  * database gatehouse_bench_dec_<pid> is created and dropped).
  *
@@ -38,6 +41,7 @@ import {
   GROUPS,
   HTTP,
   HTTP_TARGETS,
+  IN_PROCESS,
   RULES,
   SEED,
   USERS_PER_ENTERPRISE,
@@ -67,7 +71,7 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  let failed = await inProcess();
+  let failed = IN_PROCESS === 'on' ? await inProcess() : false;
   const httpTargets = Object.values(HTTP_TARGETS);
   if (HTTP === 'off' || aborted) {
     for (const target of httpTargets) {

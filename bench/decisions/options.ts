@@ -7,10 +7,13 @@ export const HTTP_SECONDS = numberOption('http-seconds', 'DECISIONS_BENCH_HTTP_S
 export const WARMUP_SECONDS = numberOption('warmup', 'DECISIONS_BENCH_WARMUP_SECONDS', 2);
 export const CONNECTIONS = numberOption('connections', 'DECISIONS_BENCH_CONNECTIONS', 64);
 export const HTTP = stringOption('http', 'DECISIONS_BENCH_HTTP', 'on');
+/** off: only the HTTP part (section 4), for quicker comparisons of server changes. */
+export const IN_PROCESS = stringOption('in-process', 'DECISIONS_BENCH_IN_PROCESS', 'on');
 export const PROFILE = stringOption('profile', 'DECISIONS_BENCH_PROFILE', 'auto');
 export const SERVER_PROFILE = stringOption('server-profile', 'DECISIONS_BENCH_SERVER_PROFILE', 'off');
 if (!Number.isInteger(CONNECTIONS) || CONNECTIONS > 1024) throw new Error('--connections: a whole number 1-1024');
 if (HTTP !== 'on' && HTTP !== 'off') throw new Error('--http: on or off');
+if (IN_PROCESS !== 'on' && IN_PROCESS !== 'off') throw new Error('--in-process: on or off');
 if (!['auto', 'on', 'off'].includes(PROFILE)) throw new Error('--profile: auto, on or off');
 if (SERVER_PROFILE !== 'on' && SERVER_PROFILE !== 'off') throw new Error('--server-profile: on or off');
 
