@@ -10,7 +10,7 @@ import { toErrorResponse } from './common/error.filter.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
-import { chooseRequestId, requestContext } from './common/request-context.js';
+import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
 
@@ -47,10 +47,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Errors of Fastify's router (bad URL encoding, over-long parameters) in the error shape too.
     frameworkErrors: (
       error: Error & { statusCode?: number },
-      _request: unknown,
+      request: { id: string },
       reply: import('fastify').FastifyReply,
     ) => {
-      const { status, body } = toErrorResponse(error, new Logger('Http'));
+      const { status, body } = toErrorResponse(error, new Logger('Http'), request.id);
       void reply.status(status).send(body);
     },
     // Requests Node's HTTP parser rejects (bad framing, oversize headers) get the error shape too.
@@ -85,7 +85,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       });
       return;
     }
-    requestContext.run({ requestId: request.id }, done);
+    done();
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');

@@ -3,7 +3,8 @@ import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { ApprovalEvents } from './approval-events.js';
@@ -78,9 +79,9 @@ export class ApprovalsController {
     @Staff() staff: StaffPrincipal,
     @Param('requestId', requestIdPipe()) requestId: string,
     @ValidBody(approveSchema) body: ApproveBody,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    await this.approvals.approve(staff, requestId, body, actorOf(staff, ip));
+    await this.approvals.approve(staff, requestId, body, actorOf(staff, origin));
     return this.queue.get(staff, requestId);
   }
 
@@ -93,9 +94,9 @@ export class ApprovalsController {
     @Staff() staff: StaffPrincipal,
     @Param('requestId', requestIdPipe()) requestId: string,
     @ValidBody(rejectSchema) body: RejectBody,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    await this.approvals.reject(staff, requestId, body, actorOf(staff, ip));
+    await this.approvals.reject(staff, requestId, body, actorOf(staff, origin));
     return this.queue.get(staff, requestId);
   }
 
@@ -114,8 +115,8 @@ export class ApprovalsController {
   endGrant(
     @Staff() staff: StaffPrincipal,
     @Param('grantId', new ZodPipe(uuidSchema, 'grant id')) grantId: string,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.grants.end(staff, grantId, actorOf(staff, ip));
+    return this.grants.end(staff, grantId, actorOf(staff, origin));
   }
 }

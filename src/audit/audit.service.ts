@@ -1,17 +1,10 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
-import { requestContext } from '../common/request-context.js';
 import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 import { verifyAuditChain, type VerifyResult } from './audit-verifier.js';
 import { AuditWriter, writeChained } from './audit-writer.js';
-
-function withRequestId(event: AuditEvent): AuditEvent {
-  const ctx = requestContext.getStore();
-  if (!ctx || event.details?.httpRequestId) return event;
-  return { ...event, details: { ...event.details, httpRequestId: ctx.requestId } };
-}
 
 export interface AuditQuery {
   eventType?: string;
@@ -39,7 +32,7 @@ export class AuditService implements OnApplicationShutdown {
 
   /** Resolves once the record is committed (group commit); rejects with AuditUnavailableError otherwise. */
   append(event: AuditEvent): Promise<ChainedRecord> {
-    return this.writer.append(withRequestId(event));
+    return this.writer.append(event);
   }
 
   /**
@@ -48,11 +41,7 @@ export class AuditService implements OnApplicationShutdown {
    * way: a second connection would wait on the open transaction.)
    */
   async appendIn(manager: EntityManager, ...events: AuditEvent[]): Promise<ChainedRecord[]> {
-    return writeChained(
-      manager,
-      events.map((e) => normalizeEvent(withRequestId(e))),
-      this.clock.now(),
-    );
+    return writeChained(manager, events.map(normalizeEvent), this.clock.now());
   }
 
   async list(query: AuditQuery): Promise<{ records: ChainedRecord[]; nextBefore: number | null }> {

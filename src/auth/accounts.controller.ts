@@ -1,12 +1,13 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { actorEvent, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { notFound } from '../common/api-error.js';
 import { plainText, ZodPipe } from '../common/zod-validation.js';
 import { normalizeUsername } from '../users/users.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { RequirePermission } from './permissions.decorator.js';
-import { SourceAddress, Staff, type StaffPrincipal } from './principal.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from './principal.js';
 
 @ApiTags('users')
 @Controller('api/v1/users')
@@ -23,17 +24,10 @@ export class AccountsController {
   async unlock(
     @Param('username', new ZodPipe(plainText(256), 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
     const name = normalizeUsername(username);
     if (!(await this.throttle.unlock(name))) throw notFound('Locked user name');
-    await this.audit.append({
-      eventType: 'user.unlocked',
-      actorType: 'user',
-      actorId: staff.user.username,
-      sourceAddress: ip,
-      outcome: 'success',
-      details: { username: name },
-    });
+    await this.audit.append(actorEvent(actorOf(staff, origin), 'user.unlocked', { details: { username: name } }));
   }
 }

@@ -8,7 +8,8 @@ import { LoginGuard } from './login.guard.js';
 import { loginSchema, setupSchema } from './login.dto.js';
 import { LoginService, type LoginResult } from './login.service.js';
 import { Public, SignedIn } from './permissions.decorator.js';
-import { SourceAddress, Staff, type StaffPrincipal } from './principal.js';
+import type { Origin } from '../audit/actor.js';
+import { RequestOrigin, Staff, type StaffPrincipal } from './principal.js';
 import { SetupService } from './setup.service.js';
 import type { z } from 'zod';
 
@@ -30,16 +31,16 @@ export class AuthController {
   })
   @ApiBodySchema(loginSchema)
   @ApiOkResponse({ description: '{accessToken, tokenType: "Bearer", expiresIn}' })
-  signIn(@CurrentUser() user: UserEntity, @SourceAddress() ip: string): Promise<LoginResult> {
-    return this.login.issue(user, ip);
+  signIn(@CurrentUser() user: UserEntity, @RequestOrigin() origin: Origin): Promise<LoginResult> {
+    return this.login.issue(user, origin);
   }
 
   @Post('logout')
   @HttpCode(204)
   @SignedIn()
   @ApiOperation({ summary: 'End this session: the token stops working' })
-  async signOut(@Staff() staff: StaffPrincipal, @SourceAddress() ip: string): Promise<void> {
-    await this.login.logout(staff.user, staff.sessionId, ip);
+  async signOut(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin): Promise<void> {
+    await this.login.logout(staff.user, staff.sessionId, origin);
   }
 
   @Get('me')
@@ -72,9 +73,9 @@ export class AuthController {
   @ApiBodySchema(setupSchema)
   async completeSetup(
     @ValidBody(setupSchema) body: z.infer<typeof setupSchema>,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<{ username: string }> {
-    await this.setup.completeSetup(body, ip);
+    await this.setup.completeSetup(body, origin);
     return { username: body.username.toLowerCase() };
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { actorEvent, withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -36,11 +37,11 @@ export class LoginService {
   }
 
   /** Counts a sign-in attempt; a 429 (audited) while the name is in back-off or locked. */
-  async beginAttempt(username: string, sourceAddress: string): Promise<number> {
+  async beginAttempt(username: string, origin: Origin): Promise<number> {
     try {
       return await this.throttle.begin(username);
     } catch (error) {
-      await this.auditFailure(username, sourceAddress, 'throttled');
+      await this.auditFailure(username, origin, 'throttled');
       throw error;
     }
   }
@@ -54,9 +55,9 @@ export class LoginService {
     await this.throttle.withdraw(key, attempt);
   }
 
-  async failAttempt(username: string, attempt: number, sourceAddress: string, reason: string): Promise<void> {
+  async failAttempt(username: string, attempt: number, origin: Origin, reason: string): Promise<void> {
     await this.throttle.failed(username, attempt);
-    await this.auditFailure(username, sourceAddress, reason);
+    await this.auditFailure(username, origin, reason);
   }
 
   async succeeded(username: string): Promise<void> {
@@ -65,43 +66,39 @@ export class LoginService {
 
   async auditFailure(
     username: string,
-    sourceAddress: string,
+    origin: Origin,
     reason: string,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.audit.append({
-      eventType: 'auth.login',
-      actorType: 'anonymous',
-      actorId: username.slice(0, 256),
-      sourceAddress,
-      outcome: 'failure',
-      details: { reason, ...extra },
-    });
+    await this.audit.append(
+      withOrigin(
+        {
+          eventType: 'auth.login',
+          actorType: 'anonymous',
+          actorId: username.slice(0, 256),
+          outcome: 'failure',
+          details: { reason, ...extra },
+        },
+        origin,
+      ),
+    );
   }
 
-  async issue(user: UserEntity, sourceAddress: string): Promise<LoginResult> {
-    const session = await this.sessions.open(user.id, sourceAddress);
+  async issue(user: UserEntity, origin: Origin): Promise<LoginResult> {
+    const session = await this.sessions.open(user.id, origin.address);
     const accessToken = await this.tokens.sign({ sub: user.id, sid: session.id }, session.expiresAt);
-    await this.audit.append({
-      eventType: 'auth.login',
-      actorType: 'user',
-      actorId: user.username,
-      sourceAddress,
-      outcome: 'success',
-      details: { sessionId: session.id, source: user.source },
-    });
+    await this.audit.append(
+      actorEvent({ type: 'user', id: user.username, origin }, 'auth.login', {
+        details: { sessionId: session.id, source: user.source },
+      }),
+    );
     return { accessToken, tokenType: 'Bearer', expiresIn: this.config.SESSION_TTL_MINUTES * 60 };
   }
 
-  async logout(user: UserEntity, sessionId: string, sourceAddress: string): Promise<void> {
+  async logout(user: UserEntity, sessionId: string, origin: Origin): Promise<void> {
     await this.sessions.revoke(sessionId);
-    await this.audit.append({
-      eventType: 'auth.logout',
-      actorType: 'user',
-      actorId: user.username,
-      sourceAddress,
-      outcome: 'success',
-      details: { sessionId },
-    });
+    await this.audit.append(
+      actorEvent({ type: 'user', id: user.username, origin }, 'auth.logout', { details: { sessionId } }),
+    );
   }
 }

@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { UserEntity } from '../users/user.entity.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
-import type { Actor } from '../audit/actor.js';
+import type { Actor, Origin } from '../audit/actor.js';
 import type { StaffAbility } from './abilities.js';
 import type { RoleGrant } from './roles.js';
 import { unauthenticated } from '../common/api-error.js';
@@ -42,9 +42,17 @@ export const SourceAddress = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip,
 );
 
+/** Where the request came from: address and X-Request-Id (see Origin). */
+export const originOf = (request: FastifyRequest): Origin => ({ address: request.ip, requestId: request.id });
+
+/** The call's Origin, for what it audits. */
+export const RequestOrigin = createParamDecorator((_data: unknown, ctx: ExecutionContext): Origin =>
+  originOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
+);
+
 /** The signed-in member of staff as the actor of an audited change. */
-export const actorOf = (staff: StaffPrincipal, sourceAddress: string): Actor => ({
+export const actorOf = (staff: StaffPrincipal, origin: Origin): Actor => ({
   type: 'user',
   id: staff.user.username,
-  sourceAddress,
+  origin,
 });

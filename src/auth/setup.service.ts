@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiError, ErrorCode } from '../common/api-error.js';
+import { withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -65,7 +66,7 @@ export class SetupService implements OnApplicationBootstrap {
 
   async completeSetup(
     input: { setupToken: string; username: string; displayName?: string; password: string },
-    sourceAddress: string,
+    origin: Origin,
   ): Promise<void> {
     const done = await this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
@@ -83,26 +84,28 @@ export class SetupService implements OnApplicationBootstrap {
           password: input.password,
           groups: [BUILTIN_ADMIN_GROUP],
         },
-        { type: 'system', id: 'setup', sourceAddress },
+        { type: 'system', id: 'setup', origin },
         m,
       );
       await m.query('DELETE FROM settings WHERE key = $1', [SETUP_TOKEN_SETTING]);
-      await this.audit.appendIn(m, {
-        eventType: 'setup.admin_created',
-        actorType: 'anonymous',
-        sourceAddress,
-        outcome: 'success',
-        details: { username: input.username.toLowerCase() },
-      });
+      await this.audit.appendIn(
+        m,
+        withOrigin(
+          {
+            eventType: 'setup.admin_created',
+            actorType: 'anonymous',
+            outcome: 'success',
+            details: { username: input.username.toLowerCase() },
+          },
+          origin,
+        ),
+      );
       return true;
     });
     if (!done) {
-      await this.audit.append({
-        eventType: 'setup.admin_created',
-        actorType: 'anonymous',
-        sourceAddress,
-        outcome: 'failure',
-      });
+      await this.audit.append(
+        withOrigin({ eventType: 'setup.admin_created', actorType: 'anonymous', outcome: 'failure' }, origin),
+      );
       throw new ApiError(ErrorCode.Forbidden, 'The setup token is not valid, or setup is already complete');
     }
   }

@@ -34,7 +34,10 @@ interface FastifyLikeError {
 export function toErrorResponse(
   exception: unknown,
   logger: Logger,
+  requestId?: string,
 ): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  // Errors name the request (its X-Request-Id) so the log line and the answer can be matched.
+  const logError = (msg: string) => logger.error(requestId ? { requestId, msg } : msg);
   if (exception instanceof ApiError) {
     return { status: exception.status, body: exception.toBody(), headers: exception.headers };
   }
@@ -55,7 +58,7 @@ export function toErrorResponse(
     return { status, body: { error: { code, message, details: [] } }, headers: {} };
   }
   if (isDatabaseUnavailable(exception)) {
-    logger.error(`Database unavailable: ${(exception as Error).message}`);
+    logError(`Database unavailable: ${(exception as Error).message}`);
     return {
       status: 503,
       body: {
@@ -67,7 +70,7 @@ export function toErrorResponse(
   if (status === 503) {
     return { status, body: { error: { code: ErrorCode.Unavailable, message, details: [] } }, headers: {} };
   }
-  logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  logError(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return {
     status: 500,
     body: { error: { code: ErrorCode.Internal, message: 'Internal error; see the server log', details: [] } },
@@ -120,8 +123,9 @@ export class GlobalErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { status, body, headers } = toErrorResponse(exception, this.logger);
-    if (status >= 500) this.logger.warn(`${request.method} ${request.url} -> ${status}`);
+    const { status, body, headers } = toErrorResponse(exception, this.logger, request.id);
+    if (status >= 500)
+      this.logger.warn({ requestId: request.id, msg: `${request.method} ${request.url} -> ${status}` });
     void reply.status(status).headers(headers).send(body);
   }
 }

@@ -1,8 +1,7 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { pino, type Logger as PinoLogger } from 'pino';
-import { requestContext } from './request-context.js';
 
-/** Structured JSON logs; every line written inside a request carries its requestId. */
+/** Structured JSON logs (request lines and errors name the request's requestId). */
 export function createRootLogger(level: string, destination?: NodeJS.WritableStream): PinoLogger {
   return pino(
     {
@@ -11,10 +10,6 @@ export function createRootLogger(level: string, destination?: NodeJS.WritableStr
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
       formatters: { level: (label) => ({ level: label }) },
-      mixin() {
-        const ctx = requestContext.getStore();
-        return ctx ? { requestId: ctx.requestId } : {};
-      },
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
         censor: '[redacted]',

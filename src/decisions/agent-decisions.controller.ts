@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { DeviceAuth } from '../auth/permissions.decorator.js';
-import { CurrentDevice, SourceAddress } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { CurrentDevice, RequestOrigin, SourceAddress } from '../auth/principal.js';
 import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
@@ -51,9 +52,9 @@ export class AgentDecisionsController {
   cancel(
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.decisions.cancel(device, requestId, ip);
+    return this.decisions.cancel(device, requestId, origin);
   }
 
   @Post(':requestId/complete')
@@ -65,8 +66,8 @@ export class AgentDecisionsController {
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
     @ValidBody(completeSchema) body: z.infer<typeof completeSchema>,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.decisions.complete(device, requestId, body, ip);
+    return this.decisions.complete(device, requestId, body, origin);
   }
 }

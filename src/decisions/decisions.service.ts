@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AuditUnavailableError } from '../audit/audit-writer.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
@@ -109,7 +110,7 @@ export class DecisionsService implements OnApplicationShutdown {
     }
   }
 
-  async cancel(device: DeviceEntity, requestId: string, sourceAddress: string): Promise<AgentAnswer> {
+  async cancel(device: DeviceEntity, requestId: string, origin: Origin): Promise<AgentAnswer> {
     const now = this.clock.now();
     const updated = await this.dataSource.transaction(async (m) => {
       const [rows] = await m.query<[{ request_id: string }[], number]>(
@@ -118,16 +119,21 @@ export class DecisionsService implements OnApplicationShutdown {
         [requestId, device.id, now],
       );
       if (rows.length === 0) return false;
-      await this.audit.appendIn(m, {
-        eventType: 'decision.cancelled',
-        actorType: 'device',
-        actorId: device.id,
-        deviceId: device.id,
-        requestId,
-        sourceAddress,
-        outcome: 'cancelled',
-        policyVersion: this.policies.set?.version ?? null,
-      });
+      await this.audit.appendIn(
+        m,
+        withOrigin(
+          {
+            eventType: 'decision.cancelled',
+            actorType: 'device',
+            actorId: device.id,
+            deviceId: device.id,
+            requestId,
+            outcome: 'cancelled',
+            policyVersion: this.policies.set?.version ?? null,
+          },
+          origin,
+        ),
+      );
       return true;
     });
     const row = await this.find(device, requestId);
@@ -141,7 +147,7 @@ export class DecisionsService implements OnApplicationShutdown {
     device: DeviceEntity,
     requestId: string,
     outcome: Record<string, unknown>,
-    sourceAddress: string,
+    origin: Origin,
   ): Promise<AgentAnswer> {
     const now = this.clock.now();
     const row = await this.find(device, requestId);
@@ -153,20 +159,25 @@ export class DecisionsService implements OnApplicationShutdown {
         [requestId, device.id, now, JSON.stringify(outcome)],
       );
       if (rows.length === 0) return false;
-      await this.audit.appendIn(m, {
-        eventType: 'decision.completed',
-        actorType: 'device',
-        actorId: device.id,
-        deviceId: device.id,
-        action: row.action,
-        remoteUser: row.remoteUser.id,
-        requestId,
-        sourceAddress,
-        outcome: String(outcome.outcome),
-        ruleIds: row.ruleIds,
-        policyVersion: row.policyVersion,
-        details: outcome,
-      });
+      await this.audit.appendIn(
+        m,
+        withOrigin(
+          {
+            eventType: 'decision.completed',
+            actorType: 'device',
+            actorId: device.id,
+            deviceId: device.id,
+            action: row.action,
+            remoteUser: row.remoteUser.id,
+            requestId,
+            outcome: String(outcome.outcome),
+            ruleIds: row.ruleIds,
+            policyVersion: row.policyVersion,
+            details: outcome,
+          },
+          origin,
+        ),
+      );
       return true;
     });
     if (!done) throw conflict(`Request ${requestId} was not allowed, or its outcome is already reported`);

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { bearerToken } from '../auth/access.guard.js';
 import { DeviceAuth, EnrollmentAuth } from '../auth/permissions.decorator.js';
-import { CurrentDevice, SourceAddress } from '../auth/principal.js';
+import { CurrentDevice, originOf } from '../auth/principal.js';
 import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import type { DeviceEntity } from './device.entity.js';
 import { enrollSchema, heartbeatSchema } from './devices.dto.js';
@@ -21,12 +21,8 @@ export class AgentDevicesController {
   @EnrollmentAuth()
   @ApiOperation({ summary: "Enroll a device with an enrollment token; returns the device's credential, once" })
   @ApiBodySchema(enrollSchema)
-  enroll(
-    @Req() request: FastifyRequest,
-    @ValidBody(enrollSchema) body: z.infer<typeof enrollSchema>,
-    @SourceAddress() ip: string,
-  ) {
-    return this.devices.enroll(bearerToken(request)!, body, ip);
+  enroll(@Req() request: FastifyRequest, @ValidBody(enrollSchema) body: z.infer<typeof enrollSchema>) {
+    return this.devices.enroll(bearerToken(request)!, body, originOf(request));
   }
 
   @Post('heartbeat')

@@ -3,7 +3,8 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { subject } from '@casl/ability';
 import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
@@ -35,11 +36,11 @@ export class DevicesController {
   async revoke(
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<DeviceView> {
     // Scope first: a device outside the caller's scope must not be revoked (it reads as not found).
     await this.assertInScope(staff, deviceId);
-    return this.devices.revoke(deviceId, actorOf(staff, ip));
+    return this.devices.revoke(deviceId, actorOf(staff, origin));
   }
 
   @Post('devices/:deviceId/reset')
@@ -49,10 +50,10 @@ export class DevicesController {
   async reset(
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
     await this.assertInScope(staff, deviceId);
-    await this.devices.reset(deviceId, actorOf(staff, ip));
+    await this.devices.reset(deviceId, actorOf(staff, origin));
   }
 
   /** Outside the caller's scope reads as "not found", so ids cannot be probed. */
@@ -71,9 +72,9 @@ export class DevicesController {
   create(
     @ValidBody(createEnrollmentTokenSchema) body: z.infer<typeof createEnrollmentTokenSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.tokens.create(body, actorOf(staff, ip));
+    return this.tokens.create(body, actorOf(staff, origin));
   }
 
   @Get('enrollment-tokens')
@@ -90,8 +91,8 @@ export class DevicesController {
   revokeToken(
     @Param('id', new ZodPipe(uuidSchema, 'token id')) id: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.tokens.revoke(id, actorOf(staff, ip));
+    return this.tokens.revoke(id, actorOf(staff, origin));
   }
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import { actorEvent, type Actor } from '../audit/actor.js';
+import { actorEvent, withOrigin, type Actor, type Origin } from '../audit/actor.js';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { DeviceEntity } from './device.entity.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
@@ -57,7 +57,7 @@ export class DevicesService {
   async enroll(
     enrollmentToken: string,
     input: z.infer<typeof enrollSchema>,
-    sourceAddress: string,
+    origin: Origin,
   ): Promise<{ deviceId: string; credential: string; pollIntervalSeconds: number }> {
     const credential = generateSecret('ghd');
     const outcome = await this.dataSource.transaction(async (m) => {
@@ -81,27 +81,36 @@ export class DevicesService {
         ],
       );
       if (inserted.length === 0) return 'exists' as const;
-      await this.audit.appendIn(m, {
-        eventType: 'device.enrolled',
-        actorType: 'device',
-        actorId: input.deviceId,
-        deviceId: input.deviceId,
-        sourceAddress,
-        outcome: 'success',
-        details: { model: input.model, site: input.site ?? null, tokenId: token.id, groups: token.deviceGroups },
-      });
+      await this.audit.appendIn(
+        m,
+        withOrigin(
+          {
+            eventType: 'device.enrolled',
+            actorType: 'device',
+            actorId: input.deviceId,
+            deviceId: input.deviceId,
+            outcome: 'success',
+            details: { model: input.model, site: input.site ?? null, tokenId: token.id, groups: token.deviceGroups },
+          },
+          origin,
+        ),
+      );
       return 'ok' as const;
     });
     if (outcome !== 'ok') {
       // The token use (if any) was rolled back with the transaction.
-      await this.audit.append({
-        eventType: 'device.enrolled',
-        actorType: 'anonymous',
-        deviceId: input.deviceId,
-        sourceAddress,
-        outcome: 'failure',
-        details: { reason: outcome },
-      });
+      await this.audit.append(
+        withOrigin(
+          {
+            eventType: 'device.enrolled',
+            actorType: 'anonymous',
+            deviceId: input.deviceId,
+            outcome: 'failure',
+            details: { reason: outcome },
+          },
+          origin,
+        ),
+      );
       if (outcome === 'exists')
         throw conflict(`Device '${input.deviceId}' is already enrolled: an administrator must reset it first`);
       throw new ApiError(

@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import { DirectorySyncService } from './directory-sync.service.js';
 
@@ -36,10 +37,10 @@ export class DirectoryController {
   async start(
     @ValidBody(syncSchema) body: z.infer<typeof syncSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
     const kind = body?.kind ?? 'incremental';
-    await this.sync.start(kind, actorOf(staff, ip));
+    await this.sync.start(kind, actorOf(staff, origin));
     return { started: true, kind };
   }
 }

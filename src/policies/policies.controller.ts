@@ -5,7 +5,8 @@ import { ConsoleRulesService } from './console-rules.service.js';
 import { NAME_PATTERN } from './policy-schema.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 
 const ruleIdSchema = z
   .string()
@@ -62,9 +63,9 @@ export class PoliciesController {
   createConsoleRule(
     @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.consoleRulesService.create(body.rule, actorOf(staff, ip));
+    return this.consoleRulesService.create(body.rule, actorOf(staff, origin));
   }
 
   @Put('console-rules/:id')
@@ -75,9 +76,9 @@ export class PoliciesController {
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.consoleRulesService.replace(id, body.rule, actorOf(staff, ip));
+    return this.consoleRulesService.replace(id, body.rule, actorOf(staff, origin));
   }
 
   @Delete('console-rules/:id')
@@ -86,9 +87,9 @@ export class PoliciesController {
   deleteConsoleRule(
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.consoleRulesService.remove(id, actorOf(staff, ip));
+    return this.consoleRulesService.remove(id, actorOf(staff, origin));
   }
 
   @Post('reload')
@@ -98,7 +99,7 @@ export class PoliciesController {
     summary:
       'Re-read the policy files; 422 naming file, line and problem when they do not validate (the old set stays)',
   })
-  reload(@Staff() staff: StaffPrincipal, @SourceAddress() ip: string) {
-    return this.policies.reload(actorOf(staff, ip));
+  reload(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
+    return this.policies.reload(actorOf(staff, origin));
   }
 }

@@ -2,7 +2,8 @@ import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nes
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
-import { actorOf, SourceAddress, Staff, type StaffPrincipal } from '../auth/principal.js';
+import type { Origin } from '../audit/actor.js';
+import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
 import {
   createGroupSchema,
@@ -35,9 +36,9 @@ export class UsersController {
   create(
     @ValidBody(createUserSchema) body: z.infer<typeof createUserSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.users.createLocalUser(body, actorOf(staff, ip));
+    return this.users.createLocalUser(body, actorOf(staff, origin));
   }
 
   @Get('users/:id')
@@ -55,9 +56,9 @@ export class UsersController {
     @Param('id', new ZodPipe(uuidSchema, 'user id')) id: string,
     @ValidBody(updateUserSchema) body: z.infer<typeof updateUserSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    return this.users.setDisabled(id, body.disabled, actorOf(staff, ip));
+    return this.users.setDisabled(id, body.disabled, actorOf(staff, origin));
   }
 
   @Post('users/:username/password')
@@ -69,9 +70,9 @@ export class UsersController {
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @ValidBody(setPasswordSchema) body: z.infer<typeof setPasswordSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    await this.users.setPassword(username, body.password, actorOf(staff, ip));
+    await this.users.setPassword(username, body.password, actorOf(staff, origin));
   }
 
   @Get('groups')
@@ -88,9 +89,9 @@ export class UsersController {
   async createGroup(
     @ValidBody(createGroupSchema) body: z.infer<typeof createGroupSchema>,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ) {
-    const group = await this.users.createGroup(body.name, body.description, actorOf(staff, ip));
+    const group = await this.users.createGroup(body.name, body.description, actorOf(staff, origin));
     return { name: group.name, source: group.source, description: group.description };
   }
 
@@ -102,9 +103,9 @@ export class UsersController {
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    await this.users.addMember(group, username, actorOf(staff, ip));
+    await this.users.addMember(group, username, actorOf(staff, origin));
   }
 
   @Delete('groups/:group/members/:username')
@@ -115,8 +116,8 @@ export class UsersController {
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
-    @SourceAddress() ip: string,
+    @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    await this.users.removeMember(group, username, actorOf(staff, ip));
+    await this.users.removeMember(group, username, actorOf(staff, origin));
   }
 }

@@ -56,6 +56,26 @@ describe('audit trail', () => {
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('names the HTTP request (its X-Request-Id) in the records a staff call writes', async () => {
+    const created = await api(t.baseUrl, 'POST', '/api/v1/groups', {
+      token,
+      headers: { 'x-request-id': 'trace-audit-1' },
+      body: { name: 'trace-group', description: 'traced' },
+    });
+    expect(created.status).toBe(201);
+    const failed = await api(t.baseUrl, 'POST', '/api/v1/auth/login', {
+      headers: { 'x-request-id': 'trace-audit-2' },
+      body: { username: 'nobody-here', password: 'wrong-password-123' },
+    });
+    expect(failed.status).toBe(401);
+    const res = await api(t.baseUrl, 'GET', '/api/v1/audit?limit=20', { token });
+    const byTrace = (id: string) =>
+      res.body.records.find((r: { details: { httpRequestId?: string } }) => r.details.httpRequestId === id);
+    expect(byTrace('trace-audit-1')).toMatchObject({ eventType: 'group.created', actorId: 'admin' });
+    expect(byTrace('trace-audit-2')).toMatchObject({ eventType: 'auth.login', outcome: 'failure' });
+    expect(byTrace('trace-audit-2').sourceAddress).toBe('127.0.0.1');
+  });
+
   it('verifies an intact chain and names its head', async () => {
     const res = await verify();
     expect(res.status).toBe(200);
