@@ -7,6 +7,7 @@ import { Approvals1795454791734 } from './1795454791734-Approvals.js';
 import { Directory1795457126557 } from './1795457126557-Directory.js';
 import { ApprovalOutcomes1795458383757 } from './1795458383757-ApprovalOutcomes.js';
 import { OneTripCommits1795462419446 } from './1795462419446-OneTripCommits.js';
+import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDecisionIndexes.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -20,4 +21,5 @@ export const MIGRATIONS: Function[] = [
   Directory1795457126557,
   ApprovalOutcomes1795458383757,
   OneTripCommits1795462419446,
+  PartialDecisionIndexes1796553882852,
 ];

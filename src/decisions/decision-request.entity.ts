@@ -8,7 +8,13 @@ export type RequestStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rej
  */
 @Entity({ name: 'decision_requests' })
 @Index('idx_decision_requests_device', ['deviceId', 'createdAt'])
-@Index('idx_decision_requests_status', ['status', 'expiresAt'])
+// Partial indexes: the hot path inserts allowed and denied requests, which neither holds.
+// Pending requests by expiry (the queue, the expiry job):
+@Index('idx_decision_requests_pending', ['expiresAt'], { where: "status = 'pending'" })
+// Requests whose approvers were told and must still hear the outcome (approval jobs):
+@Index('idx_decision_requests_outcome_due', ['status'], {
+  where: 'notified_at IS NOT NULL AND outcome_notified_at IS NULL',
+})
 // The approvals queue: requests that went to approvers, newest first (keyset pagination).
 @Index('idx_decision_requests_queue', ['createdAt', 'requestId'], { where: 'approval IS NOT NULL' })
 export class DecisionRequestEntity {
