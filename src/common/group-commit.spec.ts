@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import { GroupCommitter } from './group-commit.js';
+
+/** A commit function whose commits the test finishes (or fails) by hand, in order. */
+function controlledCommits() {
+  const commits: { items: number[]; finish: () => void; fail: (e: Error) => void }[] = [];
+  const events: string[] = [];
+  const commitBatch = (items: number[]) =>
+    new Promise<string[]>((resolve, reject) => {
+      events.push(`commit ${items.join(',')}`);
+      commits.push({
+        items,
+        finish: () => resolve(items.map((i) => `ok ${i}`)),
+        fail: (e) => reject(e),
+      });
+    });
+  return { commits, events, commitBatch };
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+describe('GroupCommitter', () => {
+  it('batches what queues during a commit, one commit in flight, and answers only after the commit', async () => {
+    const { commits, events, commitBatch } = controlledCommits();
+    const committer = new GroupCommitter(commitBatch, (e) => e);
+    const first = [1, 2].map((i) => committer.submit(i).then((r) => void events.push(r)));
+    await tick();
+    expect(commits.map((c) => c.items)).toEqual([[1, 2]]);
+    const second = [3, 4, 5].map((i) => committer.submit(i).then((r) => void events.push(r)));
+    await tick();
+    expect(commits).toHaveLength(1); // 3-5 wait for the commit in flight
+    expect(events).toEqual(['commit 1,2']);
+
+    commits[0].finish();
+    await Promise.all(first);
+    // The queued batch went to the database before the first batch's callers were answered.
+    expect(events).toEqual(['commit 1,2', 'commit 3,4,5', 'ok 1', 'ok 2']);
+    commits[1].finish();
+    await Promise.all(second);
+    expect(events.slice(4)).toEqual(['ok 3', 'ok 4', 'ok 5']);
+    await committer.close();
+  });
+
+  it('lets callers answered by a commit join the next one when nothing else waits', async () => {
+    const { commits, events, commitBatch } = controlledCommits();
+    const committer = new GroupCommitter(commitBatch, (e) => e);
+    // Each writer submits its next item as soon as its previous one is committed.
+    const writer = async (id: number) => {
+      await committer.submit(id);
+      await committer.submit(id + 10);
+    };
+    const writers = [writer(1), writer(2), writer(3)];
+    await tick();
+    commits[0].finish();
+    await tick();
+    await tick();
+    expect(events).toEqual(['commit 1,2,3', 'commit 11,12,13']);
+    commits[1].finish();
+    await Promise.all(writers);
+    await committer.close();
+  });
+
+  it('rejects the callers of a failed commit only; the next batch still commits', async () => {
+    const { commits, commitBatch } = controlledCommits();
+    const committer = new GroupCommitter(commitBatch, (e) => new Error(`unavailable: ${e.message}`));
+    const failing = committer.submit(1);
+    await tick();
+    const later = committer.submit(2);
+    commits[0].fail(new Error('connection lost'));
+    await expect(failing).rejects.toThrow('unavailable: connection lost');
+    await tick();
+    commits[1].finish();
+    await expect(later).resolves.toBe('ok 2');
+    await committer.close();
+    await expect(committer.submit(3)).rejects.toThrow('unavailable: closed for shutdown');
+  });
+});
