@@ -81,6 +81,13 @@ export class UserAbilities {
   private readonly blocks = new Map<number, Block>();
   private readonly partBlocks = new Map<number, PartBlock>();
   private built = 0;
+  /**
+   * The last ability built, kept (and only it): V8's optimized code for building and asking
+   * abilities depends on the hidden classes of CASL's objects, and when no such object was
+   * left alive after warmUp, the next full GC collected those classes and threw the code
+   * away ("weak objects"), so the first real users' abilities were built by unoptimized code.
+   */
+  private lastAbility: DeviceAbility | undefined;
   private readonly caslRules: ReturnType<CompiledRule['toCaslRule']>[];
   private readonly numbers: Map<string, number>;
   private readonly mine: Uint32Array;
@@ -177,7 +184,7 @@ export class UserAbilities {
     const first = this.partBlocks.get(hash);
     for (let b = first; b !== undefined; b = b.next)
       if (b.from === from && sameBits(b.rules, rules, from)) return b.base;
-    const ability = this.ability(rules, from, to);
+    const ability = (this.lastAbility = this.ability(rules, from, to));
     const base = this.allocate();
     const bits = this.bits;
     for (const index of this.indexes.all) {
