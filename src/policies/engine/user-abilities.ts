@@ -1,5 +1,6 @@
 import { createMongoAbility, type MongoAbility } from '@casl/ability';
 import type { ActionIndexes } from './action-index.js';
+import { BlockStore } from './block-store.js';
 import type { CompiledRule } from './compiled-rule.js';
 import type { DecisionInput } from './decision.types.js';
 import { RemoteUserIndex } from './remote-user-index.js';
@@ -57,14 +58,16 @@ interface UserEntry {
  * per user) the first 1,000 users' abilities came to ~1,300 abilities of ~5 rules instead
  * of ~630 of ~43, and a new user's first decision took a median 15 µs instead of 30 µs.
  *
- * The ability itself is not kept: its answers are all that decisions read, and keeping
- * ~8 KB of CASL objects per user made every young-generation GC during the first requests
- * copy them (4.5 MB survived a scavenge in the bench's first 1,000 calls, against 0.6 MB).
+ * The abilities themselves are not kept (but for the last one, see lastAbility): their
+ * answers are all that decisions read, and keeping ~8 KB of CASL objects per user made
+ * every young-generation GC during the first requests copy them (4.5 MB survived a
+ * scavenge in the bench's first 1,000 calls, against 0.6 MB).
  */
 export class UserAbilities {
-  /** The blocks of every ability, one after the other (grown by doubling). */
-  bits: Uint32Array;
-  private used = 0;
+  /** The users' blocks (decisions read these). */
+  private readonly userBlocks: BlockStore;
+  /** The parts' blocks (read only to make users' blocks), apart so that users' blocks stay close together. */
+  private readonly partBlocks: BlockStore;
   private readonly users: RemoteUserIndex;
   private readonly cache = new Map<string, UserEntry>();
   private cached = 0;
@@ -78,8 +81,8 @@ export class UserAbilities {
    * a string key: building that string allocated ~9 KB per new user (String.fromCharCode
    * of the spread halves), about half of what a new user's first decision allocated.
    */
-  private readonly blocks = new Map<number, Block>();
-  private readonly partBlocks = new Map<number, PartBlock>();
+  private readonly userBlocksByRules = new Map<number, Block>();
+  private readonly partBlocksByRules = new Map<number, PartBlock>();
   private built = 0;
   /**
    * The last ability built, kept (and only it): V8's optimized code for building and asking
@@ -100,7 +103,13 @@ export class UserAbilities {
     this.mine = new Uint32Array(this.users.words);
     this.caslRules = rules.map((r) => r.toCaslRule());
     this.numbers = new Map(rules.map((r, k) => [r.id, k]));
-    this.bits = new Uint32Array(indexes.blockWords * 64);
+    this.userBlocks = new BlockStore(indexes.blockWords, 64);
+    this.partBlocks = new BlockStore(indexes.blockWords, 64);
+  }
+
+  /** The users' blocks (read them after baseFor(), which may replace them with a bigger array). */
+  get bits(): Uint32Array {
+    return this.userBlocks.bits;
   }
 
   /** Where the user's block starts in `bits` (read `bits` after this call: it may grow). */
@@ -125,13 +134,13 @@ export class UserAbilities {
   /** Forgets every user and ability (bounded memory; also after a warm-up with made-up users). */
   clear(): void {
     this.cache.clear();
-    this.blocks.clear();
-    this.partBlocks.clear();
+    this.userBlocksByRules.clear();
+    this.partBlocksByRules.clear();
     this.built = 0;
     this.groupLists.clear();
     this.cached = 0;
-    this.used = 0;
-    this.bits.fill(0);
+    this.userBlocks.clear();
+    this.partBlocks.clear();
   }
 
   private add(user: RemoteUser, groups: readonly string[], first: UserEntry | undefined): UserEntry {
@@ -157,10 +166,10 @@ export class UserAbilities {
   /** The block of these rules' answers, made unless one was. */
   private blockFor(rules: Uint32Array): number {
     const hash = hashBits(rules, 0, rules.length);
-    const first = this.blocks.get(hash);
+    const first = this.userBlocksByRules.get(hash);
     for (let b = first; b !== undefined; b = b.next) if (sameBits(b.rules, rules, 0)) return b.base;
     const base = this.newBlock(rules);
-    this.blocks.set(hash, { rules: rules.slice(), base, next: first });
+    this.userBlocksByRules.set(hash, { rules: rules.slice(), base, next: first });
     return base;
   }
 
@@ -171,29 +180,30 @@ export class UserAbilities {
       const to = Math.min(from + PART_WORDS, rules.length);
       if (!allZero(rules, from, to)) parts.push(this.partBlockFor(rules, from, to));
     }
-    const base = this.allocate();
-    const bits = this.bits; // after the last allocate(): it may have grown the array
+    const base = this.userBlocks.allocate();
+    const bits = this.userBlocks.bits;
+    const partBits = this.partBlocks.bits;
     const size = this.indexes.blockWords;
-    for (const part of parts) for (let i = 0; i < size; i++) bits[base + i] |= bits[part + i];
+    for (const part of parts) for (let i = 0; i < size; i++) bits[base + i] |= partBits[part + i];
     return base;
   }
 
   /** The block of the answers of an ability of the rules in words from…to of `rules`, built unless one was. */
   private partBlockFor(rules: Uint32Array, from: number, to: number): number {
     const hash = hashBits(rules, from, to);
-    const first = this.partBlocks.get(hash);
+    const first = this.partBlocksByRules.get(hash);
     for (let b = first; b !== undefined; b = b.next)
       if (b.from === from && sameBits(b.rules, rules, from)) return b.base;
     const ability = (this.lastAbility = this.ability(rules, from, to));
-    const base = this.allocate();
-    const bits = this.bits;
+    const base = this.partBlocks.allocate();
+    const bits = this.partBlocks.bits;
     for (const index of this.indexes.all) {
       for (const rule of ability.rulesFor(index.action, 'Device')) {
         const j = index.positionOf[this.numbers.get(rule.reason!)!];
         if (j >= 0) bits[base + index.offset + (j >>> 5)] |= 1 << (j & 31);
       }
     }
-    this.partBlocks.set(hash, { rules: rules.slice(from, to), from, base, next: first });
+    this.partBlocksByRules.set(hash, { rules: rules.slice(from, to), from, base, next: first });
     this.built += 1;
     return base;
   }
@@ -206,17 +216,6 @@ export class UserAbilities {
     }
     // CASL gives later rules priority; the engine's precedence does not depend on order.
     return createMongoAbility<DeviceAbility>(raw as never);
-  }
-
-  private allocate(): number {
-    const size = this.indexes.blockWords;
-    if (this.used + size > this.bits.length) {
-      const grown = new Uint32Array(Math.max(2 * this.bits.length, this.used + size));
-      grown.set(this.bits);
-      this.bits = grown;
-    }
-    this.used += size;
-    return this.used - size;
   }
 }
 
