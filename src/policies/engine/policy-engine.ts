@@ -225,10 +225,12 @@ const WARM_UP_USERS = 500;
  * after all only makes a smaller rule set.)
  *
  * The requests take every form a real one can (no enterprise or groups, no target, a path
- * or a package, no state, states of other shapes), in turn by n: V8 compiles decide() for
- * the forms it has seen, and the first real request of another form threw that code away
- * (in the bench, before the first real decision: its inputs made the fields' types more
- * general), so that the first real decisions ran unoptimized while it was compiled again.
+ * or a package the rule admits, no state, states of other shapes), in turn by n. V8
+ * optimizes decide() for what it has seen run: a first real request of a form warmUp had
+ * not shown it, or one reaching a path check no made-up request had reached, threw that
+ * code away, and the first real decisions ran unoptimized while it was compiled again.
+ * (Requests built as copies with fields overwritten, as the bench's first calls are, still
+ * do: V8 then stops treating those fields as constant. DecisionsService builds new ones.)
  */
 function madeUpInput(rule: CompiledRule, now: number, n: number): DecisionInput {
   const r = rule.rule;
@@ -245,7 +247,12 @@ function madeUpInput(rule: CompiledRule, now: number, n: number): DecisionInput 
       form === 3 && enterprise === undefined
         ? { id: name(r.remoteUsers?.users, n) ?? `warm-up-${n}`, groups }
         : { id: name(r.remoteUsers?.users, n) ?? `warm-up-${n}`, enterprise, groups },
-    target: [{ path: '/warm-up' }, { package: 'warm-up', version: '1' }, undefined, { path: '/warm-up//x' }][form],
+    target: [
+      { path: name(r.target?.paths, n) ?? '/warm-up' },
+      { package: name(r.target?.packages, n) ?? 'warm-up', version: '1' },
+      undefined,
+      { path: '/warm-up//x' },
+    ][form],
     device: {
       id: 'warm-up',
       groups: new Set(rule.deviceGroups),
