@@ -9,6 +9,11 @@ type DeviceAbility = MongoAbility<[string, 'Device']>;
 type RemoteUser = DecisionInput['remoteUser'];
 
 const MAX_CACHED_USERS = 20_000;
+/**
+ * Bound on the parts' abilities kept (a 404-byte block each in the bench): users share most of
+ * them, but a user may bring up to one new one per part of the set.
+ */
+const MAX_PART_ABILITIES = 40_000;
 const NO_GROUPS: readonly string[] = [];
 
 /** Answers kept in `bits`: where the block starts, and the rules they are about. */
@@ -144,7 +149,7 @@ export class UserAbilities {
   }
 
   private add(user: RemoteUser, groups: readonly string[], first: UserEntry | undefined): UserEntry {
-    if (this.cached >= MAX_CACHED_USERS) {
+    if (this.cached >= MAX_CACHED_USERS || this.built >= MAX_PART_ABILITIES) {
       this.clear();
       first = undefined;
     }
