@@ -38,22 +38,16 @@ export class PolicyEngine {
    * the remote-user globs, and lets the JIT see the hot path with made-up users and devices
    * built from the rules, so that the first real decisions after a (re)load are not the slow
    * ones; then forgets the made-up users.
-   *
-   * Most of the first real requests come from remote users not seen yet, so the path that
-   * builds a new user's abilities is run too, for WARM_UP_USERS made-up users with rule
-   * sets of their own: enough for V8 to optimize it here (with 200, CASL's Rule constructor
-   * and UserAbilities.ability were still being optimized during the first real requests).
-   * Each made-up user for the rounds on one rule is used twice: new, then cached.
    */
   warmUp(now: number): void {
     for (const rule of this.rules) rule.when?.windowEnd(now);
     this.abilities.warmUp();
     const step = Math.max(1, Math.floor(this.rules.length / WARM_UP_RULES));
     for (let k = 0; k < this.rules.length; k += step) {
-      for (let i = 0; i < WARM_UP_ROUNDS; i++) this.decide(madeUpInput(this.rules[k], now, i % 4));
+      const input = madeUpInput(this.rules[k], now);
+      for (let i = 0; i < WARM_UP_ROUNDS; i++) this.decide(input);
+      this.decide({ ...input, remoteUser: { ...input.remoteUser, id: `${input.remoteUser.id}.${k}` } });
     }
-    const userStep = Math.max(1, Math.floor(this.rules.length / WARM_UP_USERS));
-    for (let k = 0; k < this.rules.length; k += userStep) this.decide(madeUpInput(this.rules[k], now, k + 1));
     this.abilities.clear();
   }
 
@@ -215,48 +209,24 @@ function latestEnd(rules: CompiledRule[], now: number): number | null {
 
 const EMPTY = new Uint32Array(0);
 const WARM_UP_RULES = 64;
-const WARM_UP_ROUNDS = 8;
-const WARM_UP_USERS = 500;
+const WARM_UP_ROUNDS = 4;
 
-/**
- * A request the rule could match (for warmUp), from user `n`: the names are the rule's
- * globs with each wildcard filled in, `*` in user ids with a part of its own for each n,
- * so that users who differ have rule sets of their own, and the target a path and a
- * package the rule admits, so that the target checks run too. (A name the glob does not
- * admit after all only makes a smaller rule set.)
- *
- * One form of request only. Made-up requests of every form real ones take (no target, no
- * state, no enterprise...) kept decide()'s optimized code from being thrown away by the
- * first real request of another form, but the bench's steady decide() p50 was ~0.1 µs
- * (~10%) slower in every one of six paired runs: V8 keeps what warmUp showed it in the
- * type feedback decide() is optimized with, for good.
- */
-function madeUpInput(rule: CompiledRule, now: number, n: number): DecisionInput {
+/** A request the rule could match, as far as names without wildcards allow (for warmUp). */
+function madeUpInput(rule: CompiledRule, now: number): DecisionInput {
   const r = rule.rule;
-  const name = (globs: string[] | undefined, n: number) =>
-    globs === undefined ? undefined : admittedName(globs[0], n);
+  const literal = (globs: string[] | undefined) => globs?.find((g) => !/[*?[]/.test(g));
   return {
     action: r.actions[0] === '*' ? 'remote-session' : r.actions[0],
     remoteUser: {
-      id: name(r.remoteUsers?.users, n) ?? `warm-up-${n}`,
-      // The same enterprise and group names for every n: RemoteUserIndex keeps what it
-      // works out per name, and made-up names there would only take up room.
-      enterprise: name(r.remoteUsers?.enterprises, 0),
-      groups: [name(r.remoteUsers?.groups, 0) ?? 'warm-up'],
+      id: literal(r.remoteUsers?.users) ?? 'warm-up',
+      enterprise: literal(r.remoteUsers?.enterprises),
+      groups: [literal(r.remoteUsers?.groups) ?? 'warm-up'],
     },
-    target: { path: name(r.target?.paths, n) ?? '/warm-up', package: name(r.target?.packages, n) ?? 'warm-up' },
+    target: { path: '/warm-up', package: 'warm-up' },
     device: { id: 'warm-up', groups: new Set(rule.deviceGroups), state: { inUse: false }, stateReportedAt: now },
     now,
-    stateMaxAgeMs: 90_000,
+    stateMaxAgeMs: 0,
   };
-}
-
-/** A name that `glob` admits: `*` as "w<n>", `?` as "w", a `[...]` class as its first character. */
-function admittedName(glob: string, n: number): string {
-  return glob
-    .replace(/\[!?\^?([^\]])[^\]]*\]/g, '$1')
-    .replace(/\*+/g, `w${n}`)
-    .replace(/\?/g, 'w');
 }
 
 /** The ids of the rules at these positions of the index, sorted as Array.prototype.sort() would. */
