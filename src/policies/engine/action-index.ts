@@ -22,6 +22,8 @@ export class ActionIndex {
   readonly byGroup = new Map<string, Uint32Array>();
   /** By rule number in the whole set: the rule's bit here, or -1 when the rule is not for this action. */
   readonly positionOf: Int32Array;
+  /** The rules here as bits by rule number in the whole set (bit k = rule k). */
+  readonly members: Uint32Array;
   readonly effects: Uint8Array;
   /** Each rule's place among all rule ids sorted as Array.prototype.sort() sorts them. */
   readonly ranks: Int32Array;
@@ -38,10 +40,13 @@ export class ActionIndex {
     this.words = Math.max(1, Math.ceil(rules.length / 32));
     this.anyDevice = new Uint32Array(this.words);
     this.positionOf = new Int32Array(idRanks.length).fill(-1);
+    this.members = new Uint32Array(Math.max(1, Math.ceil(idRanks.length / 32)));
     this.effects = Uint8Array.from(rules, (r) => effectCode(r.rule.effect));
     this.ranks = Int32Array.from(rules, (r) => idRanks[numbers.get(r)!]);
     rules.forEach((rule, j) => {
-      this.positionOf[numbers.get(rule)!] = j;
+      const k = numbers.get(rule)!;
+      this.positionOf[k] = j;
+      this.members[k >>> 5] |= 1 << (k & 31);
       for (const group of rule.allDevices ? [null] : rule.deviceGroups) {
         let bits = group === null ? this.anyDevice : this.byGroup.get(group);
         if (bits === undefined) this.byGroup.set(group!, (bits = new Uint32Array(this.words)));

@@ -59,6 +59,11 @@ export class GlobBits {
     }
   }
 
+  /** The globs without wildcards: names the rules spell out. */
+  literalNames(): IterableIterator<string> {
+    return this.literal.keys();
+  }
+
   /**
    * Runs every regular expression twice: V8 compiles one on first use and again to machine
    * code on the second, which would otherwise land on the first requests after a (re)load.

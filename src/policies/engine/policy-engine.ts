@@ -51,7 +51,7 @@ export class PolicyEngine {
     this.abilities.clear();
   }
 
-  /** Remote users with the same rules share one ability: how many were built (for tests). */
+  /** Remote users with the same rules in a part of the set share its ability: how many were built (for tests). */
   get abilitiesBuilt(): number {
     return this.abilities.abilitiesBuilt;
   }

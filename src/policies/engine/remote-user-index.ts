@@ -63,8 +63,16 @@ export class RemoteUserIndex {
     and(out, groups);
   }
 
+  /**
+   * Compiles the globs, and works out now the rules of each enterprise and group the rules
+   * name, rather than on the first request of each one's first user.
+   */
   warmUp(): void {
     for (const globs of [this.enterpriseGlobs, this.userGlobs, this.groupGlobs]) globs.warmUp();
+    for (const name of this.enterpriseGlobs.literalNames()) {
+      this.cached(this.byEnterprise, name, this.anyEnterprise, this.enterpriseGlobs);
+    }
+    for (const name of this.groupGlobs.literalNames()) this.cached(this.byGroup, name, undefined, this.groupGlobs);
   }
 
   /** The rules whose globs admit `name` (plus `open` ones), remembered per name. */
