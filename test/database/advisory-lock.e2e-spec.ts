@@ -23,15 +23,31 @@ describe('a session lock that cannot be released', () => {
     await db?.dispose();
   });
 
-  it('closes its connection, so the lock is gone and the next sync may run', async () => {
+  it('left in an aborted transaction: rolled back and unlocked, so the next sync may run at once', async () => {
     const lease = await acquireSyncLease(database.dataSource, false);
     expect(await syncRunning(database.dataSource, false)).toBe(true);
-    // A failed statement inside a transaction nobody rolled back: the unlock fails too.
+    // A failed statement inside a transaction nobody rolled back: a plain unlock fails there.
     await lease.manager.query('BEGIN');
     await expect(lease.manager.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
     await lease.release();
     expect(await syncRunning(database.dataSource, false)).toBe(false);
     const next = await acquireSyncLease(database.dataSource, false);
     await next.release();
+  });
+
+  it('on a broken connection: released without an error, the connection not pooled again', async () => {
+    const lease = await acquireSyncLease(database.dataSource, false);
+    const [{ pid }] = await lease.manager.query<{ pid: number }[]>('SELECT pg_backend_pid() AS pid');
+    // Waits (up to 5 s) until that backend is gone, and its lock with it.
+    await database.dataSource.query('SELECT pg_terminate_backend($1, 5000)', [pid]);
+    await lease.release();
+    expect(await syncRunning(database.dataSource, false)).toBe(false);
+    const next = await acquireSyncLease(database.dataSource, false);
+    await next.release();
+    // Every pooled connection still answers (a broken one would fail here).
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => database.dataSource.query<{ one: number }[]>('SELECT 1 AS one')),
+    );
+    expect(answers.every((rows) => rows[0].one === 1)).toBe(true);
   });
 });
