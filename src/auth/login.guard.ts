@@ -30,19 +30,20 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const origin = originOf(request);
     const parsed = loginSchema.safeParse(request.body);
     if (!parsed.success) {
       const body = request.body as { username?: unknown } | undefined;
       const name = typeof body?.username === 'string' ? body.username : '(malformed)';
-      await this.login.auditFailure(name, originOf(request), 'invalid_request');
+      await this.login.auditFailure(name, origin, 'invalid_request');
       throw new ApiError(ErrorCode.InvalidRequest, 'Invalid body', zodDetails(parsed.error));
     }
     const key = await this.login.throttleKey(parsed.data.username);
-    const attempt = await this.login.beginAttempt(key, originOf(request));
+    const attempt = await this.login.beginAttempt(key, origin);
     // A directory account gets at most LDAP_MAX_FAILED_BINDS failed binds a window: below the
     // domain's lockout threshold, Gatehouse can never lock the account in AD.
     if (attempt > this.config.LDAP_MAX_FAILED_BINDS && (await this.login.isDirectoryAccount(key))) {
-      await this.login.auditFailure(key, originOf(request), 'throttled', { directoryBindsHeld: true });
+      await this.login.auditFailure(key, origin, 'throttled', { directoryBindsHeld: true });
       throw new ApiError(
         ErrorCode.RateLimited,
         `Too many failed sign-ins for this directory account: try again in ${this.config.LOGIN_LOCK_MINUTES} minutes ` +
@@ -54,14 +55,14 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
     } catch (error) {
       if (error instanceof DirectoryError) {
         await this.login.withdrawAttempt(key, attempt); // no password was checked
-        await this.login.auditFailure(key, originOf(request), 'directory_unavailable', { error: error.toJSON() });
+        await this.login.auditFailure(key, origin, 'directory_unavailable', { error: error.toJSON() });
         throw new ApiError(
           ErrorCode.Unavailable,
           'The directory cannot be reached: directory users cannot sign in now (local administrators can)',
         );
       }
       const reason = error instanceof LoginRefused ? error.reason : 'error';
-      await this.login.failAttempt(key, attempt, originOf(request), reason);
+      await this.login.failAttempt(key, attempt, origin, reason);
       if (error instanceof LoginRefused) throw new ApiError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
       throw error;
     }
