@@ -41,20 +41,19 @@ export class GroupCommitter<T, R> {
   private async flushLoop(): Promise<void> {
     this.flushing = true;
     try {
-      await this.letCallersQueue();
-      let inFlight: Promise<Settle> | null = this.commitNext();
-      while (inFlight) {
+      let inFlight: Promise<Settle> | null = null;
+      for (;;) {
+        if (!inFlight) {
+          await this.letCallersQueue();
+          if (this.queue.length === 0) return;
+          inFlight = this.commitNext();
+        }
         const settle = await inFlight;
-        inFlight = null;
         // Items that queued during that commit have waited a whole commit already: send
         // them before answering its callers, so the database works while the answers are
         // written (bench:decisions: the next commit used to start only after all of them).
-        if (this.queue.length > 0) inFlight = this.commitNext();
+        inFlight = this.queue.length > 0 ? this.commitNext() : null;
         settle();
-        if (!inFlight) {
-          await this.letCallersQueue();
-          if (this.queue.length > 0) inFlight = this.commitNext();
-        }
       }
     } finally {
       this.flushing = false;
