@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Database } from '../../src/database/database.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { assertSambaInstalled, startSambaDc, writeSambaInfo } from './samba-dc.js';
+import { ensureSystemPackages } from './system-packages.js';
 import { adminQuery, TEST_ADMIN_URL, urlFor } from './test-db.js';
 
 /**
@@ -12,6 +13,7 @@ import { adminQuery, TEST_ADMIN_URL, urlFor } from './test-db.js';
  * directory tests. Worker processes find both through environment variables.
  */
 export default async function globalSetup(): Promise<void> {
+  ensureSystemPackages();
   await prepareTemplateDatabase();
   await startDirectory();
 }
