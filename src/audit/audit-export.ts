@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ChainedRecord } from './audit-chain.js';
 import { auditConditions, whereClause } from './audit-filters.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 import type { AuditExportQuery } from './audit-search.dto.js';
@@ -13,30 +12,18 @@ import { csvHeader, csvLine } from './audit-csv.js';
  */
 export const EXPORT_BATCH = 5000;
 
-/** One record as a JSON line: every field the hash covers, and the chain fields, so a file verifies offline. */
-export function jsonLine(r: ChainedRecord): string {
-  return (
-    JSON.stringify({
-      seq: r.seq,
-      recordedAt: r.recordedAt.toISOString(),
-      eventType: r.eventType,
-      actorType: r.actorType,
-      actorId: r.actorId,
-      deviceId: r.deviceId,
-      action: r.action,
-      remoteUser: r.remoteUser,
-      outcome: r.outcome,
-      ruleIds: r.ruleIds,
-      policyVersion: r.policyVersion,
-      approvers: r.approvers,
-      sourceAddress: r.sourceAddress,
-      requestId: r.requestId,
-      details: r.details,
-      prevHash: r.prevHash,
-      hash: r.hash,
-    }) + '\n'
-  );
-}
+/**
+ * One record as a JSON object, made by the database: every field the hash covers and the chain
+ * fields, so a file verifies offline. PostgreSQL writes the text (the application only joins a
+ * batch's lines): parsing rows into objects and back to JSON in Node held an export to
+ * ~10,000 records/s. recordedAt in exactly the form that was hashed (toISOString: UTC, ms).
+ */
+const JSON_LINE = `json_build_object('seq', seq,
+  'recordedAt', to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'eventType', event_type, 'actorType', actor_type, 'actorId', actor_id, 'deviceId', device_id, 'action', action,
+  'remoteUser', remote_user, 'outcome', outcome, 'ruleIds', rule_ids, 'policyVersion', policy_version,
+  'approvers', approvers, 'sourceAddress', source_address, 'requestId', request_id, 'details', details,
+  'prevHash', prev_hash, 'hash', hash)::text`;
 
 @Injectable()
 export class AuditExport {
@@ -44,35 +31,48 @@ export class AuditExport {
 
   /** The export's text, chunk by chunk (one chunk per batch), oldest record first. */
   async *text(q: AuditExportQuery): AsyncGenerator<string> {
-    const line = q.format === 'csv' ? csvLine : jsonLine;
-    if (q.format === 'csv') yield csvHeader();
-    for await (const batch of this.batches(q)) {
-      let chunk = '';
-      for (const record of batch) chunk += line(record);
-      yield chunk;
+    if (q.format === 'csv') {
+      yield csvHeader();
+      for await (const rows of this.batches(q, '*')) yield rows.map((row) => csvLine(fromRow(row))).join('');
+    } else {
+      for await (const [batch] of this.batches<{ lines: string }>(
+        q,
+        `string_agg(${JSON_LINE}, E'\\n' ORDER BY seq) AS lines`,
+        true,
+      )) {
+        yield batch.lines + '\n';
+      }
     }
   }
 
   /**
-   * Records in seq order, a batch at a time, up to the head as it was when the export began:
-   * records appended meanwhile are left for the next export, so an export is a fixed stretch
-   * of the chain and always ends.
+   * Records in seq order, a stretch of seq at a time: from the first record in [from, to) to
+   * the last one there as the export begins (records appended meanwhile are left for the next
+   * export, so an export always ends). Stretches of seq rather than LIMIT after a seq: each
+   * query is then a short primary-key range, however the planner guesses the rows (with
+   * LIMIT it sorted the whole rest of the table, 1.7 s a batch). `select` is what each batch
+   * returns: its rows, or (`whole`) one row made from all of them.
    */
-  async *batches(q: AuditExportQuery): AsyncGenerator<ChainedRecord[]> {
-    const [head] = await this.dataSource.query<{ seq: string | null }[]>('SELECT max(seq) AS seq FROM audit_records');
-    const last = Number(head?.seq ?? 0);
-    let after = 0;
-    while (after < last) {
+  private async *batches<T = AuditRow>(q: AuditExportQuery, select: string, whole = false): AsyncGenerator<T[]> {
+    const range = auditConditions({ from: q.from, to: q.to });
+    const [bounds] = await this.dataSource.query<{ first: string | null; last: string | null }[]>(
+      `SELECT min(seq) AS first, max(seq) AS last FROM audit_records ${whereClause(range)}`,
+      range.params,
+    );
+    if (!bounds?.first || !bounds.last) return;
+    const last = Number(bounds.last);
+    for (let low = Number(bounds.first); low <= last; low += EXPORT_BATCH) {
       const c = auditConditions({ from: q.from, to: q.to });
-      c.params.push(after, last);
-      c.where.push(`seq > $${c.params.length - 1}`, `seq <= $${c.params.length}`);
-      const rows = await this.dataSource.query<AuditRow[]>(
-        `SELECT * FROM audit_records ${whereClause(c)} ORDER BY seq LIMIT ${EXPORT_BATCH}`,
+      c.params.push(low, Math.min(low + EXPORT_BATCH - 1, last));
+      c.where.push(`seq BETWEEN $${c.params.length - 1} AND $${c.params.length}`);
+      const batch = `SELECT * FROM audit_records ${whereClause(c)}`;
+      const rows = await this.dataSource.query<(T & { last_seq: string | null })[]>(
+        whole
+          ? `SELECT max(seq) AS last_seq, ${select} FROM (${batch}) AS batch`
+          : `SELECT ${select} FROM (${batch}) AS batch ORDER BY seq`,
         c.params,
       );
-      if (rows.length === 0) return;
-      yield rows.map(fromRow);
-      after = Number(rows[rows.length - 1].seq);
+      if (rows.length > 0 && (!whole || rows[0].last_seq !== null)) yield rows;
     }
   }
 }

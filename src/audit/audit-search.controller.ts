@@ -57,6 +57,10 @@ export class AuditSearchController {
     return reply
       .header('content-type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="gatehouse-audit.${q.format}"`)
-      .send(Readable.from(this.exporter.text(q)));
+      .send(
+        // Bytes, not objects: Readable.from's default buffers 16 chunks (batches of megabytes)
+        // ahead of a slow client; this holds one.
+        Readable.from(this.exporter.text(q), { objectMode: false, highWaterMark: 64 * 1024 }),
+      );
   }
 }
