@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { AuditSearchModule } from './audit/audit-search.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { GlobalErrorFilter } from './common/error.filter.js';
@@ -40,6 +41,7 @@ export class AppModule {
         DatabaseModule.forDatabase(options.database),
         ClockModule.with(options.clock ?? new SystemClock()),
         AuditModule,
+        AuditSearchModule,
         PoliciesModule,
         UsersModule,
         DirectoryModule,

@@ -8,6 +8,18 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'audit_records' })
 @Index('idx_audit_records_event_type', ['eventType', 'seq'])
 @Index('idx_audit_records_request_id', ['requestId'])
+// The search's filters (migration AuditSearchIndexes): each with seq, so a filtered page
+// newest or oldest first is read straight from the index.
+@Index('idx_audit_records_device_id', ['deviceId', 'seq'], { where: 'device_id IS NOT NULL' })
+@Index('idx_audit_records_remote_user', ['remoteUser', 'seq'], { where: 'remote_user IS NOT NULL' })
+@Index('idx_audit_records_actor_id', ['actorId', 'seq'], { where: 'actor_id IS NOT NULL' })
+@Index('idx_audit_records_outcome', ['outcome', 'seq'], { where: 'outcome IS NOT NULL' })
+@Index('idx_audit_records_recorded_at', ['recordedAt'])
+@Index('idx_audit_records_rule_ids', ['ruleIds'], { type: 'gin' })
+// Expression indexes (TypeORM cannot describe them: the migration creates them, sync leaves them be).
+@Index('idx_audit_records_enterprise', { synchronize: false })
+@Index('idx_audit_records_ticket', { synchronize: false })
+@Index('idx_audit_records_granted_by', { synchronize: false })
 export class AuditRecordEntity {
   @PrimaryColumn({ type: 'bigint' })
   seq!: string;

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
+import { verifyExportFile } from '../audit/audit-file-verifier.js';
 import { AuditService } from '../audit/audit.service.js';
 import { LoginThrottleService } from '../auth/login-throttle.service.js';
 import { BUILTIN_ADMIN_GROUP } from '../auth/roles.js';
@@ -34,6 +35,15 @@ async function withServices<T>(config: AppConfig, fn: (ctx: INestApplicationCont
     await ctx.close();
     await database.close();
   }
+}
+
+/** The value after `--name`; an error if the flag is there without one. */
+function optionValue(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  if (at === -1) return undefined;
+  const value = args[at + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
 }
 
 function requireArg(args: string[], index: number, name: string): string {
@@ -178,9 +188,15 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'audit:verify': {
-    usage: 'audit:verify',
-    help: 'Check the audit hash chain; exits 1 and names the first bad record when it was tampered with',
-    async run(config) {
+    usage: 'audit:verify [--file F]',
+    help: 'Check the audit hash chain (or an export, --file, offline); exits 1 and names the first bad record',
+    async run(config, args) {
+      const file = optionValue(args, '--file');
+      if (file !== undefined) {
+        const result = await verifyExportFile(file);
+        console.log(JSON.stringify(result));
+        return result.ok ? 0 : 1;
+      }
       return withServices(config, async (ctx) => {
         const result = await ctx.get(AuditService).verify((n) => process.stderr.write(`\rchecked ${n} records`));
         process.stderr.write('\n');

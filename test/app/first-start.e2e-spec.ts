@@ -32,7 +32,7 @@ describe('first start without GATEHOUSE_ADMIN_PASSWORD', () => {
       });
       expect(replay.status).toBe(403);
       const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=setup.admin_created', { token });
-      expect(audit.body.records.map((r: { outcome: string }) => r.outcome)).toEqual(['failure', 'success', 'failure']);
+      expect(audit.body.items.map((r: { outcome: string }) => r.outcome)).toEqual(['failure', 'success', 'failure']);
     } finally {
       await t.close();
     }

@@ -45,9 +45,7 @@ describe('approval races', () => {
     expect(agent.body.status).toBe(final.status);
     // Exactly one approval or rejection record in the audit trail.
     const audit = await api(app.baseUrl, 'GET', `/api/v1/audit?requestId=${id}`, { token: w.admin });
-    expect(audit.body.records.filter((r: { eventType: string }) => r.eventType.startsWith('approval.'))).toHaveLength(
-      1,
-    );
+    expect(audit.body.items.filter((r: { eventType: string }) => r.eventType.startsWith('approval.'))).toHaveLength(1);
   });
 
   it('ten approvers at once on a two-approval request: exactly two approvals count, the rest 409', async () => {

@@ -69,12 +69,12 @@ describe('approvals across two replicas on one database', () => {
         const expiredAudit = () =>
           api(a.baseUrl, 'GET', '/api/v1/audit?eventType=decision.expired&limit=100', { token: w.admin });
         let audit = await expiredAudit();
-        for (let i = 0; i < 50 && audit.body.records.length < ids.length; i++) {
+        for (let i = 0; i < 50 && audit.body.items.length < ids.length; i++) {
           await new Promise((r) => setTimeout(r, 100)); // a round on the other replica may still be committing
           await a.app.get(ApprovalJobs).runOnce();
           audit = await expiredAudit();
         }
-        expect(audit.body.records.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
+        expect(audit.body.items.map((r: { requestId: string }) => r.requestId).sort()).toEqual([...ids].sort());
       },
       { clock, env: { SESSION_IDLE_MINUTES: '1440' } },
     );

@@ -118,8 +118,8 @@ describe('approvals', () => {
     expect(repeat.body).toMatchObject({ decision: 'allow', status: 'allowed', policies: ['acme-ct-installs'] });
     expect(repeat.body.reason).toContain(`approval of request ${id}`);
     const audit = await api(app.baseUrl, 'GET', `/api/v1/audit?requestId=${repeat.body.requestId}`, { token: w.admin });
-    expect(audit.body.records[0]).toMatchObject({ eventType: 'decision', outcome: 'allowed' });
-    expect(audit.body.records[0].details.grantId).toBe(done.body.grant.id);
+    expect(audit.body.items[0]).toMatchObject({ eventType: 'decision', outcome: 'allowed' });
+    expect(audit.body.items[0].details.grantId).toBe(done.body.grant.id);
     // Another target or another remote user is another request.
     expect((await decide(installBody('ct-other'))).body.status).toBe('pending');
     expect(

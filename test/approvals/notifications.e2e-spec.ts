@@ -77,7 +77,7 @@ describe('approval notifications (real SMTP server, real webhook receiver)', () 
     // Every call was the same delivery, and each failure is in the audit trail.
     expect(new Set(hook.calls.map((c) => c.headers['x-gatehouse-delivery'])).size).toBe(1);
     const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=notification.failed', { token: w.admin });
-    expect(audit.body.records.map((r: { outcome: string }) => r.outcome)).toEqual(['will-retry', 'will-retry']);
+    expect(audit.body.items.map((r: { outcome: string }) => r.outcome)).toEqual(['will-retry', 'will-retry']);
 
     // The failures held nothing up: the request was pending and is decided as usual; the outcome is sent.
     await api(app.baseUrl, 'POST', `/api/v1/approvals/${id}/approve`, { token: w.tokens.alice, body: {} });

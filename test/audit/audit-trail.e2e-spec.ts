@@ -49,7 +49,7 @@ describe('audit trail', () => {
   it('records who signed in, with a complete record', async () => {
     const res = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=1', { token });
     expect(res.status).toBe(200);
-    const record = res.body.records[0];
+    const record = res.body.items[0];
     expect(record).toMatchObject({ eventType: 'auth.login', actorType: 'user', actorId: 'admin', outcome: 'success' });
     expect(record.sourceAddress).toBe('127.0.0.1');
     expect(new Date(record.recordedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
@@ -70,7 +70,7 @@ describe('audit trail', () => {
     expect(failed.status).toBe(401);
     const res = await api(t.baseUrl, 'GET', '/api/v1/audit?limit=20', { token });
     const byTrace = (id: string) =>
-      res.body.records.find((r: { details: { httpRequestId?: string } }) => r.details.httpRequestId === id);
+      res.body.items.find((r: { details: { httpRequestId?: string } }) => r.details.httpRequestId === id);
     expect(byTrace('trace-audit-1')).toMatchObject({ eventType: 'group.created', actorId: 'admin' });
     expect(byTrace('trace-audit-2')).toMatchObject({ eventType: 'auth.login', outcome: 'failure' });
     expect(byTrace('trace-audit-2').sourceAddress).toBe('127.0.0.1');

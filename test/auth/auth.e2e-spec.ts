@@ -41,7 +41,7 @@ describe('staff sign-in, sessions and tokens', () => {
     expect(wrong.body.error.code).toBe('unauthenticated');
     const token = await login(t.baseUrl);
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=10', { token });
-    const outcomes = audit.body.records.map((r: { actorId: string; outcome: string; details: { reason?: string } }) => [
+    const outcomes = audit.body.items.map((r: { actorId: string; outcome: string; details: { reason?: string } }) => [
       r.actorId,
       r.outcome,
       r.details.reason ?? null,
@@ -151,7 +151,7 @@ describe('staff sign-in, sessions and tokens', () => {
     expect((await api(t.baseUrl, 'POST', '/api/v1/groups', { token: carol, body: { name: 'x' } })).status).toBe(403);
 
     const changes = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=role.changed', { token: admin });
-    expect(changes.body.records[0]).toMatchObject({
+    expect(changes.body.items[0]).toMatchObject({
       actorId: 'admin',
       details: { username: 'carol', group: 'IT-Security', gained: ['auditor[*]'], lost: [] },
     });

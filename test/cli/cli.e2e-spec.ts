@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { AuditExport } from '../../src/audit/audit-export.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.schema.js';
 import { Database } from '../../src/database/database.js';
@@ -106,6 +107,35 @@ describe('the gatehouse CLI', () => {
     await expect(run(config, 'admin:create', ['weak'], { GATEHOUSE_NEW_PASSWORD: 'short' })).rejects.toThrow(
       /too weak/,
     );
+  });
+
+  it('audit:verify --file checks an export offline: 0 when intact, 1 naming the edited line and seq', async () => {
+    const database = await Database.open(config, { migrate: true });
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-export-'));
+    const file = join(dir, 'export.jsonl');
+    try {
+      let text = '';
+      for await (const chunk of new AuditExport(database.dataSource).text({ format: 'jsonl' })) text += chunk;
+      writeFileSync(file, text);
+      const ok = await run(config, 'audit:verify', ['--file', file]);
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.output)).toMatchObject({ ok: true, first: 1 });
+      const lines = text.split('\n');
+      lines[1] = JSON.stringify({ ...JSON.parse(lines[1]), actorId: 'someone-else' });
+      writeFileSync(file, lines.join('\n'));
+      const bad = await run(config, 'audit:verify', ['--file', file]);
+      expect(bad.code).toBe(1);
+      expect(JSON.parse(bad.output)).toMatchObject({
+        ok: false,
+        line: 2,
+        seq: 2,
+        reason: expect.stringMatching(/^line 2 \(seq 2\) was changed/),
+      });
+      await expect(run(config, 'audit:verify', ['--file'])).rejects.toThrow('--file needs a value');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await database.close();
+    }
   });
 
   it('verifies the audit trail, and exits 1 naming the first bad record after tampering', async () => {

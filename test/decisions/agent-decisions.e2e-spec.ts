@@ -27,7 +27,7 @@ describe('agent decisions (example policy set)', () => {
 
   const decide = (token: string, body: object) => api(t.baseUrl, 'POST', '/api/v1/agent/decisions', { token, body });
   const auditFor = async (requestId: string) =>
-    (await api(t.baseUrl, 'GET', `/api/v1/audit?requestId=${requestId}`, { token: admin })).body.records;
+    (await api(t.baseUrl, 'GET', `/api/v1/audit?requestId=${requestId}`, { token: admin })).body.items;
 
   it('allows a tier-2 session in office hours, names the rule, and has recorded it', async () => {
     const body = decisionBody();
@@ -169,7 +169,7 @@ describe('agent decisions (example policy set)', () => {
 
   it('refuses bad requests with 4xx and records nothing', async () => {
     const before = (await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=decision&limit=500', { token: admin })).body
-      .records.length;
+      .items.length;
     const bad = [
       decisionBody({ action: 'format-disk' }),
       decisionBody({ remoteUser: { enterprise: 'acme-medical' } }),
@@ -182,7 +182,7 @@ describe('agent decisions (example policy set)', () => {
     for (const body of bad) expect((await decide(ct, body)).status).toBe(400);
     expect((await decide('ghd_wrong', decisionBody())).status).toBe(401);
     const after = (await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=decision&limit=500', { token: admin })).body
-      .records.length;
+      .items.length;
     expect(after).toBe(before);
   });
 

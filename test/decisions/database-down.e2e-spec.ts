@@ -97,18 +97,18 @@ describe('the database goes down under load', () => {
       // The database is back: every answer that said allow has its durable record.
       proxy.restore();
       const recorded = new Set<string>();
-      for (let before: number | undefined, page = 0; page < 10; page++) {
+      for (let cursor: string | undefined, page = 0; page < 10; page++) {
         const res = await api(
           t.baseUrl,
           'GET',
-          `/api/v1/audit?eventType=decision&limit=500${before ? `&before=${before}` : ''}`,
+          `/api/v1/audit?eventType=decision&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
           {
             token: await login(t.baseUrl),
           },
         );
-        for (const r of res.body.records) recorded.add(r.requestId);
-        if (!res.body.nextBefore) break;
-        before = res.body.nextBefore;
+        for (const r of res.body.items) recorded.add(r.requestId);
+        if (!res.body.nextCursor) break;
+        cursor = res.body.nextCursor;
       }
       expect(allowed.filter((r) => !recorded.has(r.requestId))).toEqual([]);
     } finally {

@@ -111,7 +111,7 @@ describe('device enrollment, credentials and heartbeat', () => {
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('unauthenticated');
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?deviceId=inj-0007', { token: admin });
-    expect(audit.body.records.map((r: { eventType: string }) => r.eventType)).toEqual([
+    expect(audit.body.items.map((r: { eventType: string }) => r.eventType)).toEqual([
       'device.revoked',
       'device.enrolled',
     ]);

@@ -177,7 +177,7 @@ describe('directory sign-in (real Samba AD DC)', () => {
     expect((await signIn(names.bob, '')).status).toBe(400);
     expect(proxy.connections).toBe(before);
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=10', { token: admin });
-    const reasons = audit.body.records.filter((r: any) => r.outcome === 'failure').map((r: any) => r.details.reason);
+    const reasons = audit.body.items.filter((r: any) => r.outcome === 'failure').map((r: any) => r.details.reason);
     expect(reasons).toEqual(expect.arrayContaining(['bad_password', 'disabled', 'empty_password', 'invalid_request']));
   });
 
@@ -263,7 +263,7 @@ describe('directory sign-in (real Samba AD DC)', () => {
         { role: 'approver' },
       ]);
       const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=5', { token: admin });
-      expect(audit.body.records.map((r: any) => r.details.reason)).toContain('directory_unavailable');
+      expect(audit.body.items.map((r: any) => r.details.reason)).toContain('directory_unavailable');
     } finally {
       await proxy.start();
     }

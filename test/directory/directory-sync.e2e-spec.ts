@@ -273,11 +273,11 @@ describe('directory sync of a realistic directory (real Samba AD DC)', () => {
     );
     expect(moved).toEqual({ disabled: true, groups: '0' });
 
-    const audit = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=role.changed&actorId=directory-sync&limit=20`, {
+    const audit = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=role.changed&actor=directory-sync&limit=20`, {
       token: admin,
     });
     const changes = Object.fromEntries(
-      audit.body.records.slice(0, status.lastRun.counts.roleChanges).map((r: any) => [r.details.username, r.details]),
+      audit.body.items.slice(0, status.lastRun.counts.roleChanges).map((r: any) => [r.details.username, r.details]),
     );
     expect(changes[sam(4)]).toMatchObject({ gained: ['viewer[*]'], lost: [] });
     expect(changes[sam(1)]).toMatchObject({ gained: [], lost: ['approver[ct-scanners]'] });

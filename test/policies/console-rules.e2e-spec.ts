@@ -39,11 +39,11 @@ describe('console rules', () => {
     });
     expect(decision.body).toMatchObject({ decision: 'deny', policies: [rule.id] });
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=policy.changed&limit=1', { token: admin });
-    expect(audit.body.records[0].details.added).toEqual([rule.id]);
+    expect(audit.body.items[0].details.added).toEqual([rule.id]);
     const created = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=policy.console_rule_created', {
       token: admin,
     });
-    expect(created.body.records[0]).toMatchObject({ actorId: 'admin', details: { ruleId: rule.id } });
+    expect(created.body.items[0]).toMatchObject({ actorId: 'admin', details: { ruleId: rule.id } });
   });
 
   it('validates with the file schema: 422 naming the problem; duplicates of file rule ids refused', async () => {

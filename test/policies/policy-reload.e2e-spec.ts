@@ -61,7 +61,7 @@ describe('policy set in force', () => {
     expect(res.status).toBe(200);
     expect(res.body.changed).toBe(true);
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=policy.changed&limit=1', { token: admin });
-    expect(audit.body.records[0]).toMatchObject({
+    expect(audit.body.items[0]).toMatchObject({
       actorId: 'admin',
       policyVersion: res.body.version,
       details: { added: ['test-added-rule'] },

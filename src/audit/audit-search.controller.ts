@@ -1,0 +1,66 @@
+import { Controller, Get, Param, Res } from '@nestjs/common';
+import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import { RequirePermission } from '../auth/permissions.decorator.js';
+import { Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiQuerySchema, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { uuidSchema } from '../users/users.dto.js';
+import { AuditExport } from './audit-export.js';
+import {
+  auditExportSchema,
+  auditSearchSchema,
+  type AuditExportQuery,
+  type AuditSearchQuery,
+} from './audit-search.dto.js';
+import { AuditSearch } from './audit-search.service.js';
+import { AuditStory } from './audit-story.js';
+
+/** Auditors' reading of the trail: search, one request's story, export (admin-api.md). */
+@ApiTags('audit')
+@Controller('api/v1/audit')
+export class AuditSearchController {
+  constructor(
+    private readonly search: AuditSearch,
+    private readonly story: AuditStory,
+    private readonly exporter: AuditExport,
+  ) {}
+
+  @Get()
+  @RequirePermission('read', 'AuditRecord')
+  @ApiOperation({
+    summary: 'Audit records, filtered; newest first (or `sort=oldest`); page with `cursor` = the last `nextCursor`',
+  })
+  @ApiQuerySchema(auditSearchSchema)
+  list(@ValidQuery(auditSearchSchema) q: AuditSearchQuery) {
+    return this.search.search(q);
+  }
+
+  @Get('requests/:requestId')
+  // Approvers read the stories of their devices' requests: AuditStory checks the scope.
+  @RequirePermission('read', 'Approval')
+  @ApiOperation({ summary: "A request's whole story, oldest first: asked, rules, votes, grant, repeats, completion" })
+  request(@Staff() staff: StaffPrincipal, @Param('requestId', new ZodPipe(uuidSchema, 'request id')) id: string) {
+    return this.story.of(staff, id);
+  }
+
+  @Get('export')
+  @RequirePermission('read', 'AuditRecord')
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOperation({
+    summary:
+      'Every record (oldest first, chain fields included), streamed; jsonl verifies offline with audit:verify --file',
+  })
+  @ApiQuerySchema(auditExportSchema)
+  export(@ValidQuery(auditExportSchema) q: AuditExportQuery, @Res() reply: FastifyReply) {
+    const csv = q.format === 'csv';
+    return reply
+      .header('content-type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="gatehouse-audit.${q.format}"`)
+      .send(
+        // Bytes, not objects: Readable.from's default buffers 16 chunks (batches of megabytes)
+        // ahead of a slow client; this holds one.
+        Readable.from(this.exporter.text(q), { objectMode: false, highWaterMark: 64 * 1024 }),
+      );
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PoliciesModule } from '../policies/policies.module.js';
+import { AuditExport } from './audit-export.js';
+import { AuditSearchController } from './audit-search.controller.js';
+import { AuditSearch } from './audit-search.service.js';
+import { AuditStory } from './audit-story.js';
+
+/** Reading the trail (search, stories, export); apart from AuditModule, which every feature imports to write. */
+@Module({
+  imports: [PoliciesModule],
+  controllers: [AuditSearchController],
+  providers: [AuditSearch, AuditStory, AuditExport],
+})
+export class AuditSearchModule {}
