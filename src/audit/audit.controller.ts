@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import { ApiQuerySchema, ValidQuery } from '../common/zod-validation.js';
 import { AuditService } from './audit.service.js';
+import { ApiSuccess } from '../openapi/api-responses.js';
+import { auditCheckpointSchema, auditPageSchema, auditVerifySchema } from './audit.responses.js';
 
 const listQuery = z.strictObject({
   eventType: z.string().max(100).optional(),
@@ -25,6 +27,7 @@ export class AuditController {
   @RequirePermission('read', 'AuditRecord')
   @ApiOperation({ summary: 'Audit records, newest first; page with `before` = the `nextBefore` of the last page' })
   @ApiQuerySchema(listQuery)
+  @ApiSuccess(auditPageSchema)
   list(@ValidQuery(listQuery) q: z.infer<typeof listQuery>) {
     return this.audit.list({
       ...q,
@@ -38,6 +41,7 @@ export class AuditController {
   @ApiOperation({
     summary: 'Check the whole hash chain; names the first record that was changed, removed or reordered',
   })
+  @ApiSuccess(auditVerifySchema, { description: 'ok, or the first record that does not check out' })
   verify() {
     return this.audit.verify();
   }
@@ -45,6 +49,7 @@ export class AuditController {
   @Get('checkpoint')
   @RequirePermission('read', 'AuditRecord')
   @ApiOperation({ summary: 'The head of the chain (seq and hash), to keep outside Gatehouse as a checkpoint' })
+  @ApiSuccess(auditCheckpointSchema)
   async checkpoint() {
     return { head: await this.audit.head(), at: new Date().toISOString() };
   }
