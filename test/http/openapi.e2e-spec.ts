@@ -4,7 +4,8 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { CLIENT_USING_GENERATED_TYPES, compileGeneratedClient } from '../support/openapi-client.js';
 import { documentedBodyProblems, operationsOf, type OpenApiDocument } from '../support/openapi-document.js';
-import { askPending, createApprovalWorld, uploadBody } from '../support/approvers.js';
+import { askPending, createApprovalWorld, uploadBody, type ApprovalWorld } from '../support/approvers.js';
+import { recordChangingRoutes } from '../support/openapi-journey.js';
 import { decisionBody } from '../support/agent.js';
 
 /**
@@ -16,8 +17,10 @@ import { decisionBody } from '../support/agent.js';
 describe('OpenAPI document', () => {
   let t: TestApp;
   let doc: OpenApiDocument;
+  let world: ApprovalWorld;
   beforeAll(async () => {
     t = await startTestApp();
+    world = await createApprovalWorld(t.baseUrl);
     const res = await api(t.baseUrl, 'GET', '/api/docs/openapi.json');
     expect(res.status).toBe(200);
     doc = res.body as OpenApiDocument;
@@ -92,7 +95,6 @@ describe('OpenAPI document', () => {
   });
 
   it('documents the bodies the routes really answer: a decision, an approval, errors and every list', async () => {
-    const world = await createApprovalWorld(t.baseUrl);
     const answers: { method: string; path: string; route: string; status: number; body: unknown }[] = [];
     const call = async (method: string, route: string, path: string, token?: string, body?: unknown) => {
       const res = await api(t.baseUrl, method, path, { token, body });
@@ -114,6 +116,12 @@ describe('OpenAPI document', () => {
 
     expect(answers.map((a) => a.status)).toContain(409);
     expect(answers.map((a) => a.status)).toContain(400);
+    expect(answers.flatMap((a) => documentedBodyProblems(doc, a.method, a.route, a.status, a.body))).toEqual([]);
+  });
+
+  it('documents the answers of the routes that change things: created, done, refused, not found, conflict', async () => {
+    const answers = await recordChangingRoutes(t.baseUrl, world);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 201, 204, 401, 404, 409, 422]));
     expect(answers.flatMap((a) => documentedBodyProblems(doc, a.method, a.route, a.status, a.body))).toEqual([]);
   });
 });

@@ -36,6 +36,7 @@ export function documentedBodyProblems(
   const name = `${method} ${route} ${status}`;
   const response = doc.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)];
   if (!response) return [`${name}: status not documented`];
+  if (status === 204) return body === undefined ? [] : [`${name}: a body where none is documented`];
   const schema = response.content?.['application/json']?.schema;
   if (!schema) return [`${name}: no JSON body documented`];
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
