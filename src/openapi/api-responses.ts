@@ -62,7 +62,7 @@ export function ApiSuccess(
   return ApiResponse({
     status: options.status ?? 200,
     description: options.description ?? 'Success',
-    schema: json as never,
+    schema: json,
   });
 }
 

@@ -5,7 +5,7 @@ import { completeDocument } from './openapi-document.js';
 const operation = (access: string) => ({ 'x-gatehouse-access': access, responses: { '200': { description: 'ok' } } });
 
 function documentWith(paths: Record<string, Record<string, object>>): OpenAPIObject {
-  return { openapi: '3.1.0', info: { title: 't', version: '1' }, paths } as OpenAPIObject;
+  return { openapi: '3.1.0', info: { title: 't', version: '1' }, paths };
 }
 
 describe('completeDocument', () => {

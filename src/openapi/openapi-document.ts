@@ -10,7 +10,8 @@ export const SECURITY_SCHEME = {
   enrollment: 'enrollmentToken',
 } as const;
 
-const METHODS_WITH_BODY = new Set(['post', 'put', 'patch', 'delete']);
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const METHODS_WITH_BODY = new Set<string>(['post', 'put', 'patch', 'delete']);
 
 /**
  * Builds the OpenAPI document and serves it at /api/docs (JSON at /api/docs/openapi.json).
@@ -61,10 +62,11 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     if (!path.startsWith('/api/') && !path.startsWith('/health/')) delete document.paths[path];
   }
   for (const item of Object.values(document.paths)) {
-    for (const [method, operation] of Object.entries(item)) {
-      if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
       // Nest drops an empty security list, and without one a route reads as "unspecified".
-      if (operation['x-gatehouse-access'] === 'public') operation.security = [];
+      if ((operation as { 'x-gatehouse-access'?: string })['x-gatehouse-access'] === 'public') operation.security = [];
       // Any request with a body may be over the parser's limit (json-body.ts).
       if (METHODS_WITH_BODY.has(method) && !operation.responses['413']) {
         operation.responses['413'] = {
