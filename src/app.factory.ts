@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, type INestApplication } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
@@ -13,6 +12,7 @@ import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
+import { setupOpenApi } from './openapi/openapi-document.js';
 
 export interface CreateAppOptions {
   clock?: Clock;
@@ -126,20 +126,4 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   setupOpenApi(app);
   await app.init();
   return { app, database, logger };
-}
-
-function setupOpenApi(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Gatehouse API')
-      .setDescription(
-        'The staff API of Gatehouse. Every error has the shape {"error": {"code", "message", "details"}}. ' +
-          'x-gatehouse-access on each operation says who may call it.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
@@ -20,6 +20,8 @@ import {
 } from './approvals.dto.js';
 import { ApprovalsService } from './approvals.service.js';
 import { GrantsService } from './grants.service.js';
+import { ApiErrors, ApiEventStream, ApiSuccess } from '../openapi/api-responses.js';
+import { approvalDetailSchema, approvalPageSchema, grantViewSchema } from './approvals.responses.js';
 
 const noQuery = z.strictObject({});
 const requestIdPipe = () => new ZodPipe(uuidSchema, 'request id');
@@ -42,14 +44,18 @@ export class ApprovalsController {
       'Requests that went to approvers, in your device scope (default: pending, newest first); page with `cursor`',
   })
   @ApiQuerySchema(queueQuerySchema)
+  @ApiSuccess(approvalPageSchema)
   list(@Staff() staff: StaffPrincipal, @ValidQuery(queueQuerySchema) query: QueueQuery) {
     return this.queue.list(staff, query);
   }
 
   @Get('approvals/events')
   @RequirePermission('read', 'Approval')
-  @ApiProduces('text/event-stream')
   @ApiOperation({ summary: 'Server-sent events: every change to a request in your scope (event `approval`)' })
+  @ApiEventStream(
+    'Event `resync` on connect (read the queue again), then `approval` for each change: data ' +
+      '{requestId, status, deviceId, deviceGroups, action, remoteUser, expiresAt}',
+  )
   stream(
     @Staff() staff: StaffPrincipal,
     @ValidQuery(noQuery) _query: object,
@@ -63,6 +69,8 @@ export class ApprovalsController {
   @Get('approvals/:requestId')
   @RequirePermission('read', 'Approval')
   @ApiOperation({ summary: 'One request with everything needed to decide, its votes and its history' })
+  @ApiSuccess(approvalDetailSchema)
+  @ApiErrors([404, 'No such request in your scope'])
   get(@Staff() staff: StaffPrincipal, @Param('requestId', requestIdPipe()) requestId: string) {
     return this.queue.get(staff, requestId);
   }
@@ -75,6 +83,8 @@ export class ApprovalsController {
       'Approve (optionally repeats for grantMinutes ≤ the rule’s maxGrantMinutes); 403 outside scope or own request, 409 if not pending',
   })
   @ApiBodySchema(approveSchema)
+  @ApiSuccess(approvalDetailSchema, { description: 'The request as it stands after your vote' })
+  @ApiErrors([404, 'No such request in your scope'], [409, 'No longer pending, or you already answered'])
   async approve(
     @Staff() staff: StaffPrincipal,
     @Param('requestId', requestIdPipe()) requestId: string,
@@ -90,6 +100,8 @@ export class ApprovalsController {
   @RequirePermission('decide', 'Approval')
   @ApiOperation({ summary: 'Reject (one rejection decides); 403 outside scope or own request, 409 if not pending' })
   @ApiBodySchema(rejectSchema)
+  @ApiSuccess(approvalDetailSchema, { description: 'The request as it stands after your vote' })
+  @ApiErrors([404, 'No such request in your scope'], [409, 'No longer pending, or you already answered'])
   async reject(
     @Staff() staff: StaffPrincipal,
     @Param('requestId', requestIdPipe()) requestId: string,
@@ -104,6 +116,7 @@ export class ApprovalsController {
   @RequirePermission('read', 'Approval')
   @ApiOperation({ summary: '"Approve for N minutes" grants in your scope (live only unless live=false)' })
   @ApiQuerySchema(grantsQuerySchema)
+  @ApiSuccess(z.array(grantViewSchema))
   listGrants(@Staff() staff: StaffPrincipal, @ValidQuery(grantsQuerySchema) q: z.infer<typeof grantsQuerySchema>) {
     return this.grants.list(staff, q.live === 'true', q.limit);
   }
@@ -112,6 +125,8 @@ export class ApprovalsController {
   @HttpCode(200)
   @RequirePermission('decide', 'Approval')
   @ApiOperation({ summary: 'End a grant early: repeats are no longer allowed by it (409 if not live)' })
+  @ApiSuccess(grantViewSchema)
+  @ApiErrors([404, 'No such grant in your scope'], [409, 'The grant is not live'])
   endGrant(
     @Staff() staff: StaffPrincipal,
     @Param('grantId', new ZodPipe(uuidSchema, 'grant id')) grantId: string,

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { RequirePermission } from '../auth/permissions.decorator.js';
@@ -15,6 +15,8 @@ import {
 } from './audit-search.dto.js';
 import { AuditSearch } from './audit-search.service.js';
 import { AuditStory } from './audit-story.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { auditPageSchema, requestStorySchema } from './audit.responses.js';
 
 /** Auditors' reading of the trail: search, one request's story, export (admin-api.md). */
 @ApiTags('audit')
@@ -32,6 +34,7 @@ export class AuditSearchController {
     summary: 'Audit records, filtered; newest first (or `sort=oldest`); page with `cursor` = the last `nextCursor`',
   })
   @ApiQuerySchema(auditSearchSchema)
+  @ApiSuccess(auditPageSchema)
   list(@ValidQuery(auditSearchSchema) q: AuditSearchQuery) {
     return this.search.search(q);
   }
@@ -40,18 +43,27 @@ export class AuditSearchController {
   // Approvers read the stories of their devices' requests: AuditStory checks the scope.
   @RequirePermission('read', 'Approval')
   @ApiOperation({ summary: "A request's whole story, oldest first: asked, rules, votes, grant, repeats, completion" })
+  @ApiSuccess(requestStorySchema)
+  @ApiErrors([404, 'No such request, or not in your scope'])
   request(@Staff() staff: StaffPrincipal, @Param('requestId', new ZodPipe(uuidSchema, 'request id')) id: string) {
     return this.story.of(staff, id);
   }
 
   @Get('export')
   @RequirePermission('read', 'AuditRecord')
-  @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOperation({
     summary:
       'Every record (oldest first, chain fields included), streamed; jsonl verifies offline with audit:verify --file',
   })
   @ApiQuerySchema(auditExportSchema)
+  @ApiResponse({
+    status: 200,
+    description: 'The records as JSON Lines (one record a line, chain fields included) or CSV',
+    content: {
+      'application/x-ndjson': { schema: { type: 'string' } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+  })
   export(@ValidQuery(auditExportSchema) q: AuditExportQuery, @Res() reply: FastifyReply) {
     const csv = q.format === 'csv';
     return reply

@@ -8,6 +8,7 @@ import { normalizeUsername } from '../users/users.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { RequirePermission } from './permissions.decorator.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from './principal.js';
+import { ApiErrors, ApiNoContent } from '../openapi/api-responses.js';
 
 @ApiTags('users')
 @Controller('api/v1/users')
@@ -21,6 +22,8 @@ export class AccountsController {
   @HttpCode(204)
   @RequirePermission('manage', 'User')
   @ApiOperation({ summary: 'Clear failed sign-ins so a locked user name can sign in again' })
+  @ApiNoContent('Unlocked')
+  @ApiErrors([404, 'The user name is not locked'])
   async unlock(
     @Param('username', new ZodPipe(plainText(256), 'user name')) username: string,
     @Staff() staff: StaffPrincipal,

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -12,6 +12,8 @@ import type { Origin } from '../audit/actor.js';
 import { RequestOrigin, Staff, type StaffPrincipal } from './principal.js';
 import { SetupService } from './setup.service.js';
 import type { z } from 'zod';
+import { ApiErrors, ApiNoContent, ApiSuccess } from '../openapi/api-responses.js';
+import { loginResultSchema, meSchema, setupDoneSchema, setupStatusSchema } from './auth.responses.js';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -30,7 +32,8 @@ export class AuthController {
     summary: 'Sign in with a local or directory account (user, user@domain or DOMAIN\\user); returns a bearer token',
   })
   @ApiBodySchema(loginSchema)
-  @ApiOkResponse({ description: '{accessToken, tokenType: "Bearer", expiresIn}' })
+  @ApiSuccess(loginResultSchema)
+  @ApiErrors([401, 'Wrong user name or password, or the account is disabled'], 429)
   signIn(@CurrentUser() user: UserEntity, @RequestOrigin() origin: Origin): Promise<LoginResult> {
     return this.login.issue(user, origin);
   }
@@ -39,6 +42,7 @@ export class AuthController {
   @HttpCode(204)
   @SignedIn()
   @ApiOperation({ summary: 'End this session: the token stops working' })
+  @ApiNoContent('Signed out')
   async signOut(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin): Promise<void> {
     await this.login.logout(staff.user, staff.sessionId, origin);
   }
@@ -49,6 +53,7 @@ export class AuthController {
     summary:
       'Who is signed in (local or directory user), with their roles and the groups (local or directory) that give them',
   })
+  @ApiSuccess(meSchema)
   async me(@Staff() staff: StaffPrincipal) {
     return {
       username: staff.user.username,
@@ -62,6 +67,7 @@ export class AuthController {
   @Get('setup')
   @Public()
   @ApiOperation({ summary: 'Whether the first administrator still has to be created' })
+  @ApiSuccess(setupStatusSchema)
   async setupStatus(): Promise<{ setupRequired: boolean }> {
     return { setupRequired: await this.setup.isSetupRequired() };
   }
@@ -71,6 +77,8 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: 'Create the first administrator with the one-time setup token printed at first start' })
   @ApiBodySchema(setupSchema)
+  @ApiSuccess(setupDoneSchema, { status: 201, description: 'The administrator was created' })
+  @ApiErrors([403, 'Wrong setup token, or setup is already done'])
   async completeSetup(
     @ValidBody(setupSchema) body: z.infer<typeof setupSchema>,
     @RequestOrigin() origin: Origin,

@@ -1,5 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiExtension, ApiSecurity } from '@nestjs/swagger';
+import { ApiErrors, ApiStandardErrors } from '../openapi/api-responses.js';
+import { SECURITY_SCHEME } from '../openapi/openapi-document.js';
 import type { Action, Subject } from './abilities.js';
 
 export const ACCESS_METADATA = 'gatehouse:access';
@@ -31,34 +33,34 @@ function access(value: RouteAccess, ...docs: (ClassDecorator & MethodDecorator)[
   return applyDecorators(
     SetMetadata(ACCESS_METADATA, value),
     ApiExtension('x-gatehouse-access', describeAccess(value)),
+    ApiStandardErrors(),
     ...docs,
   );
 }
 
-/** Anyone may call this route, without credentials. */
+/** Anyone may call this route, without credentials (`security: []`: see openapi-document.ts). */
 export const Public = () => access({ kind: 'public' });
 
 /** Any signed-in member of staff, whatever their roles. */
 export const SignedIn = () =>
-  access({ kind: 'signed-in' }, ApiBearerAuth(), ApiUnauthorizedResponse({ description: 'Not signed in' }));
+  access({ kind: 'signed-in' }, ApiSecurity(SECURITY_SCHEME.staff), ApiErrors([401, 'Not signed in']));
 
 /** A signed-in member of staff whose abilities allow `action` on `subject`. */
 export const RequirePermission = (action: Action, subject: Subject) =>
   access(
     { kind: 'permission', action, subject },
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Not signed in' }),
-    ApiForbiddenResponse({ description: `Requires the permission to ${action} ${subject}` }),
+    ApiSecurity(SECURITY_SCHEME.staff),
+    ApiErrors([401, 'Not signed in'], [403, `Requires the permission to ${action} ${subject}`]),
   );
 
 /** A device agent, with `Authorization: Bearer <device credential>`. */
 export const DeviceAuth = () =>
   access(
     { kind: 'device' },
-    ApiBearerAuth(),
-    ApiUnauthorizedResponse({ description: 'Unknown or revoked device credential' }),
+    ApiSecurity(SECURITY_SCHEME.device),
+    ApiErrors([401, 'Unknown or revoked device credential']),
   );
 
 /** A device agent enrolling, with `Authorization: Bearer <enrollment token>` (checked by the enrollment itself). */
 export const EnrollmentAuth = () =>
-  access({ kind: 'enrollment' }, ApiBearerAuth(), ApiUnauthorizedResponse({ description: 'Invalid enrollment token' }));
+  access({ kind: 'enrollment' }, ApiSecurity(SECURITY_SCHEME.enrollment), ApiErrors([401, 'Invalid enrollment token']));

@@ -9,6 +9,8 @@ import type { DeviceEntity } from '../devices/device.entity.js';
 import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
 import { DecisionsService } from './decisions.service.js';
 import { uuidSchema } from '../users/users.dto.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { agentAnswerSchema } from './decisions.responses.js';
 
 const requestIdPipe = () => new ZodPipe(uuidSchema, 'request id');
 
@@ -25,6 +27,8 @@ export class AgentDecisionsController {
     summary: 'Ask for a decision: allow, deny or pending (recorded in the audit trail before the answer)',
   })
   @ApiBodySchema(decideSchema)
+  @ApiSuccess(agentAnswerSchema, { description: 'The answer: act only on decision allow' })
+  @ApiErrors([409, 'The request id was already used with another body'], [429, 'Too many requests from this device'])
   decide(
     @CurrentDevice() device: DeviceEntity,
     @ValidBody(decideSchema) body: DecideBody,
@@ -37,6 +41,8 @@ export class AgentDecisionsController {
   @DeviceAuth()
   @ApiOperation({ summary: 'The current answer; while pending waits up to `wait` seconds (max 60) for a change' })
   @ApiQuerySchema(waitQuerySchema)
+  @ApiSuccess(agentAnswerSchema)
+  @ApiErrors([404, 'No such request of this device'])
   get(
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
@@ -49,6 +55,8 @@ export class AgentDecisionsController {
   @HttpCode(200)
   @DeviceAuth()
   @ApiOperation({ summary: 'The vendor withdrew the request: pending becomes cancelled (409 if already decided)' })
+  @ApiSuccess(agentAnswerSchema)
+  @ApiErrors([404, 'No such request of this device'], [409, 'Already decided'])
   cancel(
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
@@ -62,6 +70,8 @@ export class AgentDecisionsController {
   @DeviceAuth()
   @ApiOperation({ summary: 'What happened after an allow (recorded in the audit trail); 409 unless allowed' })
   @ApiBodySchema(completeSchema)
+  @ApiSuccess(agentAnswerSchema)
+  @ApiErrors([404, 'No such request of this device'], [409, 'Not allowed, or its outcome is already reported'])
   complete(
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,

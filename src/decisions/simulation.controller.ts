@@ -11,6 +11,8 @@ import { deviceIdSchema } from '../devices/devices.dto.js';
 import { DevicesService, STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { simulationSchema } from '../policies/policies.responses.js';
 
 const simulateSchema = z.strictObject({
   deviceId: deviceIdSchema,
@@ -35,6 +37,8 @@ export class SimulationController {
   @RequirePermission('read', 'Policy')
   @ApiOperation({ summary: 'Simulate a decision for an enrolled device, now or `at` a given instant' })
   @ApiBodySchema(simulateSchema)
+  @ApiSuccess(simulationSchema)
+  @ApiErrors([404, 'No such enrolled device in your scope'], [503, 'No valid policy set is loaded'])
   async simulate(@ValidBody(simulateSchema) body: z.infer<typeof simulateSchema>, @Staff() staff: StaffPrincipal) {
     const engine = this.policies.engine;
     if (!engine) throw new ApiError(ErrorCode.Unavailable, 'No valid policy set is loaded');

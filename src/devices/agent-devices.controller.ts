@@ -9,6 +9,8 @@ import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
 import type { DeviceEntity } from './device.entity.js';
 import { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { enrolledSchema, heartbeatAnswerSchema } from './devices.responses.js';
 
 /** The agent API's device calls (agent-api.md): enrollment and heartbeat. */
 @ApiTags('agent')
@@ -21,6 +23,8 @@ export class AgentDevicesController {
   @EnrollmentAuth()
   @ApiOperation({ summary: "Enroll a device with an enrollment token; returns the device's credential, once" })
   @ApiBodySchema(enrollSchema)
+  @ApiSuccess(enrolledSchema, { status: 201, description: 'Enrolled' })
+  @ApiErrors([409, 'The device is already enrolled: an administrator must reset it first'])
   enroll(@Req() request: FastifyRequest, @ValidBody(enrollSchema) body: z.infer<typeof enrollSchema>) {
     return this.devices.enroll(bearerToken(request)!, body, originOf(request));
   }
@@ -30,6 +34,7 @@ export class AgentDevicesController {
   @DeviceAuth()
   @ApiOperation({ summary: 'Report agent version and device state (state feeds policy conditions)' })
   @ApiBodySchema(heartbeatSchema)
+  @ApiSuccess(heartbeatAnswerSchema)
   heartbeat(@CurrentDevice() device: DeviceEntity, @ValidBody(heartbeatSchema) body: z.infer<typeof heartbeatSchema>) {
     return this.devices.heartbeat(device, body);
   }

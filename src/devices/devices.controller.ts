@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { subject } from '@casl/ability';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
@@ -11,6 +11,8 @@ import { uuidSchema } from '../users/users.dto.js';
 import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
+import { ApiErrors, ApiNoContent, ApiSuccess } from '../openapi/api-responses.js';
+import { createdEnrollmentTokenSchema, deviceViewSchema, enrollmentTokenViewSchema } from './devices.responses.js';
 
 /** Staff side of the device registry. */
 @ApiTags('devices')
@@ -24,6 +26,7 @@ export class DevicesController {
   @Get('devices')
   @RequirePermission('read', 'Device')
   @ApiOperation({ summary: 'Devices in your scope: id, model, site, groups, last seen, reported state, revoked' })
+  @ApiSuccess(z.array(deviceViewSchema))
   async list(@Staff() staff: StaffPrincipal): Promise<DeviceView[]> {
     const all = await this.devices.list();
     return all.filter((d) => staff.ability.can('read', subject('Device', { deviceGroups: d.groups }) as never));
@@ -33,6 +36,8 @@ export class DevicesController {
   @HttpCode(200)
   @RequirePermission('manage', 'Device')
   @ApiOperation({ summary: 'Revoke a device: its credential stops working (401)' })
+  @ApiSuccess(deviceViewSchema)
+  @ApiErrors([404, 'No such device in your scope'])
   async revoke(
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
@@ -47,6 +52,8 @@ export class DevicesController {
   @HttpCode(204)
   @RequirePermission('manage', 'Device')
   @ApiOperation({ summary: 'Remove the enrollment so the device can enroll again with a new token' })
+  @ApiNoContent('Enrollment removed')
+  @ApiErrors([404, 'No such device in your scope'])
   async reset(
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
@@ -69,6 +76,7 @@ export class DevicesController {
   @RequirePermission('manage', 'EnrollmentToken')
   @ApiOperation({ summary: 'Create an enrollment token (shown once): {id, token, expiresAt}' })
   @ApiBodySchema(createEnrollmentTokenSchema)
+  @ApiSuccess(createdEnrollmentTokenSchema, { status: 201, description: 'The token (shown once)' })
   create(
     @ValidBody(createEnrollmentTokenSchema) body: z.infer<typeof createEnrollmentTokenSchema>,
     @Staff() staff: StaffPrincipal,
@@ -80,6 +88,7 @@ export class DevicesController {
   @Get('enrollment-tokens')
   @RequirePermission('read', 'EnrollmentToken')
   @ApiOperation({ summary: 'Enrollment tokens (without their secrets)' })
+  @ApiSuccess(z.array(enrollmentTokenViewSchema))
   listTokens() {
     return this.tokens.list();
   }
@@ -88,6 +97,8 @@ export class DevicesController {
   @HttpCode(200)
   @RequirePermission('manage', 'EnrollmentToken')
   @ApiOperation({ summary: 'Revoke an enrollment token' })
+  @ApiSuccess(enrollmentTokenViewSchema)
+  @ApiErrors([404, 'No live enrollment token with that id'])
   revokeToken(
     @Param('id', new ZodPipe(uuidSchema, 'token id')) id: string,
     @Staff() staff: StaffPrincipal,

@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { Public } from '../auth/permissions.decorator.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { PolicyService } from '../policies/policy.service.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { liveSchema, readySchema } from './health.responses.js';
 
 const READY_TIMEOUT_MS = 2000;
 
@@ -18,6 +20,7 @@ export class HealthController {
   @Get('live')
   @Public()
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiSuccess(liveSchema)
   live() {
     return { status: 'ok' };
   }
@@ -25,6 +28,8 @@ export class HealthController {
   @Get('ready')
   @Public()
   @ApiOperation({ summary: 'Readiness: the database answers and a policy set is in force (503 otherwise)' })
+  @ApiSuccess(readySchema)
+  @ApiErrors([503, 'Not ready: details name each failing check'])
   async ready() {
     const database = await this.checkDatabase();
     const policies = this.policies.set ? 'ok' : 'no valid policy set loaded yet (see the log or GET /api/v1/policies)';

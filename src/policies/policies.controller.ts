@@ -19,6 +19,8 @@ const consoleRuleBody = z.strictObject({
 });
 type ConsoleRuleBody = { rule: Record<string, unknown> & { id: string } };
 import { PolicyService } from './policy.service.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import { consoleRuleSchema, policySetViewSchema, reloadResultSchema } from './policies.responses.js';
 
 @ApiTags('policies')
 @Controller('api/v1/policies')
@@ -33,6 +35,7 @@ export class PoliciesController {
   @ApiOperation({
     summary: 'The policy set in force: version, defaults, device groups, access, rules with their source',
   })
+  @ApiSuccess(policySetViewSchema)
   effective() {
     const set = this.policies.set;
     return {
@@ -49,6 +52,7 @@ export class PoliciesController {
   @Get('console-rules')
   @RequirePermission('read', 'Policy')
   @ApiOperation({ summary: 'Rules written in the console (the file rules are read-only here)' })
+  @ApiSuccess(z.array(consoleRuleSchema))
   consoleRules() {
     return this.consoleRulesService.list();
   }
@@ -60,6 +64,11 @@ export class PoliciesController {
     summary: 'Add a console rule (format of policy-files.md); 422 naming the problems when the set would not validate',
   })
   @ApiBodySchema(consoleRuleBody)
+  @ApiSuccess(reloadResultSchema, { status: 201, description: 'Added; the set now in force' })
+  @ApiErrors(
+    [409, 'A console rule with that id exists'],
+    [422, 'The set would not validate (details name each problem)'],
+  )
   createConsoleRule(
     @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
     @Staff() staff: StaffPrincipal,
@@ -72,6 +81,8 @@ export class PoliciesController {
   @RequirePermission('manage', 'Policy')
   @ApiOperation({ summary: 'Replace a console rule' })
   @ApiBodySchema(consoleRuleBody)
+  @ApiSuccess(reloadResultSchema, { description: 'Replaced; the set now in force' })
+  @ApiErrors(404, [422, 'The set would not validate (details name each problem)'])
   replaceConsoleRule(
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @ValidBody(consoleRuleBody) body: ConsoleRuleBody,
@@ -84,6 +95,8 @@ export class PoliciesController {
   @Delete('console-rules/:id')
   @RequirePermission('manage', 'Policy')
   @ApiOperation({ summary: 'Delete a console rule' })
+  @ApiSuccess(reloadResultSchema, { description: 'Deleted; the set now in force' })
+  @ApiErrors(404, [422, 'The set would not validate without it (details name each problem)'])
   deleteConsoleRule(
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @Staff() staff: StaffPrincipal,
@@ -99,6 +112,8 @@ export class PoliciesController {
     summary:
       'Re-read the policy files; 422 naming file, line and problem when they do not validate (the old set stays)',
   })
+  @ApiSuccess(reloadResultSchema)
+  @ApiErrors([422, 'The files do not validate: file, line and problem in details; the old set stays'])
   reload(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
     return this.policies.reload(actorOf(staff, origin));
   }

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+/** Every status a request can have (decision-request.entity.ts). */
+export const requestStatusSchema = z.enum([
+  'allowed',
+  'denied',
+  'pending',
+  'approved',
+  'rejected',
+  'expired',
+  'cancelled',
+]);
+
+/** The agent's answer (decision-view.ts): the same body for ask, poll, cancel and complete. */
+export const agentAnswerSchema = z.object({
+  requestId: z.uuid(),
+  decision: z.enum(['allow', 'deny', 'pending']).describe('Act only on allow'),
+  status: requestStatusSchema,
+  reason: z.string(),
+  policies: z.array(z.string()).describe('Ids of the rules that decided'),
+  validUntil: z.iso.datetime().optional().describe('On allow: until when the allow may be acted on'),
+  expiresAt: z.iso.datetime().optional().describe('While pending: when the request expires unanswered'),
+  pollAfterSeconds: z.number().int().optional().describe('While pending: when to ask again'),
+});
