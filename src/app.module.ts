@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { CheckpointScheduler } from './audit/checkpoint-scheduler.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { GlobalErrorFilter } from './common/error.filter.js';
@@ -48,7 +49,7 @@ export class AppModule {
         ApprovalsModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler],
+      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler, CheckpointScheduler],
     };
   }
 }

@@ -33,15 +33,6 @@ export class AuditController {
     });
   }
 
-  @Get('verify')
-  @RequirePermission('verify', 'AuditRecord')
-  @ApiOperation({
-    summary: 'Check the whole hash chain; names the first record that was changed, removed or reordered',
-  })
-  verify() {
-    return this.audit.verify();
-  }
-
   @Get('checkpoint')
   @RequirePermission('read', 'AuditRecord')
   @ApiOperation({ summary: 'The head of the chain (seq and hash), to keep outside Gatehouse as a checkpoint' })

@@ -3,7 +3,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
-import { verifyAuditChain, type VerifyResult } from './audit-verifier.js';
 import { AuditWriter, writeChained } from './audit-writer.js';
 
 export interface AuditQuery {
@@ -18,7 +17,7 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** The audit trail: append (durably, hash-chained), read, verify. Nothing here updates or deletes. */
+/** The audit trail: append (durably, hash-chained) and read (verification: AuditIntegrityService). Nothing here updates or deletes. */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
   private readonly writer: AuditWriter;
@@ -64,10 +63,6 @@ export class AuditService implements OnApplicationShutdown {
     const more = rows.length > query.limit;
     const records = rows.slice(0, query.limit);
     return { records, nextBefore: more ? records[records.length - 1].seq : null };
-  }
-
-  verify(onProgress?: (checked: number) => void): Promise<VerifyResult> {
-    return verifyAuditChain(this.dataSource, onProgress);
   }
 
   /** The head of the chain, to be kept elsewhere as a checkpoint (detects truncation of the tail). */

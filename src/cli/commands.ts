@@ -1,8 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
+import { AuditCheckpointsService } from '../audit/audit-checkpoints.service.js';
+import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { parseCheckpoint } from '../audit/checkpoint-format.js';
 import { LoginThrottleService } from '../auth/login-throttle.service.js';
 import { BUILTIN_ADMIN_GROUP } from '../auth/roles.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -14,6 +17,8 @@ import { runPolicyTests } from '../policies/policy-tests.js';
 import { CliModule } from './cli.module.js';
 import { directoryTest } from './directory-test.command.js';
 import { readSecret } from './read-secret.js';
+import { SigningKeysService } from '../signing/signing-keys.service.js';
+import { DataSource } from 'typeorm';
 
 export interface Command {
   usage: string;
@@ -178,15 +183,63 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'audit:verify': {
-    usage: 'audit:verify',
-    help: 'Check the audit hash chain; exits 1 and names the first bad record when it was tampered with',
-    async run(config) {
+    usage: 'audit:verify [--checkpoint F]',
+    help:
+      'Check the audit hash chain and that it still reaches the last signed checkpoint (and the checkpoint file F, ' +
+      'the JSON of GET /api/v1/audit/checkpoints/latest); exits 1 and names what was tampered with',
+    async run(config, args) {
+      const file = optionValue(args, '--checkpoint');
+      const signed = file === undefined ? undefined : parseCheckpoint(readFileSync(file, 'utf8'), file);
       return withServices(config, async (ctx) => {
-        const result = await ctx.get(AuditService).verify((n) => process.stderr.write(`\rchecked ${n} records`));
+        const result = await ctx
+          .get(AuditIntegrityService)
+          .verify({ signed, onProgress: (n) => process.stderr.write(`\rchecked ${n} records`) });
         process.stderr.write('\n');
         console.log(JSON.stringify(result));
         return result.ok ? 0 : 1;
       });
     },
   },
+  'audit:checkpoint': {
+    usage: 'audit:checkpoint',
+    help: "Sign a checkpoint of the audit chain's head now and print it (save it as a file for audit:verify --checkpoint)",
+    async run(config) {
+      return withServices(config, async (ctx) => {
+        const cp = await ctx.get(AuditCheckpointsService).create();
+        if (!cp) throw new Error('No checkpoint: the audit trail is empty');
+        console.log(JSON.stringify(cp));
+        return 0;
+      });
+    },
+  },
+  'signing:rotate-key': {
+    usage: 'signing:rotate-key',
+    help: "Retire the appliance's signing key and make a new one (old signatures still verify); audited",
+    async run(config) {
+      return withServices(config, async (ctx) => {
+        const rotated = await ctx.get(DataSource).transaction(async (manager) => {
+          const r = await ctx.get(SigningKeysService).rotateIn(manager);
+          await ctx.get(AuditService).appendIn(manager, {
+            eventType: 'signing.key_rotated',
+            actorType: 'system',
+            actorId: 'cli',
+            outcome: 'success',
+            details: { retiredKeyId: r.retiredKeyId, keyId: r.keyId },
+          });
+          return r;
+        });
+        console.log(`Signing key ${rotated.retiredKeyId ?? '(none)'} retired; signing with ${rotated.keyId} now.`);
+        return 0;
+      });
+    },
+  },
 };
+
+/** The value after `--name` in the arguments; an error when the flag is given without one. */
+function optionValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const value = args[i + 1];
+  if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
+}

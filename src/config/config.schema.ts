@@ -74,6 +74,8 @@ export const configSchema = z
     WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     WEBHOOK_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
+    AUDIT_SIGNING_KEY_FILE: readableFile.optional(),
+    AUDIT_CHECKPOINT_MINUTES: int(0, 24 * 60).default(5),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
     // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
