@@ -41,6 +41,10 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
       .optional(),
+    DATABASE_MIGRATION_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
+      .optional(),
     DATABASE_POOL_SIZE: int(1, 200).default(10),
     GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
     POLICIES_DIR: z.string().min(1).default('./policies'),
@@ -108,6 +112,16 @@ export const configSchema = z
     LDAP_INCREMENTAL_SYNC_MINUTES: int(0, 24 * 60).default(5),
   })
   .superRefine((c, ctx) => {
+    if (c.DATABASE_MIGRATION_URL && !c.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_MIGRATION_URL'],
+        message: "needs DATABASE_URL (the server's own role); the embedded database needs neither",
+      });
+    }
+    if (c.DATABASE_MIGRATION_URL && c.DATABASE_URL && !URL.canParse(c.DATABASE_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is not a URL' });
+    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',
