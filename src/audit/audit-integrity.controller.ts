@@ -15,6 +15,7 @@ const verifyQuery = z
       .string()
       .regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lower-case hex digits' })
       .optional(),
+    full: z.enum(['true', 'false']).optional(),
   })
   .refine((q) => (q.checkpointSeq === undefined) === (q.checkpointHash === undefined), {
     error: 'checkpointSeq and checkpointHash go together',
@@ -35,14 +36,24 @@ export class AuditIntegrityController {
   @RequirePermission('verify', 'AuditRecord')
   @ApiOperation({
     summary:
-      'Check the hash chain and that it still reaches the last signed checkpoint (and the one given): ' +
-      'names the first record changed, removed or reordered, a removed tail, or a rewritten history',
+      'Check the hash chain (from the last verified record; `full=true`: all of it) and that it still reaches ' +
+      'the last signed checkpoint (and the one given): names the first record changed, removed or reordered, ' +
+      'a removed tail, or a rewritten history. Callers during a run share it.',
   })
   @ApiQuerySchema(verifyQuery)
   verify(@ValidQuery(verifyQuery) q: z.infer<typeof verifyQuery>) {
     const point =
       q.checkpointSeq !== undefined && q.checkpointHash ? { seq: q.checkpointSeq, hash: q.checkpointHash } : undefined;
-    return this.integrity.verify({ point });
+    return this.integrity.verify({ point, full: q.full === 'true' });
+  }
+
+  @Get('verify/status')
+  @RequirePermission('verify', 'AuditRecord')
+  @ApiOperation({
+    summary: 'The verification in progress (records checked so far), the last run, and the last verified record',
+  })
+  verifyStatus() {
+    return this.integrity.status();
   }
 
   @Get('checkpoints/latest')

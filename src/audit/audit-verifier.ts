@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { GENESIS_HASH, hashRecord, normalizeEvent } from './audit-chain.js';
+import { GENESIS_HASH, hashRecord, normalizeEvent, type ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 
 /** A point the chain must still pass through: record `seq` with hash `hash`. */
@@ -18,9 +18,15 @@ export interface VerifyOptions {
   /** Start after this point, already verified (incremental); default: from the first record. */
   from?: ChainPoint | null;
   onProgress?: (checked: number) => void;
+  /** Recomputes a page's hashes (a worker thread in the server); default: here, in this thread. */
+  hasher?: (records: ChainedRecord[]) => Promise<string[]>;
 }
 
-const PAGE = 5000;
+const hashHere = (records: ChainedRecord[]) =>
+  Promise.resolve(records.map((r) => hashRecord(r.seq, r.recordedAt, normalizeEvent(r), r.prevHash)));
+
+// Small pages: each is parsed on the main thread (the hashing is the caller's hasher's).
+const PAGE = 1000;
 
 /**
  * Walks the chain in order. Reports the first record whose position, link or content does
@@ -45,14 +51,14 @@ export async function verifyAuditChain(dataSource: DataSource, options: VerifyOp
       `SELECT * FROM audit_records WHERE seq >= $1 ORDER BY seq LIMIT ${PAGE}`,
       [expectedSeq],
     );
-    for (const row of rows) {
-      const record = fromRow(row);
+    const records = rows.map(fromRow);
+    const hashes = await (options.hasher ?? hashHere)(records);
+    for (const [i, record] of records.entries()) {
       if (record.seq !== expectedSeq) return bad(expectedSeq, `record ${expectedSeq} is missing`);
       if (record.prevHash !== prevHash) {
         return bad(record.seq, `record ${record.seq} does not link to record ${record.seq - 1} (removed or reordered)`);
       }
-      const expected = hashRecord(record.seq, record.recordedAt, normalizeEvent(record), record.prevHash);
-      if (expected !== record.hash) return bad(record.seq, `record ${record.seq} was changed`);
+      if (hashes[i] !== record.hash) return bad(record.seq, `record ${record.seq} was changed`);
       const checkpoint = checkpoints.get(record.seq);
       if (checkpoint && checkpoint.hash !== record.hash) {
         return bad(
