@@ -8,6 +8,7 @@ import { Directory1795457126557 } from './1795457126557-Directory.js';
 import { ApprovalOutcomes1795458383757 } from './1795458383757-ApprovalOutcomes.js';
 import { OneTripCommits1795462419446 } from './1795462419446-OneTripCommits.js';
 import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDecisionIndexes.js';
+import { SignedCheckpoints1796560000000 } from './1796560000000-SignedCheckpoints.js';
 import { AuditSearchIndexes1796600000000 } from './1796600000000-AuditSearchIndexes.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
@@ -23,5 +24,6 @@ export const MIGRATIONS: Function[] = [
   ApprovalOutcomes1795458383757,
   OneTripCommits1795462419446,
   PartialDecisionIndexes1796553882852,
+  SignedCheckpoints1796560000000,
   AuditSearchIndexes1796600000000,
 ];

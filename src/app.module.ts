@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuditSearchModule } from './audit/audit-search.module.js';
+import { CheckpointScheduler } from './audit/checkpoint-scheduler.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { GlobalErrorFilter } from './common/error.filter.js';
@@ -50,7 +51,7 @@ export class AppModule {
         ApprovalsModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler],
+      providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler, CheckpointScheduler],
     };
   }
 }

@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { SigningModule } from '../signing/signing.module.js';
+import { AuditCheckpointsService } from './audit-checkpoints.service.js';
+import { AuditIntegrityController } from './audit-integrity.controller.js';
+import { AuditIntegrityService } from './audit-integrity.service.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 
-@Module({ controllers: [AuditController], providers: [AuditService], exports: [AuditService] })
+@Module({
+  imports: [SigningModule],
+  controllers: [AuditController, AuditIntegrityController],
+  providers: [AuditService, AuditCheckpointsService, AuditIntegrityService],
+  exports: [AuditService, AuditCheckpointsService, AuditIntegrityService, SigningModule],
+})
 export class AuditModule {}

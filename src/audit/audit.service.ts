@@ -2,10 +2,9 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
-import { verifyAuditChain, type VerifyResult } from './audit-verifier.js';
 import { AuditWriter, writeChained } from './audit-writer.js';
 
-/** The audit trail: append (durably, hash-chained), read, verify. Nothing here updates or deletes. */
+/** The audit trail: append (durably, hash-chained) and read (search: AuditSearch; verification: AuditIntegrityService). Nothing here updates or deletes. */
 @Injectable()
 export class AuditService implements OnApplicationShutdown {
   private readonly writer: AuditWriter;
@@ -29,10 +28,6 @@ export class AuditService implements OnApplicationShutdown {
    */
   async appendIn(manager: EntityManager, ...events: AuditEvent[]): Promise<ChainedRecord[]> {
     return writeChained(manager, events.map(normalizeEvent), this.clock.now());
-  }
-
-  verify(onProgress?: (checked: number) => void): Promise<VerifyResult> {
-    return verifyAuditChain(this.dataSource, onProgress);
   }
 
   /** The head of the chain, to be kept elsewhere as a checkpoint (detects truncation of the tail). */

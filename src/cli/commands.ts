@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { verifyExportFile } from '../audit/audit-file-verifier.js';
+import { AuditCheckpointsService } from '../audit/audit-checkpoints.service.js';
+import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { parseCheckpoint } from '../audit/checkpoint-format.js';
 import { LoginThrottleService } from '../auth/login-throttle.service.js';
 import { BUILTIN_ADMIN_GROUP } from '../auth/roles.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -15,6 +18,8 @@ import { runPolicyTests } from '../policies/policy-tests.js';
 import { CliModule } from './cli.module.js';
 import { directoryTest } from './directory-test.command.js';
 import { readSecret } from './read-secret.js';
+import { SigningKeysService } from '../signing/signing-keys.service.js';
+import { DataSource } from 'typeorm';
 
 export interface Command {
   usage: string;
@@ -188,20 +193,65 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   'audit:verify': {
-    usage: 'audit:verify [--file F]',
-    help: 'Check the audit hash chain (or an export, --file, offline); exits 1 and names the first bad record',
+    usage: 'audit:verify [--file F] [--checkpoint F]',
+    help:
+      'Check the audit hash chain and that it still reaches the last signed checkpoint (and the checkpoint file, ' +
+      'the JSON of GET /api/v1/audit/checkpoints/latest); with --file, an export offline (it must reach the ' +
+      "checkpoint file's head); exits 1 and names what was tampered with",
     async run(config, args) {
+      const checkpointFile = optionValue(args, '--checkpoint');
+      const signed =
+        checkpointFile === undefined
+          ? undefined
+          : parseCheckpoint(readFileSync(checkpointFile, 'utf8'), checkpointFile);
       const file = optionValue(args, '--file');
       if (file !== undefined) {
-        const result = await verifyExportFile(file);
+        // Offline: no database, so the checkpoint's signature is not checked here (the online
+        // verify does); its head is what the export must reach.
+        const result = await verifyExportFile(file, signed && { seq: signed.seq, hash: signed.hash });
         console.log(JSON.stringify(result));
         return result.ok ? 0 : 1;
       }
       return withServices(config, async (ctx) => {
-        const result = await ctx.get(AuditService).verify((n) => process.stderr.write(`\rchecked ${n} records`));
+        const result = await ctx
+          .get(AuditIntegrityService)
+          .verify({ signed, onProgress: (n) => process.stderr.write(`\rchecked ${n} records`) });
         process.stderr.write('\n');
         console.log(JSON.stringify(result));
         return result.ok ? 0 : 1;
+      });
+    },
+  },
+  'audit:checkpoint': {
+    usage: 'audit:checkpoint',
+    help: "Sign a checkpoint of the audit chain's head now and print it (save it as a file for audit:verify --checkpoint)",
+    async run(config) {
+      return withServices(config, async (ctx) => {
+        const cp = await ctx.get(AuditCheckpointsService).create();
+        if (!cp) throw new Error('No checkpoint: the audit trail is empty');
+        console.log(JSON.stringify(cp));
+        return 0;
+      });
+    },
+  },
+  'signing:rotate-key': {
+    usage: 'signing:rotate-key',
+    help: "Retire the appliance's signing key and make a new one (old signatures still verify); audited",
+    async run(config) {
+      return withServices(config, async (ctx) => {
+        const rotated = await ctx.get(DataSource).transaction(async (manager) => {
+          const r = await ctx.get(SigningKeysService).rotateIn(manager);
+          await ctx.get(AuditService).appendIn(manager, {
+            eventType: 'signing.key_rotated',
+            actorType: 'system',
+            actorId: 'cli',
+            outcome: 'success',
+            details: { retiredKeyId: r.retiredKeyId, keyId: r.keyId },
+          });
+          return r;
+        });
+        console.log(`Signing key ${rotated.retiredKeyId ?? '(none)'} retired; signing with ${rotated.keyId} now.`);
+        return 0;
       });
     },
   },

@@ -41,6 +41,10 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
       .optional(),
+    DATABASE_MIGRATION_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
+      .optional(),
     DATABASE_POOL_SIZE: int(1, 200).default(10),
     GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
     POLICIES_DIR: z.string().min(1).default('./policies'),
@@ -74,6 +78,8 @@ export const configSchema = z
     WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     WEBHOOK_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
+    AUDIT_SIGNING_KEY_FILE: readableFile.optional(),
+    AUDIT_CHECKPOINT_MINUTES: int(0, 24 * 60).default(5),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
     // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
@@ -106,6 +112,16 @@ export const configSchema = z
     LDAP_INCREMENTAL_SYNC_MINUTES: int(0, 24 * 60).default(5),
   })
   .superRefine((c, ctx) => {
+    if (c.DATABASE_MIGRATION_URL && !c.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_MIGRATION_URL'],
+        message: "needs DATABASE_URL (the server's own role); the embedded database needs neither",
+      });
+    }
+    if (c.DATABASE_MIGRATION_URL && c.DATABASE_URL && !URL.canParse(c.DATABASE_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is not a URL' });
+    }
     if (Boolean(c.TLS_CERT_FILE) !== Boolean(c.TLS_KEY_FILE)) {
       ctx.addIssue({
         code: 'custom',

@@ -5,6 +5,7 @@ import { createDataSource } from './data-source.js';
 import { checkDurability } from './durability.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from './migrate.js';
+import { grantServerRole, restrictEmbeddedSession, roleOfUrl } from './server-role.js';
 
 /** The pool's one connection, and one spare for a reconnect while the old socket closes. */
 const EMBEDDED_SOCKET_CONNECTIONS = 2;
@@ -48,9 +49,12 @@ export class Database {
         }
       }
       if (options.migrate) {
-        const applied = await runMigrations(dataSource, { lock: !embedded });
+        const applied = config.DATABASE_MIGRATION_URL
+          ? await migrateAsOwner(config, config.DATABASE_MIGRATION_URL)
+          : await runMigrations(dataSource, { lock: !embedded });
         if (applied.length > 0) logger.log(`Applied migrations: ${applied.join(', ')}`);
       }
+      if (embedded) await restrictEmbeddedSession(dataSource);
     } catch (error) {
       await db.close();
       throw error;
@@ -67,5 +71,30 @@ export class Database {
       await this.embedded?.stop();
     })();
     return this.closing;
+  }
+}
+
+/**
+ * Migrations as the tables' owner (DATABASE_MIGRATION_URL), then the grants that let the server's
+ * role (DATABASE_URL's user) work without owning anything; replicas take turns under the lock.
+ */
+async function migrateAsOwner(config: AppConfig, ownerUrl: string): Promise<string[]> {
+  const serverRole = roleOfUrl(config.DATABASE_URL!);
+  // Two connections: runMigrations holds its lock on one and migrates on the other.
+  const owner = createDataSource({ DATABASE_URL: ownerUrl, DATABASE_POOL_SIZE: 2 });
+  try {
+    await owner.initialize();
+  } catch (error) {
+    throw new Error(`Cannot connect to the database at DATABASE_MIGRATION_URL: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    const applied = await runMigrations(owner, { lock: true });
+    // INVARIANT: never revoke from the owner itself (it would lose its own rights on the audit tables).
+    if (roleOfUrl(ownerUrl) !== serverRole) await grantServerRole(owner, serverRole);
+    return applied;
+  } finally {
+    await owner.destroy();
   }
 }

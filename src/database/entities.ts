@@ -1,5 +1,6 @@
 import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
 import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
+import { AuditCheckpointEntity } from '../audit/audit-checkpoint.entity.js';
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
 import { LoginThrottleEntity } from '../auth/login-throttle.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
@@ -13,6 +14,7 @@ import { DirectoryGroupEntity } from '../directory/directory-group.entity.js';
 import { DirectoryUserEntity } from '../directory/directory-user.entity.js';
 import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
+import { SigningKeyEntity } from '../signing/signing-key.entity.js';
 import { SettingEntity } from './setting.entity.js';
 
 /** Every entity, listed once: the app, the CLI and the migration check share this list. */
@@ -23,6 +25,8 @@ export const ENTITIES = [
   LoginThrottleEntity,
   SettingEntity,
   AuditRecordEntity,
+  AuditCheckpointEntity,
+  SigningKeyEntity,
   DeviceEntity,
   EnrollmentTokenEntity,
   PolicyVersionEntity,
