@@ -7,6 +7,13 @@ import { ApiQuerySchema, ValidQuery } from '../common/zod-validation.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { AuditCheckpointsService } from './audit-checkpoints.service.js';
 import { AuditIntegrityService } from './audit-integrity.service.js';
+import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
+import {
+  auditVerifySchema,
+  auditVerifyStatusSchema,
+  publicKeySchema,
+  signedCheckpointResponseSchema,
+} from './audit.responses.js';
 
 const verifyQuery = z
   .strictObject({
@@ -41,6 +48,7 @@ export class AuditIntegrityController {
       'a removed tail, or a rewritten history. Callers during a run share it.',
   })
   @ApiQuerySchema(verifyQuery)
+  @ApiSuccess(auditVerifySchema, { description: 'ok, or the first record or checkpoint that does not check out' })
   verify(@ValidQuery(verifyQuery) q: z.infer<typeof verifyQuery>) {
     const point =
       q.checkpointSeq !== undefined && q.checkpointHash ? { seq: q.checkpointSeq, hash: q.checkpointHash } : undefined;
@@ -52,6 +60,7 @@ export class AuditIntegrityController {
   @ApiOperation({
     summary: 'The verification in progress (records checked so far), the last run, and the last verified record',
   })
+  @ApiSuccess(auditVerifyStatusSchema)
   verifyStatus() {
     return this.integrity.status();
   }
@@ -61,6 +70,8 @@ export class AuditIntegrityController {
   @ApiOperation({
     summary: 'The last signed checkpoint {seq, hash, at, keyId, signature}; save it as a checkpoint file',
   })
+  @ApiSuccess(signedCheckpointResponseSchema)
+  @ApiErrors([404, 'No checkpoint yet: the audit trail is empty'])
   async latest() {
     const cp = await this.checkpoints.latest();
     if (!cp) throw new ApiError(ErrorCode.NotFound, 'No checkpoint yet: the audit trail is empty');
@@ -71,6 +82,8 @@ export class AuditIntegrityController {
   @HttpCode(200)
   @RequirePermission('verify', 'AuditRecord')
   @ApiOperation({ summary: "Sign a checkpoint of the chain's head now (the latest one if the head has not moved)" })
+  @ApiSuccess(signedCheckpointResponseSchema)
+  @ApiErrors([404, 'The audit trail is empty'])
   async create() {
     const cp = await this.checkpoints.create();
     if (!cp) throw new ApiError(ErrorCode.NotFound, 'No checkpoint: the audit trail is empty');
@@ -80,6 +93,7 @@ export class AuditIntegrityController {
   @Get('public-key')
   @Public()
   @ApiOperation({ summary: "The appliance's Ed25519 public key (PEM), and the keys it used before a rotation" })
+  @ApiSuccess(publicKeySchema)
   async publicKey() {
     const [current, ...previous] = await this.keys.publicKeys();
     return {

@@ -50,10 +50,57 @@ export const requestStorySchema = z.object({
     .nullable(),
 });
 
+const verifyRunSchema = z.object({
+  mode: z.enum(['full', 'incremental']),
+  fromSeq: z.number().int().describe('The run started after this record (0: from the first)'),
+  checked: z.number().int(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+});
+
+const checkedCheckpointSchema = chainHeadSchema.extend({
+  source: z.enum(['stored', 'request', 'file']),
+  at: z.string().optional(),
+});
+
+const verifyExtras = { checkpoints: z.array(checkedCheckpointSchema), run: verifyRunSchema };
+
 export const auditVerifySchema = z.union([
-  z.object({ ok: z.literal(true), records: z.number().int(), head: chainHeadSchema.nullable() }),
-  z.object({ ok: z.literal(false), records: z.number().int(), firstBadSeq: z.number().int(), reason: z.string() }),
+  z.object({ ok: z.literal(true), records: z.number().int(), head: chainHeadSchema.nullable(), ...verifyExtras }),
+  z.object({
+    ok: z.literal(false),
+    records: z.number().int(),
+    firstBadSeq: z.number().int(),
+    reason: z.string(),
+    ...verifyExtras,
+  }),
 ]);
+
+export const auditVerifyStatusSchema = z.object({
+  running: verifyRunSchema.nullable(),
+  lastRun: verifyRunSchema.nullable(),
+  lastVerified: chainHeadSchema.extend({ at: z.string() }).nullable(),
+});
+
+export const signedCheckpointResponseSchema = z.object({
+  seq: z.number().int(),
+  hash: z.string(),
+  at: z.string(),
+  keyId: z.string(),
+  signature: z.string().describe('base64 Ed25519 over the RFC 8785 JSON of the other fields'),
+});
+
+const publicKeyFields = {
+  keyId: z.string(),
+  algorithm: z.literal('Ed25519'),
+  publicKey: z.string().describe('PEM'),
+  createdAt: z.string(),
+};
+
+export const publicKeySchema = z.object({
+  ...publicKeyFields,
+  previousKeys: z.array(z.object({ ...publicKeyFields, retiredAt: z.string().nullable() })),
+});
 
 export const auditCheckpointSchema = z.object({
   head: chainHeadSchema.nullable().describe('The newest record; null while the trail is empty'),
