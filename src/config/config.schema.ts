@@ -57,6 +57,8 @@ export const configSchema = z
     LOGIN_BACKOFF_AFTER: int(1, 100).default(5),
     LOGIN_LOCK_AFTER: int(2, 1000).default(10),
     LOGIN_LOCK_MINUTES: int(1, 24 * 60).default(15),
+    // Unset: five times LOGIN_LOCK_AFTER (see the transform below).
+    LOGIN_ACCOUNT_LOCK_AFTER: int(2, 100_000).optional(),
     DECISION_VALID_MINUTES: int(1, 24 * 60).default(10),
     DEVICE_RATE_PER_SECOND: int(1, 10_000).default(20),
     DEVICE_RATE_BURST: int(1, 100_000).default(50),
@@ -135,7 +137,15 @@ export const configSchema = z
     if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['LOGIN_LOCK_AFTER'], message: 'must be greater than LOGIN_BACKOFF_AFTER' });
     }
-  });
+    if (c.LOGIN_ACCOUNT_LOCK_AFTER !== undefined && c.LOGIN_ACCOUNT_LOCK_AFTER < c.LOGIN_LOCK_AFTER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOGIN_ACCOUNT_LOCK_AFTER'],
+        message: 'must be at least LOGIN_LOCK_AFTER (one address alone must not lock the account for everyone)',
+      });
+    }
+  })
+  .transform((c) => ({ ...c, LOGIN_ACCOUNT_LOCK_AFTER: c.LOGIN_ACCOUNT_LOCK_AFTER ?? 5 * c.LOGIN_LOCK_AFTER }));
 
 export type AppConfig = z.infer<typeof configSchema> & {
   tls?: { cert: Buffer; key: Buffer };

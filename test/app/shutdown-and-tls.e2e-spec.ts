@@ -17,7 +17,7 @@ describe('graceful shutdown', () => {
     );
     // Each attempt is counted before its password is checked: wait until all are inside.
     const started = async () =>
-      (await t.database.dataSource.query(`SELECT failures FROM login_throttle WHERE username = 'admin'`))[0]
+      (await t.database.dataSource.query(`SELECT failures FROM login_throttle WHERE username = 'account:admin'`))[0]
         ?.failures ?? 0;
     while ((await started()) < n) await new Promise((r) => setTimeout(r, 2));
     const closing = t.close();
