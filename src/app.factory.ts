@@ -13,6 +13,7 @@ import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
+import { registerAddressLimits } from './throttling/address-limits.js';
 
 export interface CreateAppOptions {
   clock?: Clock;
@@ -87,6 +88,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     }
     done();
   });
+  await registerAddressLimits(fastify, config);
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);

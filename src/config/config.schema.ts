@@ -62,6 +62,8 @@ export const configSchema = z
     DECISION_VALID_MINUTES: int(1, 24 * 60).default(10),
     DEVICE_RATE_PER_SECOND: int(1, 10_000).default(20),
     DEVICE_RATE_BURST: int(1, 100_000).default(50),
+    ADDRESS_FAILURE_LIMIT: int(1, 1_000_000).default(60),
+    ADDRESS_FAILURE_WINDOW_SECONDS: int(1, 24 * 3600).default(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: bool.default(false),
     SHUTDOWN_GRACE_SECONDS: int(1, 600).default(25),

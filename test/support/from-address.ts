@@ -20,6 +20,7 @@ export function clientAt(localAddress: string) {
         {
           method,
           localAddress,
+          agent: false, // no keep-alive socket left open after the test
           headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
         },
         (res) => {
