@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ldapFilterProblem } from '../directory/ldap-filter.js';
+import { passwordProblems } from '../users/password-rules.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -134,6 +135,17 @@ export const configSchema = z
     if (c.LDAP_URL) {
       for (const key of ['LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_BASE_DN'] as const) {
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when LDAP_URL is set' });
+      }
+    }
+    if (c.GATEHOUSE_ADMIN_PASSWORD) {
+      // The same rules as the API, checked here so that the start stops naming the rule broken.
+      for (const problem of passwordProblems(c.GATEHOUSE_ADMIN_PASSWORD, c.GATEHOUSE_ADMIN_USERNAME)) {
+        if (problem.startsWith('at least')) continue; // said by the field's own check
+        ctx.addIssue({
+          code: 'custom',
+          path: ['GATEHOUSE_ADMIN_PASSWORD'],
+          message: `too weak: ${problem === 'must not contain the user name' ? 'must not contain GATEHOUSE_ADMIN_USERNAME' : problem}`,
+        });
       }
     }
     if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
