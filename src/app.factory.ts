@@ -8,7 +8,7 @@ import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { toErrorResponse } from './common/error.filter.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
-import { createRootLogger, PinoNestLogger } from './common/logger.js';
+import { createRootLogger, loggableUrl, PinoNestLogger } from './common/logger.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -98,7 +98,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       {
         requestId: request.id,
         method: request.method,
-        url: request.url,
+        url: loggableUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },
