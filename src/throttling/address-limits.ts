@@ -30,7 +30,8 @@ export async function registerAddressLimits(fastify: FastifyInstance, config: Ap
     const status = await failures(request, { increment: false });
     if (status.isAllowed || status.remaining > 0) return;
     const retryAfter = Math.max(1, status.ttlInSeconds);
-    await reply
+    // An async hook that answers must return the reply, or Fastify goes on to the route.
+    return reply
       .status(429)
       .header('retry-after', String(retryAfter))
       .send({
