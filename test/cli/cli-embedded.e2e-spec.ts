@@ -40,5 +40,5 @@ describe('the CLI next to a running server on the embedded database', () => {
     } finally {
       await db.dispose();
     }
-  }, 120_000);
+  }, 300_000); // three real CLI processes, each compiling the sources: slow on a busy machine
 });
