@@ -6,13 +6,15 @@ import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { toErrorResponse } from './common/error.filter.js';
+import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
-import { createRootLogger, PinoNestLogger } from './common/logger.js';
+import { createRootLogger, loggableUrl, PinoNestLogger } from './common/logger.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
 import { setupOpenApi } from './openapi/openapi-document.js';
+import { registerAddressLimits } from './throttling/address-limits.js';
 
 export interface CreateAppOptions {
   clock?: Clock;
@@ -24,6 +26,9 @@ export interface GatehouseApp {
   app: NestFastifyApplication;
   database: Database;
   logger: PinoLogger;
+  shutdown: GracefulShutdown;
+  /** What SIGTERM does: drain (new requests 503, in-flight ones finish), then close. */
+  stop(graceSeconds?: number): Promise<void>;
 }
 
 /**
@@ -67,36 +72,20 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const fastify = adapter.getInstance();
   registerJsonParser(fastify);
-  // Graceful shutdown: requests in flight when close() starts still finish, and their
-  // answers say `Connection: close` so that keep-alive clients let the server go; new
-  // requests get 503 (the agent then does not act).
-  let closing = false;
-  fastify.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
+  const shutdown = new GracefulShutdown(fastify);
   const securityHeaders = gatehouseSecurityHeaders(config.tls !== undefined);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(securityHeaders);
     void reply.header('x-request-id', request.id);
-    if (closing) {
-      void reply.status(503).send({
-        error: { code: 'unavailable', message: 'Gatehouse is shutting down; retry on another replica', details: [] },
-      });
-      return;
-    }
-    done();
+    if (shutdown.admit(reply)) done();
   });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
-    done(null, payload);
-  });
+  await registerAddressLimits(fastify, config);
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.info(
       {
         requestId: request.id,
         method: request.method,
-        url: request.url,
+        url: loggableUrl(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },
@@ -122,8 +111,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     await database.close();
     throw error;
   }
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupOpenApi(app);
   await app.init();
-  return { app, database, logger };
+  return {
+    app,
+    database,
+    logger,
+    shutdown,
+    async stop(graceSeconds = config.SHUTDOWN_GRACE_SECONDS) {
+      await shutdown.drain((graceSeconds * 1000) / 2);
+      await app.close();
+    },
+  };
 }

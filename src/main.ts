@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const { app, logger } = await createApp(config);
+  const gatehouse = await createApp(config);
+  const { app, logger } = gatehouse;
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info(
     {
@@ -27,14 +28,23 @@ async function main(): Promise<void> {
     },
     `Gatehouse listening on ${config.tls ? 'https' : 'http'}://${config.HOST}:${config.PORT} (docs at /api/docs)`,
   );
-  // Graceful shutdown: Nest closes the server (in-flight requests finish), then the database.
-  // A hung request must not keep the process alive forever.
+  // Graceful shutdown: new requests get 503 while those in flight finish, then the server and
+  // the database close (src/common/graceful-shutdown.ts). A hung request must not keep the
+  // process alive forever.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       setTimeout(() => {
         logger.error(`Shutdown took longer than ${config.SHUTDOWN_GRACE_SECONDS}s: exiting`);
         process.exit(1);
       }, config.SHUTDOWN_GRACE_SECONDS * 1000).unref();
+      logger.info(`${signal}: answering 503 to new requests while those in flight finish`);
+      gatehouse.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+          process.exit(1);
+        },
+      );
     });
   }
 }

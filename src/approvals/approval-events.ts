@@ -3,6 +3,7 @@ import { canOnApproval } from './approver-rights.js';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
+import { SessionsService } from '../auth/sessions.service.js';
 import { Clock } from '../common/clock.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
@@ -12,10 +13,15 @@ const KEEP_ALIVE_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1 << 20;
 /**
  * A stream ends after this long and the client reconnects (after `retry` ms) with its
- * bearer token: the reconnect checks the session again, so a signed-out or disabled person
- * stops receiving within this time.
+ * bearer token: the reconnect checks the session and its roles again.
  */
 const MAX_STREAM_MS = 5 * 60_000;
+/**
+ * How often the sessions behind open streams are checked (one query for all of them, on this
+ * replica): a stream ends within this time of its logout, its session's expiry or idle limit,
+ * or its user being disabled, on whichever replica that happened.
+ */
+const SESSION_CHECK_MS = 2_000;
 
 interface Subscriber {
   staff: StaffPrincipal;
@@ -33,11 +39,13 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
   private readonly logger = new Logger('ApprovalEvents');
   private readonly subscribers = new Set<Subscriber>();
   private readonly keepAlive: NodeJS.Timeout;
+  private readonly sessionCheck: NodeJS.Timeout;
   private seq = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly sessions: SessionsService,
     bus: NotificationBus,
   ) {
     bus.on('decision.changed', (message) => {
@@ -47,6 +55,29 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
       for (const s of this.subscribers) s.res.write(': keep-alive\n\n');
     }, KEEP_ALIVE_MS);
     this.keepAlive.unref();
+    this.sessionCheck = setInterval(() => void this.endStreamsOfEndedSessions(), SESSION_CHECK_MS);
+    this.sessionCheck.unref();
+  }
+
+  /** Ends the streams whose session has ended; when sessions cannot be checked, all of them (fail safe). */
+  private async endStreamsOfEndedSessions(): Promise<void> {
+    if (this.subscribers.size === 0) return;
+    const open = [...this.subscribers];
+    let live: Set<string>;
+    try {
+      live = await this.sessions.liveAmong([...new Set(open.map((s) => s.staff.sessionId))]);
+    } catch (error) {
+      this.logger.warn(
+        `Cannot check the sessions of the live queue's streams, ending them: ${(error as Error).message}`,
+      );
+      live = new Set();
+    }
+    for (const s of open) {
+      if (live.has(s.staff.sessionId)) continue;
+      // Said before the end so that the console signs in again instead of reconnecting.
+      s.res.end('event: session-ended\ndata: {}\n\n');
+      this.subscribers.delete(s);
+    }
   }
 
   subscribe(staff: StaffPrincipal, res: ServerResponse, requestId: string): void {
@@ -73,6 +104,7 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     clearInterval(this.keepAlive);
+    clearInterval(this.sessionCheck);
     for (const s of this.subscribers) s.res.end();
     this.subscribers.clear();
   }

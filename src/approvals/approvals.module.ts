@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { DecisionsModule } from '../decisions/decisions.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { ApprovalEvents } from './approval-events.js';
@@ -14,7 +15,7 @@ import { NotificationOutbox } from './notifications/outbox.js';
 
 /** Pending requests, approvers, grants, expiry and notifications (architecture.md). */
 @Module({
-  imports: [AuditModule, DecisionsModule, UsersModule],
+  imports: [AuditModule, AuthModule, DecisionsModule, UsersModule],
   controllers: [ApprovalsController],
   providers: [
     ApprovalQueue,

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { forbidden, unauthenticated } from '../common/api-error.js';
 import { UsersService } from '../users/users.service.js';
 import { DevicesService } from '../devices/devices.service.js';
+import { DeviceRateLimit } from '../throttling/device-rate-limit.js';
 import { buildStaffAbility } from './abilities.js';
 import { ACCESS_METADATA, type RouteAccess } from './permissions.decorator.js';
 import { SessionsService } from './sessions.service.js';
@@ -31,6 +32,7 @@ export class AccessGuard implements CanActivate {
     private readonly sessions: SessionsService,
     private readonly users: UsersService,
     private readonly devices: DevicesService,
+    private readonly deviceLimit: DeviceRateLimit,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -51,11 +53,13 @@ export class AccessGuard implements CanActivate {
         const device = credential ? await this.devices.authenticate(credential) : null;
         if (!device) throw unauthenticated('Unknown or revoked device credential');
         request.device = device;
+        await this.deviceLimit.check(request);
         return true;
       }
       case 'enrollment':
         // The enrollment itself checks (and uses up) the token, atomically.
         if (!bearerToken(request)) throw unauthenticated('An enrollment token is required');
+        await this.deviceLimit.check(request);
         return true;
       case 'signed-in':
       case 'permission': {

@@ -5,6 +5,8 @@ import { AuditModule } from '../audit/audit.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { AccessGuard } from './access.guard.js';
+import { AdminSocket } from './admin-socket.js';
+import { DeviceRateLimit } from '../throttling/device-rate-limit.js';
 import { AccountsController } from './accounts.controller.js';
 import { AuthController } from './auth.controller.js';
 import { DirectoryModule } from '../directory/directory.module.js';
@@ -29,6 +31,8 @@ import { TokenService } from './token.service.js';
     DirectoryStrategy,
     LoginGuard,
     SetupService,
+    AdminSocket,
+    DeviceRateLimit,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
   exports: [LoginThrottleService, SessionsService, TokenService],

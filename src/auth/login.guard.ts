@@ -42,7 +42,7 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
     const attempt = await this.login.beginAttempt(key, origin);
     // A directory account gets at most LDAP_MAX_FAILED_BINDS failed binds a window: below the
     // domain's lockout threshold, Gatehouse can never lock the account in AD.
-    if (attempt > this.config.LDAP_MAX_FAILED_BINDS && (await this.login.isDirectoryAccount(key))) {
+    if (attempt.account > this.config.LDAP_MAX_FAILED_BINDS && (await this.login.isDirectoryAccount(key))) {
       await this.login.auditFailure(key, origin, 'throttled', { directoryBindsHeld: true });
       throw new ApiError(
         ErrorCode.RateLimited,
@@ -54,7 +54,7 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
       await super.canActivate(context);
     } catch (error) {
       if (error instanceof DirectoryError) {
-        await this.login.withdrawAttempt(key, attempt); // no password was checked
+        await this.login.withdrawAttempt(key, attempt, origin); // no password was checked
         await this.login.auditFailure(key, origin, 'directory_unavailable', { error: error.toJSON() });
         throw new ApiError(
           ErrorCode.Unavailable,
@@ -66,7 +66,7 @@ export class LoginGuard extends AuthGuard(['local', 'directory']) {
       if (error instanceof LoginRefused) throw new ApiError(ErrorCode.Unauthenticated, INVALID_CREDENTIALS);
       throw error;
     }
-    await this.login.succeeded(key);
+    await this.login.succeeded(key, origin);
     return true;
   }
 

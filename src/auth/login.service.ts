@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { actorEvent, withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -6,7 +7,8 @@ import type { AppConfig } from '../config/config.schema.js';
 import { DirectoryAuthService } from '../directory/directory-auth.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { normalizeUsername, UsersService } from '../users/users.service.js';
-import { LoginThrottleService } from './login-throttle.service.js';
+import { LoginThrottleService, type LoginAttempt } from './login-throttle.service.js';
+import { BUILTIN_ADMIN_GROUP } from './roles.js';
 import { SessionsService } from './sessions.service.js';
 import { TokenService } from './token.service.js';
 
@@ -27,6 +29,7 @@ export class LoginService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly directory: DirectoryAuthService,
+    private readonly dataSource: DataSource,
   ) {}
 
   /** The name the throttle counts: the directory account a sign-in name stands for, else the name itself. */
@@ -36,14 +39,24 @@ export class LoginService {
     return (await this.directory.canonicalName(rawUsername)) ?? username;
   }
 
-  /** Counts a sign-in attempt; a 429 (audited) while the name is in back-off or locked. */
-  async beginAttempt(username: string, origin: Origin): Promise<number> {
+  /** Counts a sign-in attempt; a 429 (audited) while the name is in back-off or locked for this address. */
+  async beginAttempt(username: string, origin: Origin): Promise<LoginAttempt> {
     try {
-      return await this.throttle.begin(username);
+      return await this.throttle.begin(username, origin.address, await this.isBreakGlass(username));
     } catch (error) {
       await this.auditFailure(username, origin, 'throttled');
       throw error;
     }
+  }
+
+  /** A local member of the local group gatehouse-admins: always an administrator, never locked out for good. */
+  private async isBreakGlass(username: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM users u JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id
+       WHERE u.username = $1 AND u.source = 'local' AND g.source = 'local' AND lower(g.name) = $2 LIMIT 1`,
+      [username, BUILTIN_ADMIN_GROUP],
+    );
+    return rows.length > 0;
   }
 
   /** Whether this throttle key is a directory account (its password is checked by a bind). */
@@ -51,17 +64,17 @@ export class LoginService {
     return (await this.users.findByUsername(key))?.source === 'directory';
   }
 
-  async withdrawAttempt(key: string, attempt: number): Promise<void> {
-    await this.throttle.withdraw(key, attempt);
+  async withdrawAttempt(key: string, attempt: LoginAttempt, origin: Origin): Promise<void> {
+    await this.throttle.withdraw(key, origin.address, attempt);
   }
 
-  async failAttempt(username: string, attempt: number, origin: Origin, reason: string): Promise<void> {
-    await this.throttle.failed(username, attempt);
+  async failAttempt(username: string, attempt: LoginAttempt, origin: Origin, reason: string): Promise<void> {
+    await this.throttle.failed(username, origin.address, attempt);
     await this.auditFailure(username, origin, reason);
   }
 
-  async succeeded(username: string): Promise<void> {
-    await this.throttle.succeeded(username);
+  async succeeded(username: string, origin: Origin): Promise<void> {
+    await this.throttle.succeeded(username, origin.address);
   }
 
   async auditFailure(

@@ -72,6 +72,23 @@ export class SessionsService {
     return { sessionId, user };
   }
 
+  /**
+   * Which of these sessions are still live (not revoked, expired or idle, user not disabled),
+   * in one read that touches nothing: an open event stream must not keep a session from idling.
+   */
+  async liveAmong(sessionIds: string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const now = this.clock.now();
+    const idleSince = new Date(now.getTime() - this.config.SESSION_IDLE_MINUTES * 60_000);
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      `SELECT s.id::text AS id FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id::text = ANY($1::text[]) AND s.revoked_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3
+         AND NOT u.disabled`,
+      [sessionIds, now, idleSince],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async revoke(sessionId: string): Promise<boolean> {
     const result = await this.dataSource.query<[unknown[], number]>(
       'UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',

@@ -20,6 +20,7 @@ import { directoryTest } from './directory-test.command.js';
 import { readSecret } from './read-secret.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { DataSource } from 'typeorm';
+import { askRunningServer } from './admin-socket-client.js';
 
 export interface Command {
   usage: string;
@@ -50,6 +51,8 @@ function optionValue(args: string[], name: string): string | undefined {
   if (!value || value.startsWith('--')) throw new Error(`${name} needs a value`);
   return value;
 }
+const unlockMessage = (username: string, unlocked: boolean) =>
+  unlocked ? `'${username}' can sign in again.` : `'${username}' had no failed sign-ins.`;
 
 function requireArg(args: string[], index: number, name: string): string {
   const value = args[index];
@@ -147,6 +150,12 @@ export const COMMANDS: Record<string, Command> = {
     help: 'Clear failed sign-ins so a locked user name can sign in again',
     async run(config, args) {
       const username = normalizeUsername(requireArg(args, 0, 'username'));
+      // The embedded database serves only the running server: ask the server to do it.
+      const viaServer = await askRunningServer<{ unlocked: boolean }>(config, '/unlock', { username });
+      if (viaServer) {
+        console.log(unlockMessage(username, viaServer.unlocked));
+        return 0;
+      }
       return withServices(config, async (ctx) => {
         const unlocked = await ctx.get(LoginThrottleService).unlock(username);
         if (unlocked) {
@@ -158,7 +167,7 @@ export const COMMANDS: Record<string, Command> = {
             details: { username },
           });
         }
-        console.log(unlocked ? `'${username}' can sign in again.` : `'${username}' had no failed sign-ins.`);
+        console.log(unlockMessage(username, unlocked));
         return 0;
       });
     },

@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, ErrorCode, type ErrorBody } from './api-error.js';
+import { loggableUrl } from './logger.js';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: ErrorCode.InvalidRequest,
@@ -125,7 +126,7 @@ export class GlobalErrorFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const { status, body, headers } = toErrorResponse(exception, this.logger, request.id);
     if (status >= 500)
-      this.logger.warn({ requestId: request.id, msg: `${request.method} ${request.url} -> ${status}` });
+      this.logger.warn({ requestId: request.id, msg: `${request.method} ${loggableUrl(request.url)} -> ${status}` });
     void reply.status(status).headers(headers).send(body);
   }
 }

@@ -19,6 +19,21 @@ export function createRootLogger(level: string, destination?: NodeJS.WritableStr
   );
 }
 
+/**
+ * A request's URL as logged: the path, and the query's parameter names without their values
+ * (a query may carry a token or a person's name; logs are kept longer and read more widely).
+ */
+export function loggableUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const names = url
+    .slice(mark + 1)
+    .split('&')
+    .filter((part) => part.length > 0)
+    .map((part) => part.split('=')[0]);
+  return `${url.slice(0, mark)}?${names.map((name) => `${name}=…`).join('&')}`;
+}
+
 /** Adapts Nest's logger calls to pino. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly root: PinoLogger) {}

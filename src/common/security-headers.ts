@@ -25,8 +25,17 @@ export function securityHeaders(options: HelmetOptions): Readonly<Record<string,
   return Object.freeze(headers);
 }
 
-/** Gatehouse's settings: its own pages only, no framing; HSTS and upgrades only with TLS. */
+/**
+ * Gatehouse's settings: its own pages only, no framing; HSTS and upgrades only with TLS.
+ * Nothing is cached (`Cache-Control: no-store`): answers carry tokens (sign-in, setup,
+ * enrollment tokens, device credentials) and patient-adjacent records, and a route that
+ * forgot to say so must not leave a secret in a proxy's or browser's cache.
+ */
 export function gatehouseSecurityHeaders(tls: boolean): Readonly<Record<string, string>> {
+  return Object.freeze({ ...helmetHeaders(tls), 'cache-control': 'no-store' });
+}
+
+function helmetHeaders(tls: boolean): Readonly<Record<string, string>> {
   return securityHeaders({
     contentSecurityPolicy: {
       directives: {

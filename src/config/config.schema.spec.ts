@@ -27,6 +27,24 @@ describe('configuration', () => {
     expect(message).not.toContain("'short'");
   });
 
+  it('says which rule a weak GATEHOUSE_ADMIN_PASSWORD breaks, without echoing it', () => {
+    const weak = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    const named = weak({ GATEHOUSE_ADMIN_USERNAME: 'root', GATEHOUSE_ADMIN_PASSWORD: 'my-root-password-2026' });
+    expect(named).toMatch(/GATEHOUSE_ADMIN_PASSWORD: too weak: must not contain GATEHOUSE_ADMIN_USERNAME/);
+    expect(named).not.toContain('my-root-password-2026');
+    expect(weak({ GATEHOUSE_ADMIN_PASSWORD: ' '.repeat(14) })).toMatch(
+      /GATEHOUSE_ADMIN_PASSWORD: too weak: not only white space/,
+    );
+    expect(weak({ GATEHOUSE_ADMIN_PASSWORD: 'Granite-willow-ember' })).toBe('accepted');
+  });
+
   it('wants TLS certificate and key together, as files that exist', () => {
     expect(() => loadConfig({ TLS_CERT_FILE: '/etc/hostname' })).toThrow(
       /TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE/,
@@ -68,7 +86,7 @@ describe('.env.example', () => {
       .filter((l) => /^[A-Z_]+=/.test(l))
       .map((l) => l.split('=')[0])
       .sort();
-    const known = Object.keys(configSchema.shape).sort();
+    const known = Object.keys(configSchema.in.shape).sort();
     expect(documented).toEqual(known);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ldapFilterProblem } from '../directory/ldap-filter.js';
+import { passwordProblems } from '../users/password-rules.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -61,9 +62,13 @@ export const configSchema = z
     LOGIN_BACKOFF_AFTER: int(1, 100).default(5),
     LOGIN_LOCK_AFTER: int(2, 1000).default(10),
     LOGIN_LOCK_MINUTES: int(1, 24 * 60).default(15),
+    // Unset: five times LOGIN_LOCK_AFTER (see the transform below).
+    LOGIN_ACCOUNT_LOCK_AFTER: int(2, 100_000).optional(),
     DECISION_VALID_MINUTES: int(1, 24 * 60).default(10),
     DEVICE_RATE_PER_SECOND: int(1, 10_000).default(20),
     DEVICE_RATE_BURST: int(1, 100_000).default(50),
+    ADDRESS_FAILURE_LIMIT: int(1, 1_000_000).default(60),
+    ADDRESS_FAILURE_WINDOW_SECONDS: int(1, 24 * 3600).default(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: bool.default(false),
     SHUTDOWN_GRACE_SECONDS: int(1, 600).default(25),
@@ -148,10 +153,29 @@ export const configSchema = z
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when LDAP_URL is set' });
       }
     }
+    if (c.GATEHOUSE_ADMIN_PASSWORD) {
+      // The same rules as the API, checked here so that the start stops naming the rule broken.
+      for (const problem of passwordProblems(c.GATEHOUSE_ADMIN_PASSWORD, c.GATEHOUSE_ADMIN_USERNAME)) {
+        if (problem.startsWith('at least')) continue; // said by the field's own check
+        ctx.addIssue({
+          code: 'custom',
+          path: ['GATEHOUSE_ADMIN_PASSWORD'],
+          message: `too weak: ${problem === 'must not contain the user name' ? 'must not contain GATEHOUSE_ADMIN_USERNAME' : problem}`,
+        });
+      }
+    }
     if (c.LOGIN_LOCK_AFTER <= c.LOGIN_BACKOFF_AFTER) {
       ctx.addIssue({ code: 'custom', path: ['LOGIN_LOCK_AFTER'], message: 'must be greater than LOGIN_BACKOFF_AFTER' });
     }
-  });
+    if (c.LOGIN_ACCOUNT_LOCK_AFTER !== undefined && c.LOGIN_ACCOUNT_LOCK_AFTER < c.LOGIN_LOCK_AFTER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LOGIN_ACCOUNT_LOCK_AFTER'],
+        message: 'must be at least LOGIN_LOCK_AFTER (one address alone must not lock the account for everyone)',
+      });
+    }
+  })
+  .transform((c) => ({ ...c, LOGIN_ACCOUNT_LOCK_AFTER: c.LOGIN_ACCOUNT_LOCK_AFTER ?? 5 * c.LOGIN_LOCK_AFTER }));
 
 export type AppConfig = z.infer<typeof configSchema> & {
   tls?: { cert: Buffer; key: Buffer };

@@ -20,13 +20,11 @@ import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
 import { GrantLookup } from './grants/grant-lookup.js';
 import type { GrantEntity } from './grants/grant.entity.js';
-import { RateLimiter } from './rate-limiter.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
 @Injectable()
 export class DecisionsService implements OnApplicationShutdown {
   private readonly writer: DecisionWriter;
-  private readonly limiter: RateLimiter;
   private readonly waiters = new DecisionWaiters();
   private readonly groupCache = new WeakMap<DeviceEntity, { version: string; groups: Set<string> }>();
 
@@ -41,17 +39,10 @@ export class DecisionsService implements OnApplicationShutdown {
   ) {
     this.writer = new DecisionWriter(dataSource, clock);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
-    this.limiter = new RateLimiter(config.DEVICE_RATE_PER_SECOND, config.DEVICE_RATE_BURST);
   }
 
   async decide(device: DeviceEntity, body: DecideBody, sourceAddress: string): Promise<AgentAnswer> {
     const now = this.clock.now();
-    const wait = this.limiter.take(device.id, now.getTime());
-    if (wait > 0) {
-      throw new ApiError(ErrorCode.RateLimited, `Too many requests from device ${device.id}`, [], {
-        headers: { 'retry-after': String(wait) },
-      });
-    }
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     let row = this.evaluate(device, body, now, bodyHash);
     const grant = row.status === 'pending' ? await this.grants.find(grantKeyOf(row), now) : null;

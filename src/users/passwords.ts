@@ -1,16 +1,14 @@
 import argon2 from 'argon2';
 import { ApiError, ErrorCode } from '../common/api-error.js';
+import { passwordProblems } from './password-rules.js';
 
 // OWASP's argon2id baseline (19 MiB, 2 passes) is the floor; this is above it.
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 3, parallelism: 1 } as const;
 
-export const MIN_PASSWORD_LENGTH = 12;
+export { MIN_PASSWORD_LENGTH } from './password-rules.js';
 
 export function checkPasswordStrength(password: string, username: string): void {
-  const problems: string[] = [];
-  if (password.length < MIN_PASSWORD_LENGTH) problems.push(`at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (password.trim().length === 0) problems.push('not only white space');
-  if (password.toLowerCase().includes(username.toLowerCase())) problems.push('must not contain the user name');
+  const problems = passwordProblems(password, username);
   if (problems.length > 0) {
     throw new ApiError(ErrorCode.InvalidRequest, 'The password is too weak', [
       { field: 'password', problem: problems.join('; ') },

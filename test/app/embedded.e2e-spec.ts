@@ -87,7 +87,8 @@ describe('the embedded database (no DATABASE_URL)', () => {
     const app = await startTestApp({ db });
     try {
       const config = loadConfig({ ...db.env, LOG_LEVEL: 'silent' });
-      await expect(COMMANDS['user:unlock'].run(config, ['admin'])).rejects.toThrow(
+      // (user:unlock alone goes through the server: test/cli/cli-embedded.e2e-spec.ts)
+      await expect(COMMANDS['audit:verify'].run(config, [])).rejects.toThrow(
         /embedded database is in use by this process \(a running Gatehouse\?\)/,
       );
       expect((await api(app.baseUrl, 'GET', '/health/ready')).status).toBe(200); // untouched

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { connect } from 'node:tls';
 import { describe, expect, it } from '@jest/globals';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -17,7 +18,7 @@ describe('graceful shutdown', () => {
     );
     // Each attempt is counted before its password is checked: wait until all are inside.
     const started = async () =>
-      (await t.database.dataSource.query(`SELECT failures FROM login_throttle WHERE username = 'admin'`))[0]
+      (await t.database.dataSource.query(`SELECT failures FROM login_throttle WHERE username = 'account:admin'`))[0]
         ?.failures ?? 0;
     while ((await started()) < n) await new Promise((r) => setTimeout(r, 2));
     const closing = t.close();
@@ -25,6 +26,45 @@ describe('graceful shutdown', () => {
     await closing;
     expect(results.map((r) => r.status)).toEqual(Array(n).fill(401));
     await expect(fetch(`${t.baseUrl}/health/live`)).rejects.toThrow();
+  });
+});
+
+describe('graceful shutdown on SIGTERM (stop: drain, then close)', () => {
+  it('answers new requests 503 while a request is in flight, then stops listening', async () => {
+    const t = await startTestApp();
+    const url = new URL(t.baseUrl);
+    // A request held in flight: its body is only half sent.
+    const body = JSON.stringify({ username: 'admin', password: 'wrong-password' });
+    const slow = request({
+      host: url.hostname,
+      port: url.port,
+      path: '/api/v1/auth/login',
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    const answerOfSlow = new Promise<number>((resolve, reject) => {
+      slow.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      slow.on('error', reject);
+    });
+    slow.write(body.slice(0, 10));
+    while (t.shutdown.requestsInFlight < 1) await new Promise((r) => setImmediate(r));
+
+    const stopping = t.stop(20);
+    // A new connection is accepted and answered, not refused.
+    const late = await fetch(`${t.baseUrl}/health/ready`);
+    expect(late.status).toBe(503);
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('unavailable');
+    expect(late.headers.get('connection')).toBe('close');
+
+    slow.end(body.slice(10));
+    expect(await answerOfSlow).toBe(401); // the request in flight finished normally
+    await stopping;
+    await expect(fetch(`${t.baseUrl}/health/live`)).rejects.toThrow();
+    await t.db.dispose();
   });
 });
 

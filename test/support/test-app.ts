@@ -11,6 +11,7 @@ export interface TestApp extends GatehouseApp {
   baseUrl: string;
   db: TestDatabase;
   logs: string[];
+  /** Closes at once (Nest's close) and drops the database made for it. */
   close(): Promise<void>;
 }
 
