@@ -17,6 +17,7 @@ const simulateSchema = z.strictObject({
   action: decideSchema.shape.action,
   remoteUser: decideSchema.shape.remoteUser,
   target: decideSchema.shape.target,
+  context: decideSchema.shape.context,
   at: z.iso.datetime({ offset: true }).optional(),
 });
 
@@ -47,6 +48,7 @@ export class SimulationController {
       action: body.action,
       remoteUser: body.remoteUser,
       target: body.target,
+      context: body.context,
       device: {
         id: device.id,
         groups,
