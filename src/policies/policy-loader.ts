@@ -592,6 +592,10 @@ function buildRule(input: RuleInput, fallback: ApprovalSettings | undefined, fil
     target: input.target && defined({ ...input.target }),
     when,
     approval: input.effect === 'ask' ? resolveApproval(input.approval ?? {}, fallback) : undefined,
+    breakGlass: input.breakGlass,
+    ticket: input.ticket && defined({ ...input.ticket }),
+    attended: input.attended,
+    offline: input.offline,
     source: { kind: 'file' as const, file, line },
   });
 }
@@ -608,7 +612,8 @@ function buildSet(readers: PolicyFileReader[]): PolicySet {
     data.deviceGroups?.forEach((g, i) => {
       const source = { kind: 'file' as const, file: r.name, line: r.lineOf(['deviceGroups', i]) };
       const match = g.match && (defined({ ...g.match }) as Record<string, string[]>);
-      deviceGroups.push(defined({ name: g.name, match, devices: g.devices && [...g.devices], source }));
+      const reports = g.reports && { recipients: [...g.reports.recipients], digest: [...g.reports.digest] };
+      deviceGroups.push(defined({ name: g.name, match, devices: g.devices && [...g.devices], reports, source }));
     });
     data.access?.forEach((a, i) => {
       const source = { kind: 'file' as const, file: r.name, line: r.lineOf(['access', i]) };
