@@ -289,7 +289,7 @@ describe('validation', () => {
     expect(idProblem('a'.repeat(100))).toEqual([]);
   });
 
-  it('reports duplicate rule ids, device groups, access entries and defaults across files, naming both places', () => {
+  it('reports duplicate rule ids, device groups and defaults across files, naming both places', () => {
     const a = text(
       'defaults: { effect: deny }', // 1
       'deviceGroups:',
@@ -331,14 +331,40 @@ describe('validation', () => {
       },
       {
         file: 'b.yaml',
-        line: 10,
-        message: "access[0]: group 'biomed-approvers' is given the role approver twice: also at a.yaml:5",
-      },
-      {
-        file: 'b.yaml',
         line: 12,
         message: 'defaults: defaults are also given at a.yaml:1: give them in one file only',
       },
+    ]);
+  });
+
+  it('merges access entries of the same group and role (one file or several): the device scopes are the union', () => {
+    const department = (name: string, ...entries: string[]) => ({
+      name,
+      text: text(
+        'deviceGroups:',
+        `  - { name: ${name}-a, devices: [${name}-1] }`,
+        `  - { name: ${name}-b, devices: [${name}-2] }`,
+        'access:',
+        ...entries,
+      ),
+    });
+    const result = loadPolicySources([
+      department('ct', '  - { group: Biomed-Approvers, role: approver, devices: [ct-a] }'),
+      department(
+        'mr',
+        '  - { group: biomed-approvers, role: approver, devices: [mr-b, mr-a] }',
+        '  - { group: Biomed-Approvers, role: approver, devices: [ct-a] }',
+        '  - { group: Biomed-Approvers, role: viewer, devices: [mr-a] }',
+        '  - { group: Viewers, role: viewer, devices: [mr-a] }',
+        '  - { group: Viewers, role: viewer }',
+      ),
+    ]);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.set.access.map(({ group, role, devices }) => ({ group, role, devices }))).toEqual([
+      { group: 'Biomed-Approvers', role: 'approver', devices: ['ct-a', 'mr-a', 'mr-b'] },
+      { group: 'Biomed-Approvers', role: 'viewer', devices: ['mr-a'] },
+      // An entry for all devices makes the union all devices.
+      { group: 'Viewers', role: 'viewer', devices: undefined },
     ]);
   });
 
