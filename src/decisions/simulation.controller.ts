@@ -11,6 +11,7 @@ import { deviceIdSchema } from '../devices/devices.dto.js';
 import { DevicesService, STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
+import { GrantLookup } from './grants/grant-lookup.js';
 
 const simulateSchema = z.strictObject({
   deviceId: deviceIdSchema,
@@ -21,7 +22,10 @@ const simulateSchema = z.strictObject({
   at: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** "What would happen if": the decision, every matching rule, and why the others did not match. Records nothing. */
+/**
+ * "What would happen if": the decision (a live approval grant applied as decisions apply it),
+ * every matching rule, and why the others did not match. Records nothing.
+ */
 @ApiTags('policies')
 @Controller('api/v1/policies')
 export class SimulationController {
@@ -29,6 +33,7 @@ export class SimulationController {
     private readonly policies: PolicyService,
     private readonly devices: DevicesService,
     private readonly clock: Clock,
+    private readonly grants: GrantLookup,
   ) {}
 
   @Post('simulate')
@@ -60,9 +65,18 @@ export class SimulationController {
     };
     const result = engine.decide(input);
     const explanations = engine.explain(input);
+    // As decisions do: a repeat of a request approved "for N minutes" is allowed by that grant.
+    const grant =
+      result.decision === 'pending'
+        ? await this.grants.find(
+            { deviceId: device.id, action: body.action, remoteUserId: body.remoteUser.id, target: body.target },
+            new Date(input.now),
+          )
+        : null;
     return {
-      decision: result.decision,
-      decidedBy: result.decidedBy,
+      decision: grant ? 'allow' : result.decision,
+      decidedBy: grant ? 'grant' : result.decidedBy,
+      grant: grant && { id: grant.id, requestId: grant.requestId, expiresAt: grant.expiresAt.toISOString() },
       policies: result.ruleIds,
       approval: result.approval ?? null,
       policyVersion: engine.version,
