@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { DeviceGrouper } from '../../src/policies/engine/device-groups.js';
 import { PolicyEngine } from '../../src/policies/engine/policy-engine.js';
 import { loadPolicySources } from '../../src/policies/policy-loader.js';
+import { ACTION_CATALOGUE } from '../../src/policies/policy-schema.js';
 import { fmtInt, fmtMs, table } from '../bench-util.js';
 import { checkAgainstFullScan } from './full-scan-check.js';
 import { measureLatency, sunk as latencySunk } from './latency.js';
@@ -73,16 +74,7 @@ export function inProcess(): boolean {
   const groupSets = world.devices.map((d) => grouper.groupsOf(d));
   const groupingMs = performance.now() - s0;
 
-  const actions = [
-    'remote-session',
-    'file-upload',
-    'file-download',
-    'log-upload',
-    'software-install',
-    'script-run',
-    'config-change',
-    'restart',
-  ];
+  const actions = ACTION_CATALOGUE;
   const perAction = actions.map(
     (a) => set.rules.filter((r) => r.actions.includes('*') || r.actions.includes(a)).length,
   );
