@@ -3,8 +3,7 @@
  * 1. a large policy set generated deterministically (2,000 rules, 100 device groups, 10,000
  *    devices, 5,000 remote users of 50 enterprises), loaded as YAML text through the real
  *    strict loader, then compiled (new PolicyEngine, new DeviceGrouper);
- * 2. PolicyEngine.decide() latency in this process (one core), with a CPU profile and a
- *    split of the time by condition when the targets are missed;
+ * 2. PolicyEngine.decide() latency in this process (one core);
  * 3. resident memory after loading, compiling and grouping the 10,000 devices;
  * 4. the real Gatehouse app (dist/src/main.js, PostgreSQL, durable audit) answering
  *    POST /api/v1/agent/decisions under autocannon on loopback, next to a bare Node `http`
@@ -13,12 +12,12 @@
  *
  *   npm run bench:decisions [-- --calls=1000000 --seconds=5 --http-seconds=10 --warmup=2
  *                              --connections=64 --http=on|off --in-process=on|off
- *                              --profile=auto|on|off --server-profile=off|on]
+ *                              --server-profile=off|on]
  *
  * --in-process=off runs only section 4 (quicker comparisons of server changes).
  * Environment: DECISIONS_BENCH_CALLS, DECISIONS_BENCH_SECONDS, DECISIONS_BENCH_HTTP_SECONDS,
  * DECISIONS_BENCH_WARMUP_SECONDS, DECISIONS_BENCH_CONNECTIONS, DECISIONS_BENCH_HTTP,
- * DECISIONS_BENCH_IN_PROCESS, DECISIONS_BENCH_PROFILE, DECISIONS_BENCH_SERVER_PROFILE (on:
+ * DECISIONS_BENCH_IN_PROCESS, DECISIONS_BENCH_SERVER_PROFILE (on:
  * Gatehouse runs with --cpu-prof and its hottest functions are printed; the profiler slows
  * it), BENCH_DATABASE_URL (an admin
  * URL of the PostgreSQL to use; default postgres://postgres@127.0.0.1:5432/postgres: a scratch
@@ -50,7 +49,7 @@ import { summary } from './decisions/summary.js';
 
 // The parts live in decisions/: options.ts (options, sizes, targets), world.ts (the generated
 // policy set, devices, users and requests), in-process.ts (sections 1-3, with latency.ts,
-// full-scan-check.ts, time-breakdown.ts, condition-costs.ts, prototype-engines.ts, timing.ts),
+// full-scan-check.ts, timing.ts),
 // http-part.ts (section 4, with http-load.ts and bare-server.ts), cpu-profile.ts, summary.ts.
 
 let aborted = false;
@@ -71,7 +70,7 @@ async function main(): Promise<number> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  let failed = IN_PROCESS === 'on' ? await inProcess() : false;
+  let failed = IN_PROCESS === 'on' ? inProcess() : false;
   const httpTargets = Object.values(HTTP_TARGETS);
   if (HTTP === 'off' || aborted) {
     for (const target of httpTargets) {

@@ -1,6 +1,6 @@
 /**
  * The in-process part (sections 1 to 3): generate, load and compile the policy set, then
- * decide() latency, the full-scan check, "where the time goes" when asked or short, and memory.
+ * decide() latency, the full-scan check, and memory.
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -8,26 +8,21 @@ import { runInNewContext } from 'node:vm';
 import { DeviceGrouper } from '../../src/policies/engine/device-groups.js';
 import { PolicyEngine } from '../../src/policies/engine/policy-engine.js';
 import { loadPolicySources } from '../../src/policies/policy-loader.js';
+import { ACTION_CATALOGUE } from '../../src/policies/policy-schema.js';
 import { fmtInt, fmtMs, table } from '../bench-util.js';
-import { candidatesByAction, sunk as costsSunk } from './condition-costs.js';
 import { checkAgainstFullScan } from './full-scan-check.js';
-import { measureLatency, sunk as latencySunk, warmUp } from './latency.js';
+import { measureLatency, sunk as latencySunk } from './latency.js';
 import {
   DEVICES,
   ENTERPRISES,
-  FIRST_CLOCK,
   INPUT_POOL,
-  PROFILE,
   SEED,
   TARGET_COMPILE_MS,
-  TARGET_P50_NS,
-  TARGET_P99_NS,
   TARGET_RSS_MB,
   USERS_PER_ENTERPRISE,
   ZONES,
 } from './options.js';
 import { meets, summary } from './summary.js';
-import { sunk as breakdownSunk, whereTheTimeGoes } from './time-breakdown.js';
 import { sunk as timingSunk } from './timing.js';
 import { generateWorld, makeInputs, Rng } from './world.js';
 
@@ -45,7 +40,7 @@ function gcFunction(): (() => void) | undefined {
 }
 
 /** Sections 1 to 3; true when a correctness check failed. */
-export async function inProcess(): Promise<boolean> {
+export function inProcess(): boolean {
   let failed = false;
   const gc = gcFunction();
   gc?.();
@@ -72,7 +67,6 @@ export async function inProcess(): Promise<boolean> {
   const c0 = performance.now();
   const engine = new PolicyEngine(set);
   const compileMs = performance.now() - c0;
-  const warmUpMs = warmUp(engine, FIRST_CLOCK);
   const d0 = performance.now();
   const grouper = new DeviceGrouper(set.deviceGroups);
   const grouperMs = performance.now() - d0;
@@ -80,8 +74,11 @@ export async function inProcess(): Promise<boolean> {
   const groupSets = world.devices.map((d) => grouper.groupsOf(d));
   const groupingMs = performance.now() - s0;
 
-  const perAction = candidatesByAction(set);
-  const candidates = [...perAction.values()].reduce((n, list) => n + list.length, 0) / perAction.size;
+  const actions = ACTION_CATALOGUE;
+  const perAction = actions.map(
+    (a) => set.rules.filter((r) => r.actions.includes('*') || r.actions.includes(a)).length,
+  );
+  const candidates = perAction.reduce((a, b) => a + b, 0) / actions.length;
   const effects = (e: string) => set.rules.filter((r) => r.effect === e).length;
   const zones = ZONES.map((z) => `${z} ${set.rules.filter((r) => r.when?.timezone === z).length}`).join(', ');
   const groupSizes = groupSets.map((g) => g.size);
@@ -121,11 +118,6 @@ export async function inProcess(): Promise<boolean> {
       ['generate the YAML text (bench only)', fmtMs(generateMs, 1), ''],
       ['loadPolicySources: parse + validate + build set', fmtMs(loadMs, 1), ''],
       ['new PolicyEngine(set): compile', fmtMs(compileMs, 1), `< ${TARGET_COMPILE_MS} ms`],
-      [
-        'engine.warmUp(now), as PolicyService calls it',
-        Number.isNaN(warmUpMs) ? '(none)' : fmtMs(warmUpMs, 1),
-        Number.isNaN(warmUpMs) ? '(the engine has no warmUp)' : '',
-      ],
       ['new DeviceGrouper(set.deviceGroups)', fmtMs(grouperMs, 1), ''],
       [
         `grouper.groupsOf() for ${fmtInt(DEVICES)} devices`,
@@ -148,20 +140,10 @@ export async function inProcess(): Promise<boolean> {
   const inputs = makeInputs(rng, world, groupSets, INPUT_POOL);
   gc?.();
   const memInputs = process.memoryUsage();
-  const { decide, eachP, firstOver, memRuns } = measureLatency(engine, set, inputs, gc);
+  const { memRuns } = measureLatency(engine, set, inputs, gc);
 
-  const { sample, correct } = checkAgainstFullScan(engine, set, inputs);
+  const { correct } = checkAgainstFullScan(engine, set, inputs);
   if (!correct) failed = true;
-
-  // Where the time goes.
-  const short = eachP.p50 >= TARGET_P50_NS || eachP.p99 >= TARGET_P99_NS || firstOver > 0;
-  if (PROFILE === 'on' || (PROFILE === 'auto' && short)) {
-    await whereTheTimeGoes({ set, engine, inputs, sample, perAction, decide, groupSizes, groupingMs });
-  } else {
-    console.log(
-      `\n(Profile skipped: ${PROFILE === 'off' ? '--profile=off' : 'the latency targets are met; --profile=on to force'})`,
-    );
-  }
 
   console.log('\n3. Resident memory after loading, compiling and grouping the devices\n');
   console.log(
@@ -206,4 +188,4 @@ export async function inProcess(): Promise<boolean> {
 }
 
 /** The sum of the sinks that keep the timed calls' results alive: read once at the end, so none is dead code. */
-export const sunk = (): number => timingSunk() + costsSunk() + latencySunk() + breakdownSunk();
+export const sunk = (): number => timingSunk() + latencySunk();

@@ -194,6 +194,7 @@ export class DecisionsService implements OnApplicationShutdown {
           action: body.action,
           remoteUser: body.remoteUser,
           target: body.target,
+          context: body.context,
           device: {
             id: device.id,
             groups: this.groupsOf(device),

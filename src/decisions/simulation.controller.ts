@@ -13,16 +13,21 @@ import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
 import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
 import { simulationSchema } from '../policies/policies.responses.js';
+import { GrantLookup } from './grants/grant-lookup.js';
 
 const simulateSchema = z.strictObject({
   deviceId: deviceIdSchema,
   action: decideSchema.shape.action,
   remoteUser: decideSchema.shape.remoteUser,
   target: decideSchema.shape.target,
+  context: decideSchema.shape.context,
   at: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** "What would happen if": the decision, every matching rule, and why the others did not match. Records nothing. */
+/**
+ * "What would happen if": the decision (a live approval grant applied as decisions apply it),
+ * every matching rule, and why the others did not match. Records nothing.
+ */
 @ApiTags('policies')
 @Controller('api/v1/policies')
 export class SimulationController {
@@ -30,6 +35,7 @@ export class SimulationController {
     private readonly policies: PolicyService,
     private readonly devices: DevicesService,
     private readonly clock: Clock,
+    private readonly grants: GrantLookup,
   ) {}
 
   @Post('simulate')
@@ -51,6 +57,7 @@ export class SimulationController {
       action: body.action,
       remoteUser: body.remoteUser,
       target: body.target,
+      context: body.context,
       device: {
         id: device.id,
         groups,
@@ -62,9 +69,18 @@ export class SimulationController {
     };
     const result = engine.decide(input);
     const explanations = engine.explain(input);
+    // As decisions do: a repeat of a request approved "for N minutes" is allowed by that grant.
+    const grant =
+      result.decision === 'pending'
+        ? await this.grants.find(
+            { deviceId: device.id, action: body.action, remoteUserId: body.remoteUser.id, target: body.target },
+            new Date(input.now),
+          )
+        : null;
     return {
-      decision: result.decision,
-      decidedBy: result.decidedBy,
+      decision: grant ? 'allow' : result.decision,
+      decidedBy: grant ? 'grant' : result.decidedBy,
+      grant: grant ? { id: grant.id, requestId: grant.requestId, expiresAt: grant.expiresAt.toISOString() } : null,
       policies: result.ruleIds,
       approval: result.approval ?? null,
       policyVersion: engine.version,

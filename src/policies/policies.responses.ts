@@ -51,7 +51,11 @@ export const reloadResultSchema = z.object({
 
 export const simulationSchema = z.object({
   decision: z.enum(['allow', 'deny', 'pending']),
-  decidedBy: z.enum(['allow', 'deny', 'ask', 'default']),
+  decidedBy: z.enum(['allow', 'deny', 'ask', 'default', 'grant']),
+  grant: z
+    .object({ id: z.string(), requestId: z.string(), expiresAt: z.iso.datetime() })
+    .nullable()
+    .describe('The live approval grant that allows this repeat (as decisions apply it), or null'),
   policies: z.array(z.string()),
   approval: approvalSettingsSchema.nullable(),
   policyVersion: z.string(),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { diffPolicySets, loadPolicyDirectory, loadPolicySources, type LoadResult } from './policy-loader.js';
-import { compileGlob, globProblem } from './policy-schema.js';
+import { compileGlob, globProblem } from './globs.js';
 import type { PolicyProblem, PolicySet } from './policy.types.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('./__fixtures__/example', import.meta.url));
@@ -229,7 +229,7 @@ describe('validation', () => {
       [3, "defaults.approval: unknown key 'quorum' (expected approvers, required, timeoutMinutes, maxGrantMinutes)"],
       [4, "defaults: unknown key 'fallback' (expected effect, approval)"],
       [7, "deviceGroups[0].match: unknown key 'modle' (did you mean 'model'?)"],
-      [8, "deviceGroups[0]: unknown key 'color' (expected name, match, devices)"],
+      [8, "deviceGroups[0]: unknown key 'color' (expected name, match, devices, reports)"],
       [12, "access[0]: unknown key 'scope' (expected group, role, devices)"],
       [15, "rules[0]: unknown key 'efect' (did you mean 'effect'?)"],
       [19, "rules[0].remoteUsers: unknown key 'user' (did you mean 'users'?)"],
@@ -289,7 +289,7 @@ describe('validation', () => {
     expect(idProblem('a'.repeat(100))).toEqual([]);
   });
 
-  it('reports duplicate rule ids, device groups, access entries and defaults across files, naming both places', () => {
+  it('reports duplicate rule ids, device groups and defaults across files, naming both places', () => {
     const a = text(
       'defaults: { effect: deny }', // 1
       'deviceGroups:',
@@ -331,14 +331,40 @@ describe('validation', () => {
       },
       {
         file: 'b.yaml',
-        line: 10,
-        message: "access[0]: group 'biomed-approvers' is given the role approver twice: also at a.yaml:5",
-      },
-      {
-        file: 'b.yaml',
         line: 12,
         message: 'defaults: defaults are also given at a.yaml:1: give them in one file only',
       },
+    ]);
+  });
+
+  it('merges access entries of the same group and role (one file or several): the device scopes are the union', () => {
+    const department = (name: string, ...entries: string[]) => ({
+      name,
+      text: text(
+        'deviceGroups:',
+        `  - { name: ${name}-a, devices: [${name}-1] }`,
+        `  - { name: ${name}-b, devices: [${name}-2] }`,
+        'access:',
+        ...entries,
+      ),
+    });
+    const result = loadPolicySources([
+      department('ct', '  - { group: Biomed-Approvers, role: approver, devices: [ct-a] }'),
+      department(
+        'mr',
+        '  - { group: biomed-approvers, role: approver, devices: [mr-b, mr-a] }',
+        '  - { group: Biomed-Approvers, role: approver, devices: [ct-a] }',
+        '  - { group: Biomed-Approvers, role: viewer, devices: [mr-a] }',
+        '  - { group: Viewers, role: viewer, devices: [mr-a] }',
+        '  - { group: Viewers, role: viewer }',
+      ),
+    ]);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.set.access.map(({ group, role, devices }) => ({ group, role, devices }))).toEqual([
+      { group: 'Biomed-Approvers', role: 'approver', devices: ['ct-a', 'mr-a', 'mr-b'] },
+      { group: 'Biomed-Approvers', role: 'viewer', devices: ['mr-a'] },
+      // An entry for all devices makes the union all devices.
+      { group: 'Viewers', role: 'viewer', devices: undefined },
     ]);
   });
 
@@ -510,6 +536,64 @@ describe('validation', () => {
       ]);
       expect(when('validFrom: 2027-01-01T00:00+01:00', 'validUntil: 2027-01-01T00:00:00.5Z')).toEqual([]);
     });
+  });
+
+  it('checks the keys added this round: reports, breakGlass, ticket, attended, offline, versions, sha256', () => {
+    expect(
+      problemsOf(
+        'deviceGroups:',
+        '  - name: g', // 2
+        '    devices: [d1]',
+        '    reports: { recipients: [not-an-address], digest: [hourly] }',
+        'rules:', // 5
+        '  - id: r1',
+        '    effect: deny',
+        '    actions: [software-install]',
+        '    devices: [g]',
+        '    breakGlass: true', // 10
+        '    offline: true',
+        '  - id: r2',
+        '    effect: allow',
+        '    actions: [software-install]',
+        '    devices: [g]', // 15
+        '    ticket: { required: true, pattern: "^(INC[0-9", check: jira, onUnavailable: allow }',
+        '    target: { versions: ["2.*"], sha256: [abc] }',
+        '    attended: yes',
+      ),
+    ).toEqual([
+      [4, 'deviceGroups[0].reports.recipients[0]: Invalid email address'],
+      [4, "deviceGroups[0].reports.digest[0]: expected one of daily, weekly; got 'hourly'"],
+      [10, "rules[0].breakGlass: 'breakGlass: true' is for ask rules only"],
+      [11, "rules[0].offline: 'offline: true' is for allow rules only"],
+      [16, expect.stringMatching(/^rules\[1\]\.ticket\.pattern: bad regular expression '\^\(INC\[0-9': /)],
+      [16, expect.stringMatching(/^rules\[1\]\.ticket\.check: expected one of servicenow/)],
+      [16, expect.stringMatching(/^rules\[1\]\.ticket\.onUnavailable: expected one of deny, ask/)],
+      [17, "rules[1].target.sha256[0]: bad sha256 'abc': 64 lowercase hexadecimal digits"],
+      [18, expect.stringMatching(/^rules\[1\]\.attended: /)],
+    ]);
+    const ok = loadPolicySources([
+      {
+        name: 'p.yaml',
+        text: [
+          'deviceGroups: [{ name: g, devices: [d1], reports: { recipients: [head@hospital.example], digest: [daily] } }]',
+          'rules:',
+          '  - { id: a, effect: ask, actions: ["*"], devices: [g], breakGlass: true, approval: { approvers: [B] },',
+          '      ticket: { required: true, pattern: "^CHG[0-9]+$", check: servicenow, onUnavailable: deny } }',
+          '  - { id: b, effect: allow, actions: [log-upload], devices: [g], offline: true, attended: true }',
+        ].join('\n'),
+      },
+    ]);
+    if (!ok.ok) throw new Error(JSON.stringify(ok.problems));
+    expect(ok.set.deviceGroups[0].reports).toEqual({ recipients: ['head@hospital.example'], digest: ['daily'] });
+    expect(ok.set.rules.map((r) => [r.breakGlass, r.ticket, r.offline, r.attended])).toEqual([
+      [
+        true,
+        { required: true, pattern: '^CHG[0-9]+$', check: 'servicenow', onUnavailable: 'deny' },
+        undefined,
+        undefined,
+      ],
+      [undefined, undefined, true, true],
+    ]);
   });
 
   it('checks globs in remote users, targets and device groups', () => {

@@ -482,7 +482,6 @@ export function loadPolicySources(sources: PolicySourceText[]): LoadResult {
   let defaultsHaveApprovers = false;
   const groups = new Map<string, Place>();
   const rules = new Map<string, Place>();
-  const access = new Map<string, Place>();
   for (const r of readers) {
     const raw = r.raw;
     if (raw === undefined) continue;
@@ -505,14 +504,6 @@ export function loadPolicySources(sources: PolicySourceText[]): LoadResult {
       const first = rules.get(rule.id);
       if (first) r.add(path, `duplicate rule id '${rule.id}': also used at ${at(first)}`);
       else rules.set(rule.id, { file: r.name, line: r.lineOf(path) });
-    });
-    forEachRecord(raw.access, (entry, i) => {
-      if (typeof entry.group !== 'string' || typeof entry.role !== 'string') return;
-      const key = `${entry.group.toLowerCase()}/${entry.role}`;
-      const first = access.get(key);
-      if (first) {
-        r.add(['access', i], `group '${entry.group}' is given the role ${entry.role} twice: also at ${at(first)}`);
-      } else access.set(key, { file: r.name, line: r.lineOf(['access', i]) });
     });
   }
 
@@ -592,8 +583,27 @@ function buildRule(input: RuleInput, fallback: ApprovalSettings | undefined, fil
     target: input.target && defined({ ...input.target }),
     when,
     approval: input.effect === 'ask' ? resolveApproval(input.approval ?? {}, fallback) : undefined,
+    breakGlass: input.breakGlass,
+    ticket: input.ticket && defined({ ...input.ticket }),
+    attended: input.attended,
+    offline: input.offline,
     source: { kind: 'file' as const, file, line },
   });
+}
+
+/**
+ * The same group with the same role in several entries (one file or several: hospitals
+ * split their files by department) is one entry whose device scope is the union; an entry
+ * without devices (all devices) makes the union all devices. It keeps the first source.
+ */
+function addAccess(access: AccessDefinition[], entry: AccessDefinition): void {
+  const same = access.find((a) => a.role === entry.role && a.group.toLowerCase() === entry.group.toLowerCase());
+  if (!same) {
+    access.push(entry);
+    return;
+  }
+  if (same.devices === undefined || entry.devices === undefined) delete same.devices;
+  else same.devices = [...new Set([...same.devices, ...entry.devices])].sort(); // sorted: the version does not depend on file order
 }
 
 function buildSet(readers: PolicyFileReader[]): PolicySet {
@@ -608,11 +618,12 @@ function buildSet(readers: PolicyFileReader[]): PolicySet {
     data.deviceGroups?.forEach((g, i) => {
       const source = { kind: 'file' as const, file: r.name, line: r.lineOf(['deviceGroups', i]) };
       const match = g.match && (defined({ ...g.match }) as Record<string, string[]>);
-      deviceGroups.push(defined({ name: g.name, match, devices: g.devices && [...g.devices], source }));
+      const reports = g.reports && { recipients: [...g.reports.recipients], digest: [...g.reports.digest] };
+      deviceGroups.push(defined({ name: g.name, match, devices: g.devices && [...g.devices], reports, source }));
     });
     data.access?.forEach((a, i) => {
       const source = { kind: 'file' as const, file: r.name, line: r.lineOf(['access', i]) };
-      access.push(defined({ group: a.group, role: a.role, devices: a.devices && [...a.devices], source }));
+      addAccess(access, defined({ group: a.group, role: a.role, devices: a.devices && [...a.devices], source }));
     });
     data.rules?.forEach((rule, i) => rules.push(buildRule(rule, defaults.approval, r.name, r.lineOf(['rules', i]))));
   }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ROLES } from '../auth/roles.js';
+import { globProblem } from './globs.js';
 
 /** The actions of the agent API (../shared/docs/agent-api.md, "Action catalogue"). */
 export const ACTION_CATALOGUE = [
@@ -31,122 +32,6 @@ export const DEVICE_ATTRIBUTES = ['model', 'site', 'serialNumber', 'agentVersion
 
 /** What an approval block that leaves these out gets (after `defaults.approval`). */
 export const APPROVAL_DEFAULTS = { required: 1, timeoutMinutes: 60 } as const;
-
-// ---------------------------------------------------------------------------------
-// Globs
-// ---------------------------------------------------------------------------------
-
-/**
- * `path` globs (target.paths) treat `/` as the separator; `name` globs (everything
- * else: remote user ids, enterprises, groups, packages, device attributes) are flat.
- */
-export type GlobKind = 'path' | 'name';
-
-const REGEXP_SYNTAX = /[\^$\\.*+?()[\]{}|]/g;
-const CLASS_SYNTAX = /[\\\]^[-]/g;
-
-/**
- * Translates a glob to the source of an anchored regular expression (flags `us`), or
- * says what is wrong with it. The syntax:
- * - `?` one character, `*` any run of characters (possibly empty); in path globs
- *   neither matches `/`;
- * - `**` (path globs only) as a whole segment: `/var/log/**` everything below /var/log,
- *   `**&#47;x.log` x.log in any folder, `/a/**&#47;b` b in /a or any folder below it;
- * - `[abc]`, `[a-z]`, `[!a-z]` (or `[^a-z]`) one character of (or not of) a set; `]`
- *   first in the set is literal; in path globs a set never matches `/`;
- * - every other character is literal; there is no escape character (`\` is literal,
- *   so Windows paths need no doubling): write `[*]`, `[?]`, `[[]`, `[]]`, `[{]` for the
- *   literal characters. Braces (`{a,b}`) are refused, not silently literal.
- */
-function translateGlob(pattern: string, kind: GlobKind): { source: string } | { error: string } {
-  if (pattern.length === 0) return { error: 'empty pattern' };
-  if (pattern.length > 1024) return { error: 'pattern longer than 1024 characters' };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(pattern)) return { error: 'control character in pattern' };
-  const chars = Array.from(pattern);
-  const one = kind === 'path' ? '[^/]' : '.';
-  let out = '';
-  let i = 0;
-  while (i < chars.length) {
-    const c = chars[i];
-    if (c === '*') {
-      if (chars[i + 1] === '*') {
-        if (kind === 'name') return { error: "'**' is only for paths; use '*'" };
-        const wholeSegment = (i === 0 || chars[i - 1] === '/') && (i + 2 === chars.length || chars[i + 2] === '/');
-        if (!wholeSegment) return { error: "'**' must be a whole path segment, as in /var/log/** or /data/**/x.log" };
-        if (i + 2 === chars.length) {
-          out += '.*';
-          i += 2;
-        } else {
-          out += '(?:.*/)?';
-          i += 3;
-        }
-        continue;
-      }
-      out += `${one}*`;
-      i += 1;
-      continue;
-    }
-    if (c === '?') {
-      out += one;
-      i += 1;
-      continue;
-    }
-    if (c === '[') {
-      let j = i + 1;
-      let negate = false;
-      if (chars[j] === '!' || chars[j] === '^') {
-        negate = true;
-        j += 1;
-      }
-      const members: string[] = [];
-      let first = true;
-      while (j < chars.length && (chars[j] !== ']' || first)) {
-        members.push(chars[j]);
-        first = false;
-        j += 1;
-      }
-      if (j >= chars.length) return { error: "unbalanced '[' (no closing ']'); write '[[]' for a literal '['" };
-      let set = '';
-      for (let k = 0; k < members.length; k += 1) {
-        const lo = members[k];
-        if (members[k + 1] === '-' && k + 2 < members.length) {
-          const hi = members[k + 2];
-          if (lo.codePointAt(0)! > hi.codePointAt(0)!) return { error: `bad range '${lo}-${hi}' in '[...]'` };
-          set += `${lo.replace(CLASS_SYNTAX, '\\$&')}-${hi.replace(CLASS_SYNTAX, '\\$&')}`;
-          if (kind === 'path' && lo <= '/' && '/' <= hi) return { error: "a '[...]' set cannot match '/' in a path" };
-          k += 2;
-        } else {
-          if (kind === 'path' && lo === '/') return { error: "a '[...]' set cannot match '/' in a path" };
-          set += lo.replace(CLASS_SYNTAX, '\\$&');
-        }
-      }
-      if (negate) out += kind === 'path' ? `[^/${set}]` : `[^${set}]`;
-      else out += `[${set}]`;
-      i = j + 1;
-      continue;
-    }
-    if (c === ']') return { error: "unbalanced ']' (no opening '['); write '[]]' for a literal ']'" };
-    if (c === '{' || c === '}')
-      return { error: 'braces are not supported: list the alternatives as separate patterns' };
-    out += c.replace(REGEXP_SYNTAX, '\\$&');
-    i += 1;
-  }
-  return { source: `^${out}$` };
-}
-
-/** What is wrong with a glob, or undefined when it is valid. */
-export function globProblem(pattern: string, kind: GlobKind): string | undefined {
-  const t = translateGlob(pattern, kind);
-  return 'error' in t ? t.error : undefined;
-}
-
-/** Compiles a valid glob (see translateGlob for the syntax) to an anchored RegExp; throws on a bad one. */
-export function compileGlob(pattern: string, kind: GlobKind): RegExp {
-  const t = translateGlob(pattern, kind);
-  if ('error' in t) throw new Error(`bad glob '${pattern}': ${t.error}`);
-  return new RegExp(t.source, 'us');
-}
 
 // ---------------------------------------------------------------------------------
 // Value checks (each returns what is wrong, or undefined)
@@ -350,23 +235,65 @@ const whenSchema = z.strictObject({
   deviceState: z.record(z.string().min(1).max(100), z.union([z.string().max(200), z.number(), z.boolean()])).optional(),
 });
 
-export const ruleSchema = z.strictObject({
-  id: checked(z.string(), nameProblem('rule id')),
-  description: z.string().max(2000).optional(),
-  effect: z.enum(['allow', 'ask', 'deny']),
-  actions: list(checked(z.string(), actionProblem), { star: true }),
-  devices: list(deviceRef, { star: true }),
-  remoteUsers: z
-    .strictObject({
-      enterprises: list(nameGlob).optional(),
-      users: list(nameGlob).optional(),
-      groups: list(nameGlob).optional(),
-    })
-    .optional(),
-  target: z.strictObject({ paths: list(pathGlob).optional(), packages: list(nameGlob).optional() }).optional(),
-  when: whenSchema.optional(),
-  approval: ruleApprovalSchema.optional(),
+function regexProblem(v: string): string | undefined {
+  if (v.length > 1000) return 'pattern longer than 1000 characters';
+  try {
+    new RegExp(v, 'u');
+    return undefined;
+  } catch (error) {
+    return `bad regular expression '${v}': ${(error as Error).message}`;
+  }
+}
+
+const sha256 = checked(z.string(), (v) =>
+  /^[0-9a-f]{64}$/.test(v) ? undefined : `bad sha256 '${v}': 64 lowercase hexadecimal digits`,
+);
+
+const ticketSchema = z.strictObject({
+  required: z.boolean().optional(),
+  pattern: checked(z.string(), regexProblem).optional(),
+  check: z.enum(['servicenow']).optional(),
+  onUnavailable: z.enum(['deny', 'ask']).optional(),
 });
+
+export const ruleSchema = z
+  .strictObject({
+    id: checked(z.string(), nameProblem('rule id')),
+    description: z.string().max(2000).optional(),
+    effect: z.enum(['allow', 'ask', 'deny']),
+    actions: list(checked(z.string(), actionProblem), { star: true }),
+    devices: list(deviceRef, { star: true }),
+    remoteUsers: z
+      .strictObject({
+        enterprises: list(nameGlob).optional(),
+        users: list(nameGlob).optional(),
+        groups: list(nameGlob).optional(),
+      })
+      .optional(),
+    target: z
+      .strictObject({
+        paths: list(pathGlob).optional(),
+        packages: list(nameGlob).optional(),
+        versions: list(nameGlob).optional(),
+        sha256: list(sha256).optional(),
+      })
+      .optional(),
+    when: whenSchema.optional(),
+    approval: ruleApprovalSchema.optional(),
+    breakGlass: z.boolean().optional(),
+    ticket: ticketSchema.optional(),
+    attended: z.boolean().optional(),
+    offline: z.boolean().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    // policy-files.md "Added keys": which effects each key is for.
+    if (rule.offline && rule.effect !== 'allow') {
+      ctx.addIssue({ code: 'custom', message: "'offline: true' is for allow rules only", path: ['offline'] });
+    }
+    if (rule.breakGlass && rule.effect !== 'ask') {
+      ctx.addIssue({ code: 'custom', message: "'breakGlass: true' is for ask rules only", path: ['breakGlass'] });
+    }
+  });
 
 export const deviceGroupSchema = z.strictObject({
   name: groupRef,
@@ -379,6 +306,12 @@ export const deviceGroupSchema = z.strictObject({
     )
     .optional(),
   devices: list(z.string().min(1).max(200)).optional(),
+  reports: z
+    .strictObject({
+      recipients: list(z.email()),
+      digest: list(z.enum(['daily', 'weekly'])),
+    })
+    .optional(),
 });
 
 const accessDevice = checked(z.string(), (v) =>

@@ -114,7 +114,6 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     if (changed) {
       await this.recordVersion(result.set, previous, actor);
       const engine = new PolicyEngine(result.set);
-      engine.warmUp(Date.now());
       this.current = {
         set: result.set,
         engine,

@@ -50,10 +50,26 @@ export interface PolicyRule {
   /** Device group names or ['*']. */
   devices: string[];
   remoteUsers?: { enterprises?: string[]; users?: string[]; groups?: string[] };
-  target?: { paths?: string[]; packages?: string[] };
+  target?: { paths?: string[]; packages?: string[]; versions?: string[]; sha256?: string[] };
   when?: WhenCondition;
   approval?: ApprovalSettings;
+  /** `ask` only: a member of the emergency group may allow it alone, with a reason. */
+  breakGlass?: boolean;
+  /** context.ticket must be given (required) and match `pattern`; `check` is for the ITSM. */
+  ticket?: TicketCondition;
+  /** The allow answer carries obligations: ['local-consent']. */
+  attended?: boolean;
+  /** `allow` only: agents may use it while Gatehouse is unreachable. */
+  offline?: boolean;
   source: RuleSource;
+}
+
+export interface TicketCondition {
+  required?: boolean;
+  /** A regular expression (validated) that context.ticket must match. */
+  pattern?: string;
+  check?: 'servicenow';
+  onUnavailable?: 'deny' | 'ask';
 }
 
 export interface DeviceGroupDefinition {
@@ -61,6 +77,8 @@ export interface DeviceGroupDefinition {
   /** Globs on enrolled device attributes (model, site, serialNumber, agentVersion, deviceId). */
   match?: Record<string, string[]>;
   devices?: string[];
+  /** Who receives intervention reports on the group's devices, and how often. */
+  reports?: { recipients: string[]; digest: ('daily' | 'weekly')[] };
   source: RuleSource;
 }
 

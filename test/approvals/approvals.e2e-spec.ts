@@ -120,6 +120,23 @@ describe('approvals', () => {
     const audit = await api(app.baseUrl, 'GET', `/api/v1/audit?requestId=${repeat.body.requestId}`, { token: w.admin });
     expect(audit.body.items[0]).toMatchObject({ eventType: 'decision', outcome: 'allowed' });
     expect(audit.body.items[0].details.grantId).toBe(done.body.grant.id);
+    // Simulation applies the live grant as decisions do.
+    const simulate = () =>
+      api(app.baseUrl, 'POST', '/api/v1/policies/simulate', {
+        token: w.admin,
+        body: {
+          deviceId: 'ct-a1',
+          action: body.action,
+          remoteUser: body.remoteUser,
+          target: (body as { target?: unknown }).target,
+        },
+      });
+    expect((await simulate()).body).toMatchObject({
+      decision: 'allow',
+      decidedBy: 'grant',
+      grant: { id: done.body.grant.id, requestId: id },
+      policies: ['acme-ct-installs'],
+    });
     // Another target or another remote user is another request.
     expect((await decide(installBody('ct-other'))).body.status).toBe('pending');
     expect(
@@ -142,6 +159,7 @@ describe('approvals', () => {
     expect(end.status).toBe(200);
     expect(end.body).toMatchObject({ live: false, endedBy: 'alice' });
     expect((await decide({ ...body, requestId: crypto.randomUUID() })).body.status).toBe('pending');
+    expect((await simulate()).body).toMatchObject({ decision: 'pending', decidedBy: 'ask', grant: null });
     expect(
       (await api(app.baseUrl, 'POST', `/api/v1/grants/${done.body.grant.id}/end`, { token: w.tokens.alice })).status,
     ).toBe(409);

@@ -5,6 +5,8 @@ export interface DecisionInput {
   action: string;
   remoteUser: { id: string; enterprise?: string; groups?: string[] };
   target?: { path?: string; package?: string; version?: string; sha256?: string };
+  /** The request's context as the agent sent it (a change ticket, …). */
+  context?: { ticket?: string };
   device: {
     id: string;
     groups: ReadonlySet<string>;
@@ -30,6 +32,8 @@ export interface EngineDecision {
   approval?: ApprovalSettings;
   /** For allow: the instant the matching windows end (ms), or null when they do not end. */
   windowEnd?: number | null;
+  /** For allow: what the agent must do before acting (agent-api.md 1.1), e.g. 'local-consent'. */
+  obligations?: string[];
   /** Rules that failed to evaluate: skipped, never allowed. */
   errors: { ruleId: string; message: string }[];
 }

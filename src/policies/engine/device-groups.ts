@@ -1,4 +1,4 @@
-import { compileGlob } from '../policy-schema.js';
+import { compileGlob } from '../globs.js';
 import type { DeviceGroupDefinition } from '../policy.types.js';
 
 /** What the policy files' `match` globs may look at. */

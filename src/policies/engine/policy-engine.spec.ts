@@ -163,19 +163,19 @@ describe('policy engine', () => {
     expect(download('/var/log\\..\\..\\etc\\shadow')).toBe('deny');
   });
 
-  it('builds one ability for remote users to whom the same rules apply', () => {
+  it('keeps one ability per remote user identity (id, enterprise, groups)', () => {
     const fresh = new PolicyEngine(set);
     const as = (id: string, enterprise?: string) =>
       fresh.decide(input(set, { action: 'log-upload', remoteUser: { id, enterprise, groups: ['tier2'] } }));
     expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
     expect(as('b@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
-    expect(fresh.abilitiesBuilt).toBe(1);
+    expect(fresh.cachedAbilities).toBe(2);
     // The same id with another enterprise is another remote user.
     expect(as('a@acme.example', 'globex')).toMatchObject({ decision: 'deny', ruleIds: ['no-globex-on-ct'] });
     expect(as('a@acme.example')).toMatchObject({ decision: 'deny', decidedBy: 'default' });
-    expect(fresh.abilitiesBuilt).toBe(3);
+    expect(fresh.cachedAbilities).toBe(4);
     expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
-    expect(fresh.abilitiesBuilt).toBe(3);
+    expect(fresh.cachedAbilities).toBe(4);
   });
 
   it('honours an ask default', () => {
