@@ -1,9 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { withDeadline } from '../common/deadline.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { actorEvent, withOrigin, type Actor, type Origin } from '../audit/actor.js';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { DeviceEntity } from './device.entity.js';
@@ -43,6 +46,7 @@ export class DevicesService {
   private readonly byCredential = new Map<string, { device: DeviceEntity; until: number }>();
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly tokens: EnrollmentTokensService,
     private readonly audit: AuditService,
@@ -127,7 +131,12 @@ export class DevicesService {
     const now = Date.now();
     const cached = this.byCredential.get(hash);
     if (cached && cached.until > now) return cached.device;
-    const device = await this.dataSource.getRepository(DeviceEntity).findOneBy({ credentialHash: hash });
+    // Every agent call passes here: a silent database answers 503 in bounded time, not when it wakes.
+    const device = await withDeadline(
+      this.dataSource.getRepository(DeviceEntity).findOneBy({ credentialHash: hash }),
+      this.config.DATABASE_TIMEOUT_MS,
+      'Device credential check',
+    );
     if (!device || device.revokedAt) {
       this.byCredential.delete(hash);
       return null;
