@@ -76,7 +76,7 @@ describe('GroupCommitter', () => {
   });
 
   describe('with a deadline (a silent database)', () => {
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => void jest.useRealTimers());
 
     it('fails callers at their deadline, drops what was not sent, and reports a late commit', async () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate'] });

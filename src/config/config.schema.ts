@@ -46,6 +46,8 @@ export const configSchema = z
     DATABASE_TIMEOUT_MS: int(100, 60_000).default(3000),
     // The longest any one statement may run on PostgreSQL (also its lock waits); 0: no limit.
     DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
+    // How often each replica checks that its console rules are those in the database (0: never).
+    POLICY_CHECK_SECONDS: int(0, 3600).default(10),
     GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
     POLICIES_DIR: z.string().min(1).default('./policies'),
     TLS_CERT_FILE: readableFile.optional(),
