@@ -8,6 +8,7 @@ import { Directory1795457126557 } from './1795457126557-Directory.js';
 import { ApprovalOutcomes1795458383757 } from './1795458383757-ApprovalOutcomes.js';
 import { OneTripCommits1795462419446 } from './1795462419446-OneTripCommits.js';
 import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDecisionIndexes.js';
+import { DeviceGroupScope1796600000000 } from './1796600000000-DeviceGroupScope.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -22,4 +23,5 @@ export const MIGRATIONS: Function[] = [
   ApprovalOutcomes1795458383757,
   OneTripCommits1795462419446,
   PartialDecisionIndexes1796553882852,
+  DeviceGroupScope1796600000000,
 ];

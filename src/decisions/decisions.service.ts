@@ -11,6 +11,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
+import { groupsOfDevice } from '../devices/device-groups-of.js';
 import type { EngineDecision } from '../policies/engine/decision.types.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
@@ -298,8 +299,7 @@ export class DecisionsService implements OnApplicationShutdown {
     const version = this.policies.set?.version ?? '';
     const cached = this.groupCache.get(device);
     if (cached?.version === version) return cached.groups;
-    const groups =
-      this.policies.grouper?.groupsOf({ ...device, deviceId: device.id }) ?? new Set(device.assignedGroups);
+    const groups = groupsOfDevice(device, this.policies.grouper);
     this.groupCache.set(device, { version, groups });
     return groups;
   }
