@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { ApprovalEvents } from './approval-events.js';
 import { ApprovalQueue } from './approval-queue.js';
@@ -113,6 +113,7 @@ export class ApprovalsController {
   @RequirePermission('decide', 'Approval')
   @ApiOperation({ summary: 'End a grant early: repeats are no longer allowed by it (409 if not live)' })
   endGrant(
+    @NoBody() _body: undefined,
     @Staff() staff: StaffPrincipal,
     @Param('grantId', new ZodPipe(uuidSchema, 'grant id')) grantId: string,
     @RequestOrigin() origin: Origin,

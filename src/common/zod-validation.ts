@@ -21,7 +21,8 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
   ) {}
 
   transform(value: unknown): z.infer<S> {
-    const result = this.schema.safeParse(value ?? (this.what === 'body' ? undefined : {}));
+    // A JSON null is a body (refused unless the schema takes null); only no body is undefined.
+    const result = this.schema.safeParse(this.what === 'body' ? value : (value ?? {}));
     if (!result.success) {
       throw new ApiError(ErrorCode.InvalidRequest, `Invalid ${this.what}`, zodDetails(result.error));
     }
@@ -39,6 +40,31 @@ function openApiSchema(schema: z.ZodType): Record<string, unknown> {
 /** A validated JSON body; also documents it in OpenAPI. Use on the handler parameter. */
 export function ValidBody<S extends z.ZodType>(schema: S): ParameterDecorator {
   return Body(new ZodPipe(schema, 'body'));
+}
+
+/** Accepts no body or `{}`; anything else (null, an array, a field) is a 400 naming what was sent. */
+class NoBodyPipe implements PipeTransform<unknown, undefined> {
+  transform(value: unknown): undefined {
+    if (value === undefined) return undefined;
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (isObject && Object.keys(value).length === 0) return undefined;
+    const details = isObject
+      ? [{ problem: `unknown field(s): ${Object.keys(value).join(', ')}` }]
+      : [
+          {
+            problem: `expected no body or {}, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+          },
+        ];
+    throw new ApiError(ErrorCode.InvalidRequest, 'This route takes no body', details);
+  }
+}
+
+/**
+ * The body of a route that takes none: nothing, or `{}`. Anything else is a 400, so that a
+ * client sending `{"status":"approved"}` to cancel or revoke learns it was not understood.
+ */
+export function NoBody(): ParameterDecorator {
+  return Body(new NoBodyPipe());
 }
 
 /** Documents a request body schema on the handler (pair with ValidBody on the parameter). */

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { DeviceAuth } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { CurrentDevice, RequestOrigin, SourceAddress } from '../auth/principal.js';
-import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe, NoBody } from '../common/zod-validation.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
 import { DecisionsService } from './decisions.service.js';
@@ -50,6 +50,7 @@ export class AgentDecisionsController {
   @DeviceAuth()
   @ApiOperation({ summary: 'The vendor withdrew the request: pending becomes cancelled (409 if already decided)' })
   cancel(
+    @NoBody() _body: undefined,
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
     @RequestOrigin() origin: Origin,

@@ -6,7 +6,7 @@ import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { forbidden, notFound } from '../common/api-error.js';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { createEnrollmentTokenSchema, deviceIdSchema, updateDeviceSchema } from './devices.dto.js';
 import { DevicesService, type DeviceView } from './devices.service.js';
@@ -51,6 +51,7 @@ export class DevicesController {
   @RequirePermission('manage', 'Device')
   @ApiOperation({ summary: 'Revoke a device: its credential stops working (401)' })
   async revoke(
+    @NoBody() _body: undefined,
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -65,6 +66,7 @@ export class DevicesController {
   @RequirePermission('manage', 'Device')
   @ApiOperation({ summary: 'Remove the enrollment so the device can enroll again with a new token' })
   async reset(
+    @NoBody() _body: undefined,
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -106,6 +108,7 @@ export class DevicesController {
   @RequirePermission('manage', 'EnrollmentToken')
   @ApiOperation({ summary: 'Revoke an enrollment token' })
   revokeToken(
+    @NoBody() _body: undefined,
     @Param('id', new ZodPipe(uuidSchema, 'token id')) id: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,

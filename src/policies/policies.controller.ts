@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { ConsoleRulesService } from './console-rules.service.js';
 import { NAME_PATTERN } from './policy-schema.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -85,6 +85,7 @@ export class PoliciesController {
   @RequirePermission('manage', 'Policy')
   @ApiOperation({ summary: 'Delete a console rule' })
   deleteConsoleRule(
+    @NoBody() _body: undefined,
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -99,7 +100,7 @@ export class PoliciesController {
     summary:
       'Re-read the policy files; 422 naming file, line and problem when they do not validate (the old set stays)',
   })
-  reload(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
+  reload(@NoBody() _body: undefined, @Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
     return this.policies.reload(actorOf(staff, origin));
   }
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import {
   createGroupSchema,
   createUserSchema,
@@ -100,6 +100,7 @@ export class UsersController {
   @RequirePermission('manage', 'Group')
   @ApiOperation({ summary: 'Add a user to a local group (audited with the roles gained)' })
   async addMember(
+    @NoBody() _body: undefined,
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
@@ -113,6 +114,7 @@ export class UsersController {
   @RequirePermission('manage', 'Group')
   @ApiOperation({ summary: 'Remove a user from a local group (audited with the roles lost)' })
   async removeMember(
+    @NoBody() _body: undefined,
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
