@@ -88,4 +88,17 @@ describe('PostgreSQL reachable but silent (a frozen network)', () => {
     const after = await decideTimed(t.baseUrl, credential, decisionBody({ action: 'log-upload' }));
     expect([after.status, after.body.decision]).toEqual([200, 'allow']);
   }, 60_000);
+
+  it('keeps the database error text out of the anonymous readiness answer, and logs it', async () => {
+    await proxy.stop(); // every connection to PostgreSQL drops, new ones are refused
+    try {
+      const ready = await api(t.baseUrl, 'GET', '/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.details).toContainEqual({ field: 'database', problem: 'unreachable' });
+      expect(t.logs.some((l) => l.includes('Readiness: the database is unreachable: '))).toBe(true);
+    } finally {
+      await proxy.start();
+    }
+    await untilReady(t.baseUrl);
+  }, 30_000);
 });
