@@ -87,25 +87,49 @@ export function ApiQuerySchema(schema: z.ZodObject): MethodDecorator {
 }
 
 /**
- * Free text (comments, reasons, descriptions): any character but NUL, which PostgreSQL text
- * and jsonb cannot hold. Refused here, with a 400 naming the field, rather than failing the
- * insert (a decision's insert fails with every decision committed beside it).
+ * Characters a reader cannot see or that reorder what they see: format characters (Cf: the
+ * bidirectional controls U+202A-202E and U+2066-2069, the marks U+200E/F, zero-width U+200B-
+ * 200D, U+FEFF, U+2060...) and control characters (Cc) but tab and line breaks. Approvers decide
+ * on remote-user ids, targets and reasons: "‮txt.exe" must not read as "exe.txt".
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what is refused
+const HIDDEN = /[\p{Cf}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
+
+function hiddenCharacterProblem(s: string): string | undefined {
+  const found = HIDDEN.exec(s)?.[0];
+  if (found === undefined) return undefined;
+  const code = `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return found === '\u0000'
+    ? 'must not contain NUL characters'
+    : `must not contain invisible, control or direction-changing characters (found ${code})`;
+}
+
+/**
+ * Free text (comments, reasons, descriptions, paths): line breaks and tabs allowed; NUL (which
+ * PostgreSQL text and jsonb cannot hold) and hidden characters refused here, with a 400 naming
+ * the field, rather than failing the insert or misleading the approver who reads it.
  */
 export function freeText(max: number) {
   return z
     .string()
     .max(max, { error: `expected at most ${max} characters` })
-    .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters' });
+    .superRefine((s, ctx) => {
+      const problem = hiddenCharacterProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
 
-/** Text without control characters (PostgreSQL refuses NUL; the rest has no business in names). */
+/** Text on one line, without control, format or direction-changing characters (names, ids). */
 export function plainText(max: number) {
-  return (
-    z
-      .string()
-      .min(1)
-      .max(max)
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
       // eslint-disable-next-line no-control-regex -- control characters are what is refused
-      .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { error: 'must not contain control characters' })
-  );
+      const problem = /[\u0000-\u001f\u007f]/.test(s)
+        ? 'must not contain control characters'
+        : hiddenCharacterProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
