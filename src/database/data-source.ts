@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -44,6 +45,13 @@ export function dataSourceOptions(config: DatabaseSettings, embedded?: EmbeddedP
     installExtensions: false,
     synchronize: false,
     migrationsRun: false,
+    // An idle pooled connection that fails (server restart, pg_terminate_backend, a network
+    // cut) is dropped by the pool and replaced on demand: logged here, never fatal, and not
+    // left to TypeORM's logger, which is silent unless query logging is on.
+    poolErrorHandler: (error: Error & { code?: string }) =>
+      new Logger('Database').warn(
+        `An idle database connection failed and was dropped (${error.code ?? 'no code'}): ${error.message}`,
+      ),
     // PGlite is ONE session: pglite-socket interleaves the protocol messages of several
     // connections outside a transaction (one connection's Parse, another's Bind), which
     // mixes up concurrent parameterised queries. So the embedded database gets exactly one
