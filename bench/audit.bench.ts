@@ -277,6 +277,7 @@ interface OpenDb {
 
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  client.on('error', (e) => console.error(`bench database connection failed: ${e.message}`));
   try {
     await client.connect();
   } catch (error) {

@@ -135,6 +135,7 @@ export async function waitReady(base: string, server: ServerChild): Promise<void
 /** Runs one statement as the PostgreSQL administrator (create and drop bench databases). */
 export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  client.on('error', (e) => console.error(`bench database connection failed: ${e.message}`));
   try {
     await client.connect();
   } catch (error) {

@@ -142,6 +142,7 @@ async function main(): Promise<number> {
   const tag = Math.random().toString(36).slice(2, 5);
   const dbName = `gh_bench_dir_${process.pid}`;
   const adminDb = new pg.Client({ connectionString: ADMIN_URL });
+  adminDb.on('error', (e) => console.error(`bench database connection failed: ${e.message}`));
   await adminDb.connect();
   await adminDb.query(`CREATE DATABASE ${dbName}`);
   const dbUrl = new URL(ADMIN_URL);

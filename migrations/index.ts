@@ -10,6 +10,7 @@ import { OneTripCommits1795462419446 } from './1795462419446-OneTripCommits.js';
 import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDecisionIndexes.js';
 import { SignedCheckpoints1796560000000 } from './1796560000000-SignedCheckpoints.js';
 import { AuditSearchIndexes1796600000000 } from './1796600000000-AuditSearchIndexes.js';
+import { DeviceGroupScope1796610000000 } from './1796610000000-DeviceGroupScope.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -26,4 +27,5 @@ export const MIGRATIONS: Function[] = [
   PartialDecisionIndexes1796553882852,
   SignedCheckpoints1796560000000,
   AuditSearchIndexes1796600000000,
+  DeviceGroupScope1796610000000,
 ];

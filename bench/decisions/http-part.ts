@@ -70,6 +70,7 @@ export async function httpPart(entryFile: string): Promise<boolean> {
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${name}`;
   const db = new pg.Client({ connectionString: dbUrl.toString() });
+  db.on('error', (e) => console.error(`bench database connection failed: ${e.message}`));
   let run: HttpRun | undefined;
   let floor: HttpRun | undefined;
   let audit: { records: number; requests: number; pendingRecorded: number; refusedRecorded: number } | undefined;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { ApprovalEvents } from './approval-events.js';
 import { ApprovalQueue } from './approval-queue.js';
@@ -128,6 +128,7 @@ export class ApprovalsController {
   @ApiSuccess(grantViewSchema)
   @ApiErrors([404, 'No such grant in your scope'], [409, 'The grant is not live'])
   endGrant(
+    @NoBody() _body: undefined,
     @Staff() staff: StaffPrincipal,
     @Param('grantId', new ZodPipe(uuidSchema, 'grant id')) grantId: string,
     @RequestOrigin() origin: Origin,

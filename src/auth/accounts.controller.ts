@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { actorEvent, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { notFound } from '../common/api-error.js';
-import { plainText, ZodPipe } from '../common/zod-validation.js';
+import { plainText, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { normalizeUsername } from '../users/users.service.js';
 import { LoginThrottleService } from './login-throttle.service.js';
 import { RequirePermission } from './permissions.decorator.js';
@@ -25,6 +25,7 @@ export class AccountsController {
   @ApiNoContent('Unlocked')
   @ApiErrors([404, 'The user name is not locked'])
   async unlock(
+    @NoBody() _body: undefined,
     @Param('username', new ZodPipe(plainText(256), 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,

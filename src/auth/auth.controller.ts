@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiBodySchema, ValidBody } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, NoBody } from '../common/zod-validation.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { CurrentUser } from './current-user.decorator.js';
@@ -43,7 +43,11 @@ export class AuthController {
   @SignedIn()
   @ApiOperation({ summary: 'End this session: the token stops working' })
   @ApiNoContent('Signed out')
-  async signOut(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin): Promise<void> {
+  async signOut(
+    @NoBody() _body: undefined,
+    @Staff() staff: StaffPrincipal,
+    @RequestOrigin() origin: Origin,
+  ): Promise<void> {
     await this.login.logout(staff.user, staff.sessionId, origin);
   }
 

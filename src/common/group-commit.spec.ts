@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { GroupCommitter } from './group-commit.js';
 
 /** A commit function whose commits the test finishes (or fails) by hand, in order. */
@@ -73,5 +73,50 @@ describe('GroupCommitter', () => {
     await expect(later).resolves.toBe('ok 2');
     await committer.close();
     await expect(committer.submit(3)).rejects.toThrow('unavailable: closed for shutdown');
+  });
+
+  describe('with a deadline (a silent database)', () => {
+    afterEach(() => void jest.useRealTimers());
+
+    it('fails callers at their deadline, drops what was not sent, and reports a late commit', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+      const { commits, events, commitBatch } = controlledCommits();
+      const late: number[] = [];
+      const committer = new GroupCommitter(commitBatch, (e) => new Error(`unavailable: ${e.message}`), {
+        deadlineMs: 1000,
+        onLateCommit: (n) => late.push(n),
+      });
+      const inFlight = committer.submit(1);
+      await tick();
+      const queued = committer.submit(2);
+      const settled = Promise.allSettled([inFlight, queued]);
+      jest.advanceTimersByTime(1000);
+      const [a, b] = await settled;
+      expect([a.status, b.status]).toEqual(['rejected', 'rejected']);
+      expect((a as PromiseRejectedResult).reason.message).toBe('unavailable: no commit within 1000 ms');
+
+      commits[0].finish(); // the hung commit lands after all
+      await tick();
+      await tick();
+      expect(late).toEqual([1]);
+      expect(events).toEqual(['commit 1']); // item 2 was never sent
+      await committer.close();
+    });
+
+    it('refuses at once when too many items already wait', async () => {
+      const { commits, commitBatch } = controlledCommits();
+      const committer = new GroupCommitter(commitBatch, (e) => new Error(`unavailable: ${e.message}`), {
+        maxQueued: 1,
+      });
+      const first = committer.submit(1);
+      await tick();
+      const second = committer.submit(2); // waits behind the commit in flight
+      await expect(committer.submit(3)).rejects.toThrow('unavailable: 1 items already wait for the database');
+      commits[0].finish();
+      await tick();
+      commits[1].finish();
+      await expect(Promise.all([first, second])).resolves.toEqual(['ok 1', 'ok 2']);
+      await committer.close();
+    });
   });
 });

@@ -2,32 +2,62 @@ interface Pending<T, R> {
   item: T;
   resolve: (result: R) => void;
   reject: (error: Error) => void;
+  /** Set when the caller's deadline passed: it was already answered with a failure. */
+  expired: boolean;
+  timer?: NodeJS.Timeout;
 }
 
 /** Resolves or rejects the callers of one committed (or failed) batch. */
 type Settle = () => void;
 
+export interface GroupCommitLimits {
+  /** Items in a single commit. */
+  maxBatch?: number;
+  /** Items waiting for a commit; past it a new item fails at once (the database is not keeping up). */
+  maxQueued?: number;
+  /**
+   * How long a caller waits for its commit (0: for ever). Past it the caller's promise
+   * rejects; an item not yet sent is dropped (never committed); an item already in the
+   * commit in flight may still land later (`onLateCommit` hears of it).
+   */
+  deadlineMs?: number;
+  onLateCommit?: (lateItems: number) => void;
+}
+
 /**
  * Group commit: items submitted while a commit is in flight are written together in the
  * next one, so many concurrent callers share a few durable commits. A caller's promise
- * resolves only after its item is committed, and rejects when the commit fails. One
- * commit is in flight at a time (a second one would only queue on the audit chain's lock).
+ * resolves only after its item is committed, and rejects when the commit fails or its
+ * deadline passes. One commit is in flight at a time (a second one would only queue on
+ * the audit chain's lock).
  */
 export class GroupCommitter<T, R> {
   private queue: Pending<T, R>[] = [];
   private flushing = false;
   private closed = false;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  private readonly deadlineMs: number;
 
   constructor(
     private readonly commitBatch: (items: T[]) => Promise<R[]>,
     private readonly failure: (error: Error) => Error,
-    private readonly maxBatch = 1000,
-  ) {}
+    private readonly limits: GroupCommitLimits = {},
+  ) {
+    this.maxBatch = limits.maxBatch ?? 1000;
+    this.maxQueued = limits.maxQueued ?? 10_000;
+    this.deadlineMs = limits.deadlineMs ?? 0;
+  }
 
   submit(item: T): Promise<R> {
     if (this.closed) return Promise.reject(this.failure(new Error('closed for shutdown')));
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(this.failure(new Error(`${this.queue.length} items already wait for the database`)));
+    }
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const pending: Pending<T, R> = { item, resolve, reject, expired: false };
+      if (this.deadlineMs > 0) pending.timer = setTimeout(() => this.expire(pending), this.deadlineMs);
+      this.queue.push(pending);
       if (!this.flushing) void this.flushLoop();
     });
   }
@@ -36,6 +66,14 @@ export class GroupCommitter<T, R> {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private expire(pending: Pending<T, R>): void {
+    pending.expired = true;
+    // Not sent yet: it never will be, so a late commit cannot record what the caller was refused.
+    const index = this.queue.indexOf(pending);
+    if (index >= 0) this.queue.splice(index, 1);
+    pending.reject(this.failure(new Error(`no commit within ${this.deadlineMs} ms`)));
   }
 
   private async flushLoop(): Promise<void> {
@@ -72,12 +110,20 @@ export class GroupCommitter<T, R> {
   /** Starts committing the queue's head; never rejects (a failure rejects its callers). */
   private async commitNext(): Promise<Settle> {
     const batch = this.queue.splice(0, this.maxBatch);
+    let outcome: (p: Pending<T, R>, i: number) => void;
     try {
       const results = await this.commitBatch(batch.map((p) => p.item));
-      return () => batch.forEach((p, i) => p.resolve(results[i]));
+      outcome = (p, i) => p.resolve(results[i]);
+      const late = batch.filter((p) => p.expired).length;
+      if (late > 0) this.limits.onLateCommit?.(late);
     } catch (error) {
       const failure = this.failure(error as Error);
-      return () => batch.forEach((p) => p.reject(failure));
+      outcome = (p) => p.reject(failure);
     }
+    return () =>
+      batch.forEach((p, i) => {
+        clearTimeout(p.timer);
+        if (!p.expired) outcome(p, i);
+      });
   }
 }

@@ -45,10 +45,13 @@ export function parseWithoutForbiddenKeys(text: string): unknown {
 
 /**
  * JSON bodies: at most 64 KiB (413), at most 32 levels deep, no `__proto__` or
- * `constructor` keys and no lone surrogates (400). Replaces Fastify's default JSON parser.
+ * `constructor` keys and no lone surrogates (400). Replaces Fastify's default JSON parser;
+ * other content types (text/plain included) are 415.
  */
 export function registerJsonParser(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
+  // The API speaks JSON only: a text/plain body is 415, not a string for each route to refuse.
+  fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: MAX_BODY_BYTES },

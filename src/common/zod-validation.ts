@@ -21,7 +21,8 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
   ) {}
 
   transform(value: unknown): z.infer<S> {
-    const result = this.schema.safeParse(value ?? (this.what === 'body' ? undefined : {}));
+    // A JSON null is a body (refused unless the schema takes null); only no body is undefined.
+    const result = this.schema.safeParse(this.what === 'body' ? value : (value ?? {}));
     if (!result.success) {
       throw new ApiError(ErrorCode.InvalidRequest, `Invalid ${this.what}`, zodDetails(result.error));
     }
@@ -39,6 +40,31 @@ function openApiSchema(schema: z.ZodType): Record<string, unknown> {
 /** A validated JSON body; also documents it in OpenAPI. Use on the handler parameter. */
 export function ValidBody<S extends z.ZodType>(schema: S): ParameterDecorator {
   return Body(new ZodPipe(schema, 'body'));
+}
+
+/** Accepts no body or `{}`; anything else (null, an array, a field) is a 400 naming what was sent. */
+class NoBodyPipe implements PipeTransform<unknown, undefined> {
+  transform(value: unknown): undefined {
+    if (value === undefined) return undefined;
+    const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+    if (isObject && Object.keys(value).length === 0) return undefined;
+    const details = isObject
+      ? [{ problem: `unknown field(s): ${Object.keys(value).join(', ')}` }]
+      : [
+          {
+            problem: `expected no body or {}, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+          },
+        ];
+    throw new ApiError(ErrorCode.InvalidRequest, 'This route takes no body', details);
+  }
+}
+
+/**
+ * The body of a route that takes none: nothing, or `{}`. Anything else is a 400, so that a
+ * client sending `{"status":"approved"}` to cancel or revoke learns it was not understood.
+ */
+export function NoBody(): ParameterDecorator {
+  return Body(new NoBodyPipe());
 }
 
 /** Documents a request body schema on the handler (pair with ValidBody on the parameter). */
@@ -61,25 +87,49 @@ export function ApiQuerySchema(schema: z.ZodObject): MethodDecorator {
 }
 
 /**
- * Free text (comments, reasons, descriptions): any character but NUL, which PostgreSQL text
- * and jsonb cannot hold. Refused here, with a 400 naming the field, rather than failing the
- * insert (a decision's insert fails with every decision committed beside it).
+ * Characters a reader cannot see or that reorder what they see: format characters (Cf: the
+ * bidirectional controls U+202A-202E and U+2066-2069, the marks U+200E/F, zero-width U+200B-
+ * 200D, U+FEFF, U+2060...) and control characters (Cc) but tab and line breaks. Approvers decide
+ * on remote-user ids, targets and reasons: "‮txt.exe" must not read as "exe.txt".
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what is refused
+const HIDDEN = /[\p{Cf}\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
+
+function hiddenCharacterProblem(s: string): string | undefined {
+  const found = HIDDEN.exec(s)?.[0];
+  if (found === undefined) return undefined;
+  const code = `U+${found.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return found === '\u0000'
+    ? 'must not contain NUL characters'
+    : `must not contain invisible, control or direction-changing characters (found ${code})`;
+}
+
+/**
+ * Free text (comments, reasons, descriptions, paths): line breaks and tabs allowed; NUL (which
+ * PostgreSQL text and jsonb cannot hold) and hidden characters refused here, with a 400 naming
+ * the field, rather than failing the insert or misleading the approver who reads it.
  */
 export function freeText(max: number) {
   return z
     .string()
     .max(max, { error: `expected at most ${max} characters` })
-    .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters' });
+    .superRefine((s, ctx) => {
+      const problem = hiddenCharacterProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }
 
-/** Text without control characters (PostgreSQL refuses NUL; the rest has no business in names). */
+/** Text on one line, without control, format or direction-changing characters (names, ids). */
 export function plainText(max: number) {
-  return (
-    z
-      .string()
-      .min(1)
-      .max(max)
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
       // eslint-disable-next-line no-control-regex -- control characters are what is refused
-      .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { error: 'must not contain control characters' })
-  );
+      const problem = /[\u0000-\u001f\u007f]/.test(s)
+        ? 'must not contain control characters'
+        : hiddenCharacterProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 }

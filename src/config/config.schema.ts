@@ -47,6 +47,12 @@ export const configSchema = z
       .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// URL' })
       .optional(),
     DATABASE_POOL_SIZE: int(1, 200).default(10),
+    // How long a request waits for the database (a free connection, a decision's commit) before 503.
+    DATABASE_TIMEOUT_MS: int(100, 60_000).default(3000),
+    // The longest any one statement may run on PostgreSQL (also its lock waits); 0: no limit.
+    DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
+    // How often each replica checks that its console rules are those in the database (0: never).
+    POLICY_CHECK_SECONDS: int(0, 3600).default(10),
     GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
     POLICIES_DIR: z.string().min(1).default('./policies'),
     TLS_CERT_FILE: readableFile.optional(),

@@ -7,6 +7,8 @@ import { Database } from './database.js';
 
 const CHANNEL = 'gatehouse_events';
 const RECONNECT_MS = 1000;
+/** An internal event, not a BusTopic: no replica publishes it. */
+const RECONNECTED = 'listener.reconnected';
 
 export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed';
 
@@ -31,6 +33,7 @@ export class NotificationBus implements OnModuleInit, OnApplicationShutdown {
   private client?: pg.Client;
   private stopped = false;
   private retry?: NodeJS.Timeout;
+  private listenedBefore = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -47,6 +50,21 @@ export class NotificationBus implements OnModuleInit, OnApplicationShutdown {
     this.stopped = true;
     clearTimeout(this.retry);
     await this.client?.end().catch(() => undefined);
+  }
+
+  /**
+   * Runs after each LISTEN reconnect: notifications sent while the connection was down are
+   * lost, so whoever relies on them re-reads what they would have said.
+   */
+  onReconnect(handler: () => void): void {
+    this.events.on(RECONNECTED, handler);
+  }
+
+  /** The PostgreSQL backend serving LISTEN (undefined while disconnected). */
+  get listenerBackendPid(): number | undefined {
+    // pg sets processID from the BackendKeyData message; its typings do not declare it.
+    const client = this.client as { processID?: number } | undefined;
+    return client?.processID;
   }
 
   /** Whether this process published the message. */
@@ -103,6 +121,11 @@ export class NotificationBus implements OnModuleInit, OnApplicationShutdown {
         return;
       }
       this.client = client;
+      if (this.listenedBefore) {
+        this.logger.log('Listening for notifications again');
+        this.events.emit(RECONNECTED);
+      }
+      this.listenedBefore = true;
     } catch (error) {
       this.logger.warn(`Cannot listen for notifications (${(error as Error).message}); retrying`);
       this.reconnect(client);

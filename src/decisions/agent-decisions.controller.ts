@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { DeviceAuth } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { CurrentDevice, RequestOrigin, SourceAddress } from '../auth/principal.js';
-import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ApiQuerySchema, ValidBody, ValidQuery, ZodPipe, NoBody } from '../common/zod-validation.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { completeSchema, decideSchema, waitQuerySchema, type DecideBody } from './decisions.dto.js';
 import { DecisionsService } from './decisions.service.js';
@@ -58,6 +58,7 @@ export class AgentDecisionsController {
   @ApiSuccess(agentAnswerSchema)
   @ApiErrors([404, 'No such request of this device'], [409, 'Already decided'])
   cancel(
+    @NoBody() _body: undefined,
     @CurrentDevice() device: DeviceEntity,
     @Param('requestId', requestIdPipe()) requestId: string,
     @RequestOrigin() origin: Origin,

@@ -35,12 +35,20 @@ export class DecisionWriter {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    deadlineMs: number,
   ) {
     this.committer = new GroupCommitter(
       (items) => this.commit(items),
       (error) => {
         this.logger.error(`Decision could not be recorded: ${error.message}`);
         return new AuditUnavailableError(`The decision could not be recorded: ${error.message}`);
+      },
+      {
+        deadlineMs,
+        // Those callers were answered 503 and told not to act. Their records are durable and
+        // audited like any other: a retry of the same request id reads the stored answer.
+        onLateCommit: (late) =>
+          this.logger.warn(`${late} decision(s) were recorded after their ${deadlineMs} ms deadline (answered 503)`),
       },
     );
   }

@@ -6,10 +6,12 @@ import { AuditService } from '../audit/audit.service.js';
 import { AuditUnavailableError } from '../audit/audit-writer.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { withDeadline } from '../common/deadline.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
+import { groupsOfDevice } from '../devices/device-groups-of.js';
 import type { EngineDecision } from '../policies/engine/decision.types.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
@@ -37,7 +39,7 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly bus: NotificationBus,
     private readonly grants: GrantLookup,
   ) {
-    this.writer = new DecisionWriter(dataSource, clock);
+    this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
   }
 
@@ -45,7 +47,10 @@ export class DecisionsService implements OnApplicationShutdown {
     const now = this.clock.now();
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     let row = this.evaluate(device, body, now, bodyHash);
-    const grant = row.status === 'pending' ? await this.grants.find(grantKeyOf(row), now) : null;
+    const grant =
+      row.status === 'pending'
+        ? await withDeadline(this.grants.find(grantKeyOf(row), now), this.config.DATABASE_TIMEOUT_MS, 'Grant look-up')
+        : null;
     if (grant) row = this.allowedByGrant(row, grant, now);
     let inserted: boolean;
     try {
@@ -71,7 +76,11 @@ export class DecisionsService implements OnApplicationShutdown {
       return toAnswer(row, now.getTime());
     }
     // The request id is known: the same request again gets the same answer; anything else is a conflict.
-    const stored = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId: body.requestId });
+    const stored = await withDeadline(
+      this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId: body.requestId }),
+      this.config.DATABASE_TIMEOUT_MS,
+      'Stored request look-up',
+    );
     if (!stored || stored.deviceId !== device.id || stored.bodyHash !== bodyHash) {
       throw conflict(`Request ${body.requestId} was already used with another body`);
     }
@@ -282,8 +291,7 @@ export class DecisionsService implements OnApplicationShutdown {
     const version = this.policies.set?.version ?? '';
     const cached = this.groupCache.get(device);
     if (cached?.version === version) return cached.groups;
-    const groups =
-      this.policies.grouper?.groupsOf({ ...device, deviceId: device.id }) ?? new Set(device.assignedGroups);
+    const groups = groupsOfDevice(device, this.policies.grouper);
     this.groupCache.set(device, { version, groups });
     return groups;
   }

@@ -31,6 +31,10 @@ export class DeviceEntity {
   @Column({ name: 'assigned_groups', type: 'text', array: true, default: () => "'{}'" })
   assignedGroups!: string[];
 
+  /** The groups of the scoped token it enrolled with: it is in no group outside them. NULL: no bound. */
+  @Column({ name: 'group_scope', type: 'text', array: true, nullable: true })
+  groupScope!: string[] | null;
+
   @Column({ name: 'enrollment_token_id', type: 'uuid', nullable: true })
   enrollmentTokenId!: string | null;
 

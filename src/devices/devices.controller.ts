@@ -1,14 +1,14 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { subject } from '@casl/ability';
 import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { notFound } from '../common/api-error.js';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { forbidden, notFound } from '../common/api-error.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
-import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
+import { createEnrollmentTokenSchema, deviceIdSchema, updateDeviceSchema } from './devices.dto.js';
 import { DevicesService, type DeviceView } from './devices.service.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
 import { ApiErrors, ApiNoContent, ApiSuccess } from '../openapi/api-responses.js';
@@ -32,6 +32,25 @@ export class DevicesController {
     return all.filter((d) => staff.ability.can('read', subject('Device', { deviceGroups: d.groups }) as never));
   }
 
+  @Patch('devices/:deviceId')
+  @RequirePermission('manage', 'Device')
+  @ApiOperation({ summary: "Change a device's model, site or group bound (the agent cannot change them)" })
+  @ApiBodySchema(updateDeviceSchema)
+  @ApiSuccess(deviceViewSchema)
+  @ApiErrors([404, 'No such device in your scope'], [403, 'The change would move the device outside your scope'])
+  async update(
+    @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
+    @ValidBody(updateDeviceSchema) body: z.infer<typeof updateDeviceSchema>,
+    @Staff() staff: StaffPrincipal,
+    @RequestOrigin() origin: Origin,
+  ): Promise<DeviceView> {
+    await this.assertInScope(staff, deviceId);
+    // Nor may the change move the device into groups outside the caller's scope.
+    const after = await this.devices.groupsAfter(deviceId, body);
+    if (!after || !staff.ability.can('manage', subject('Device', { deviceGroups: after }) as never)) throw forbidden();
+    return this.devices.update(deviceId, body, actorOf(staff, origin));
+  }
+
   @Post('devices/:deviceId/revoke')
   @HttpCode(200)
   @RequirePermission('manage', 'Device')
@@ -39,6 +58,7 @@ export class DevicesController {
   @ApiSuccess(deviceViewSchema)
   @ApiErrors([404, 'No such device in your scope'])
   async revoke(
+    @NoBody() _body: undefined,
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -55,6 +75,7 @@ export class DevicesController {
   @ApiNoContent('Enrollment removed')
   @ApiErrors([404, 'No such device in your scope'])
   async reset(
+    @NoBody() _body: undefined,
     @Param('deviceId', new ZodPipe(deviceIdSchema, 'device id')) deviceId: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -100,6 +121,7 @@ export class DevicesController {
   @ApiSuccess(enrollmentTokenViewSchema)
   @ApiErrors([404, 'No live enrollment token with that id'])
   revokeToken(
+    @NoBody() _body: undefined,
     @Param('id', new ZodPipe(uuidSchema, 'token id')) id: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,

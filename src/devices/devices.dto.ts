@@ -42,3 +42,12 @@ export const createEnrollmentTokenSchema = z.strictObject({
     .max(24 * 90),
   maxUses: z.number().int().min(1).max(10_000),
 });
+
+/** An administrator's change to a device (PATCH /devices/{id}); at least one field. */
+export const updateDeviceSchema = z
+  .strictObject({
+    model: plainText(200).optional(),
+    site: plainText(200).nullable().optional(),
+    groupScope: z.array(plainText(100)).min(1).max(50).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { error: 'expected at least one of model, site, groupScope' });

@@ -9,6 +9,10 @@ export const deviceViewSchema = z.object({
   agentVersion: z.string().nullable(),
   actions: z.array(z.string()).describe('Actions the agent declared it can ask about'),
   groups: z.array(z.string()).describe('Device groups (policy files and assignment)'),
+  groupScope: z
+    .array(z.string())
+    .nullable()
+    .describe("The enrollment token's groups that bound `groups` (null: no bound)"),
   enrolledAt: z.iso.datetime(),
   lastSeenAt: z.iso.datetime().nullable(),
   state: z.record(z.string(), z.unknown()).nullable().describe('The state last reported by heartbeat'),

@@ -1,12 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { withDeadline } from '../common/deadline.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { actorEvent, withOrigin, type Actor, type Origin } from '../audit/actor.js';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { DeviceEntity } from './device.entity.js';
+import { groupsOfDevice } from './device-groups-of.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
 import { PolicyService } from '../policies/policy.service.js';
@@ -27,12 +31,20 @@ export interface DeviceView {
   agentVersion: string | null;
   actions: string[];
   groups: string[];
+  /** The enrollment token's groups that bound `groups` (null: no bound). */
+  groupScope: string[] | null;
   enrolledAt: Date;
   lastSeenAt: Date | null;
   state: Record<string, unknown> | null;
   stateReportedAt: Date | null;
   stateFresh: boolean;
   revoked: boolean;
+}
+
+export interface DeviceChange {
+  model?: string;
+  site?: string | null;
+  groupScope?: string[] | null;
 }
 
 /** The device registry: enrollment, credentials, revocation, reported state. */
@@ -43,6 +55,7 @@ export class DevicesService {
   private readonly byCredential = new Map<string, { device: DeviceEntity; until: number }>();
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly tokens: EnrollmentTokensService,
     private readonly audit: AuditService,
@@ -65,8 +78,8 @@ export class DevicesService {
       if (!token) return 'bad-token' as const;
       const inserted = await m.query<{ id: string }[]>(
         `INSERT INTO devices (id, model, serial_number, site, agent_version, actions, credential_hash, assigned_groups,
-           enrollment_token_id, enrolled_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING RETURNING id`,
+           enrollment_token_id, enrolled_at, group_scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
           input.deviceId,
           input.model,
@@ -78,6 +91,8 @@ export class DevicesService {
           token.deviceGroups,
           token.id,
           this.clock.now(),
+          // A scoped token bounds the device's groups for good (until an administrator changes it).
+          token.deviceGroups.length > 0 ? token.deviceGroups : null,
         ],
       );
       if (inserted.length === 0) return 'exists' as const;
@@ -127,7 +142,12 @@ export class DevicesService {
     const now = Date.now();
     const cached = this.byCredential.get(hash);
     if (cached && cached.until > now) return cached.device;
-    const device = await this.dataSource.getRepository(DeviceEntity).findOneBy({ credentialHash: hash });
+    // Every agent call passes here: a silent database answers 503 in bounded time, not when it wakes.
+    const device = await withDeadline(
+      this.dataSource.getRepository(DeviceEntity).findOneBy({ credentialHash: hash }),
+      this.config.DATABASE_TIMEOUT_MS,
+      'Device credential check',
+    );
     if (!device || device.revokedAt) {
       this.byCredential.delete(hash);
       return null;
@@ -179,7 +199,8 @@ export class DevicesService {
       site: d.site,
       agentVersion: d.agentVersion,
       actions: d.actions,
-      groups: [...(this.policies.grouper?.groupsOf({ ...d, deviceId: d.id }) ?? d.assignedGroups)].sort(),
+      groups: [...groupsOfDevice(d, this.policies.grouper)].sort(),
+      groupScope: d.groupScope,
       enrolledAt: d.enrolledAt,
       lastSeenAt: d.lastSeenAt,
       state: d.state,
@@ -188,6 +209,43 @@ export class DevicesService {
         d.stateReportedAt !== null && this.clock.now().getTime() - d.stateReportedAt.getTime() <= STATE_MAX_AGE_MS,
       revoked: d.revokedAt !== null,
     };
+  }
+
+  /** The groups the device would be in after the change (null: no such device). */
+  async groupsAfter(deviceId: string, change: DeviceChange): Promise<string[] | null> {
+    const device = await this.findEntity(deviceId);
+    if (!device) return null;
+    return [...groupsOfDevice(Object.assign(device, change), this.policies.grouper)];
+  }
+
+  /**
+   * An administrator changes what the device claimed at enrollment (the agent cannot: the
+   * heartbeat takes neither) or its group bound. Every replica drops its cached copy.
+   */
+  async update(deviceId: string, change: DeviceChange, actor: Actor): Promise<DeviceView> {
+    const hash = await this.dataSource.transaction(async (m) => {
+      const [rows] = await m.query<[{ credential_hash: string }[], number]>(
+        `UPDATE devices SET model = CASE WHEN $2 THEN $3 ELSE model END, site = CASE WHEN $4 THEN $5 ELSE site END,
+           group_scope = CASE WHEN $6 THEN $7::text[] ELSE group_scope END
+         WHERE id = $1 RETURNING credential_hash`,
+        [
+          deviceId,
+          change.model !== undefined,
+          change.model ?? null,
+          change.site !== undefined,
+          change.site ?? null,
+          change.groupScope !== undefined,
+          change.groupScope ?? null,
+        ],
+      );
+      if (rows.length === 0) throw notFound('Device');
+      await this.audit.appendIn(m, actorEvent(actor, 'device.updated', { deviceId, details: { ...change } }));
+      return rows[0].credential_hash;
+    });
+    this.byCredential.delete(hash);
+    // The topic evicts the cached device on the other replicas (the credential itself stays valid).
+    await this.bus.publish('device.revoked', hash).catch(() => undefined);
+    return this.view((await this.findEntity(deviceId))!);
   }
 
   /** The credential stops working (401 on every later call). */

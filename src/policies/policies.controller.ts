@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { ConsoleRulesService } from './console-rules.service.js';
 import { NAME_PATTERN } from './policy-schema.js';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -98,6 +98,7 @@ export class PoliciesController {
   @ApiSuccess(reloadResultSchema, { description: 'Deleted; the set now in force' })
   @ApiErrors(404, [422, 'The set would not validate without it (details name each problem)'])
   deleteConsoleRule(
+    @NoBody() _body: undefined,
     @Param('id', new ZodPipe(ruleIdSchema, 'rule id')) id: string,
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
@@ -114,7 +115,7 @@ export class PoliciesController {
   })
   @ApiSuccess(reloadResultSchema)
   @ApiErrors([422, 'The files do not validate: file, line and problem in details; the old set stays'])
-  reload(@Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
+  reload(@NoBody() _body: undefined, @Staff() staff: StaffPrincipal, @RequestOrigin() origin: Origin) {
     return this.policies.reload(actorOf(staff, origin));
   }
 }

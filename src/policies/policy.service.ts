@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
@@ -15,6 +16,9 @@ import type { PolicyProblem, PolicySet } from './policy.types.js';
 
 const RELOAD_DEBOUNCE_MS = 300;
 
+const consoleRulesFingerprint = (rules: { id: string; rule: Record<string, unknown> }[]) =>
+  createHash('sha256').update(JSON.stringify(rules)).digest('hex');
+
 /**
  * The policy set in force. Loads all files or nothing: a set that does not validate is
  * never used, the last good one stays, and until a first good set is loaded Gatehouse
@@ -25,6 +29,8 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Policies');
   private current: { set: PolicySet; engine: PolicyEngine; grouper: DeviceGrouper } | null = null;
   private lastProblems: PolicyProblem[] = [];
+  /** The console rules the last reload read (its fingerprint), to notice a change it missed. */
+  private readConsoleRules = '';
   private reloading: Promise<unknown> = Promise.resolve();
   private watcher?: FSWatcher;
   private debounce?: NodeJS.Timeout;
@@ -87,7 +93,9 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async reloadNow(actor: Actor): Promise<{ version: string; changed: boolean }> {
-    const result = this.load(await this.consoleRules());
+    const rules = await this.consoleRules();
+    this.readConsoleRules = consoleRulesFingerprint(rules);
+    const result = this.load(rules);
     if (!result.ok) {
       this.lastProblems = result.problems;
       const summary = result.problems.map((p) => `${p.file}:${p.line}: ${p.message}`);
@@ -130,6 +138,11 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   load(consoleRules: { id: string; rule: Record<string, unknown> }[]): LoadResult {
     const result = loadPolicyDirectory(this.config.POLICIES_DIR, consoleSources(consoleRules));
     return result.ok ? { ...result, set: markConsoleSources(result.set) } : result;
+  }
+
+  /** Whether the console rules in the database differ from those of the last reload. */
+  async consoleRulesChanged(): Promise<boolean> {
+    return consoleRulesFingerprint(await this.consoleRules()) !== this.readConsoleRules;
   }
 
   async consoleRules(): Promise<{ id: string; rule: Record<string, unknown> }[]> {

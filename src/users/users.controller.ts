@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
+import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import {
   createGroupSchema,
   createUserSchema,
@@ -116,6 +116,7 @@ export class UsersController {
   @ApiNoContent('Member added')
   @ApiErrors(404, [409, 'A directory group: members are managed in the directory'])
   async addMember(
+    @NoBody() _body: undefined,
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,
@@ -131,6 +132,7 @@ export class UsersController {
   @ApiNoContent('Member removed')
   @ApiErrors(404, [409, 'A directory group: members are managed in the directory'])
   async removeMember(
+    @NoBody() _body: undefined,
     @Param('group', new ZodPipe(groupNameSchema, 'group name')) group: string,
     @Param('username', new ZodPipe(usernameSchema, 'user name')) username: string,
     @Staff() staff: StaffPrincipal,

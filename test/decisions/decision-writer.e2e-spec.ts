@@ -40,7 +40,7 @@ describe('decision writer', () => {
   let writer: DecisionWriter;
   beforeAll(async () => {
     t = await startTestApp();
-    writer = new DecisionWriter(t.database.dataSource, new SystemClock());
+    writer = new DecisionWriter(t.database.dataSource, new SystemClock(), 10_000);
   });
   afterAll(async () => {
     await writer?.close();

@@ -3,13 +3,20 @@ import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { routeTable } from '../support/routes.js';
 
 const deep = '['.repeat(100) + ']'.repeat(100);
-const BAD_BODIES: { name: string; raw?: string; body?: unknown; headers?: Record<string, string> }[] = [
-  { name: 'malformed JSON', raw: '{"a":' },
+/** `parsed`: refused by the body parser, before the route's guard (so whoever sends it). */
+const BAD_BODIES: {
+  name: string;
+  raw?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  parsed?: number;
+}[] = [
+  { name: 'malformed JSON', raw: '{"a":', parsed: 400 },
   { name: 'JSON array', body: [1, 2, 3] },
   { name: 'JSON string', body: 'hello' },
   { name: 'null', raw: 'null' },
-  { name: 'deep JSON', raw: deep },
-  { name: 'prototype pollution', raw: '{"__proto__":{"admin":true}}' },
+  { name: 'deep JSON', raw: deep, parsed: 400 },
+  { name: 'prototype pollution', raw: '{"__proto__":{"admin":true}}', parsed: 400 },
   { name: 'unknown fields', body: { status: 'approved', role: 'admin' } },
   { name: 'wrong types', body: { username: 42, password: ['x'], name: {}, disabled: 'yes', description: 7 } },
   { name: 'huge strings', body: { username: 'u'.repeat(5000), password: 'p'.repeat(5000), name: 'n'.repeat(5000) } },
@@ -17,8 +24,8 @@ const BAD_BODIES: { name: string; raw?: string; body?: unknown; headers?: Record
     name: 'NUL characters',
     body: { username: 'a\u0000b', password: 'p\u0000', name: '\u0000', description: '\u0000' },
   },
-  { name: 'over 64 KiB', raw: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) },
-  { name: 'text/plain', raw: 'hello', headers: { 'content-type': 'text/plain' } },
+  { name: 'over 64 KiB', raw: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }), parsed: 413 },
+  { name: 'text/plain', raw: 'hello', headers: { 'content-type': 'text/plain' }, parsed: 415 },
 ];
 const BAD_IDS = [
   'not-a-uuid',
@@ -49,7 +56,32 @@ async function get(baseUrl: string, path: string, token?: string) {
   return { status: res.status, body: await res.json() };
 }
 
-function expectClientError(label: string, res: { status: number; body: any }): void {
+/**
+ * What a bad body gets: the parser's refusal first; then 401 from the guard without a
+ * credential the route takes (a staff token is none for the agent routes); then 400.
+ */
+function expectedStatus(
+  route: { access: string | undefined },
+  bad: (typeof BAD_BODIES)[number],
+  auth: 'staff' | 'garbage' | 'none',
+  path: string,
+): number {
+  if (path.length > 2048) return 414; // the URL is refused before its body is read
+  if (bad.parsed) return bad.parsed;
+  const access = route.access ?? '';
+  if (access === 'public') return 400;
+  if (access === 'enrollment token') return auth === 'none' ? 401 : 400;
+  if (access === 'device credential') return 401;
+  return auth === 'staff' ? 400 : 401;
+}
+
+function expectClientError(
+  label: string,
+  res: { status: number; body: any },
+  expected?: number,
+  wrong: string[] = [],
+): void {
+  if (expected !== undefined && res.status !== expected) wrong.push(`${label}: ${res.status}, expected ${expected}`);
   expect([label, res.status < 500]).toEqual([label, true]);
   if (res.status >= 400) {
     expect([label, typeof res.body?.error?.code]).toEqual([label, 'string']);
@@ -71,15 +103,20 @@ describe('bad input on every route', () => {
     await t?.close();
   });
 
-  it('answers 4xx in the error shape, never 5xx', async () => {
+  it('answers the expected 4xx for each bad body (400, 401, 413, 415) in the error shape, never 5xx', async () => {
     const routes = (await routeTable(t.baseUrl)).filter((r) => r.path !== '/api/v1/auth/logout');
     const token = await login(t.baseUrl);
     let calls = 0;
+    const wrong: string[] = [];
     for (const route of routes) {
       const ids = route.path.includes('{') ? BAD_IDS : [''];
       for (const id of ids) {
         const path = route.path.replace(/\{[^}]+\}/g, id);
-        for (const auth of [token, 'garbage.token.value', undefined]) {
+        for (const [who, auth] of [
+          ['staff', token],
+          ['garbage', 'garbage.token.value'],
+          ['none', undefined],
+        ] as const) {
           if (route.method === 'GET') {
             for (const q of ['', ...BAD_QUERIES]) {
               const res = await get(t.baseUrl, path + q, auth);
@@ -95,12 +132,18 @@ describe('bad input on every route', () => {
               rawBody: bad.raw,
               headers: bad.headers,
             });
-            expectClientError(`${route.method} ${path} (${bad.name})`, res);
+            expectClientError(
+              `${route.method} ${path} (${bad.name}, ${who})`,
+              res,
+              expectedStatus(route, bad, who, path),
+              wrong,
+            );
             calls++;
           }
         }
       }
     }
+    expect(wrong).toEqual([]);
     expect(calls).toBeGreaterThan(200);
     // Nothing was lost or changed: the administrator still signs in and the chain verifies.
     const verify = await api(t.baseUrl, 'GET', '/api/v1/audit/verify', { token: await login(t.baseUrl) });
@@ -154,6 +197,34 @@ describe('bad input on every route', () => {
     expect(user.status).toBe(400);
     const groups = await api(t.baseUrl, 'GET', '/api/v1/groups', { token });
     expect(JSON.stringify(groups.body)).not.toContain('nul-test');
+  });
+
+  it('refuses any body on the routes that take none (400), and takes none or {}', async () => {
+    const token = await login(t.baseUrl);
+    const enrollment = await api(t.baseUrl, 'POST', '/api/v1/enrollment-tokens', {
+      token,
+      body: { expiresInHours: 1, maxUses: 1 },
+    });
+    const bodyless = [
+      `/api/v1/enrollment-tokens/${enrollment.body.id}/revoke`,
+      '/api/v1/policies/reload',
+      '/api/v1/devices/no-such-device/revoke',
+      '/api/v1/devices/no-such-device/reset',
+      '/api/v1/users/admin/unlock',
+      '/api/v1/grants/00000000-0000-4000-8000-000000000000/end',
+    ];
+    for (const path of bodyless) {
+      for (const body of [{ status: 'approved' }, [], 'x']) {
+        const res = await api(t.baseUrl, 'POST', path, { token, body });
+        expect([path, body, res.status, res.body.error.message]).toEqual([path, body, 400, 'This route takes no body']);
+      }
+      const nullBody = await api(t.baseUrl, 'POST', path, { token, rawBody: 'null' });
+      expect([path, nullBody.status]).toEqual([path, 400]);
+    }
+    expect((await api(t.baseUrl, 'POST', '/api/v1/policies/reload', { token, body: {} })).status).toBe(200);
+    expect((await api(t.baseUrl, 'POST', '/api/v1/policies/reload', { token })).status).toBe(200);
+    const revoked = await api(t.baseUrl, 'POST', `/api/v1/enrollment-tokens/${enrollment.body.id}/revoke`, { token });
+    expect(revoked.status).toBe(200);
   });
 
   it('sends security headers', async () => {

@@ -1,7 +1,7 @@
 /**
- * A TCP proxy between Gatehouse and the Samba DC, to make the real directory slow, cut off in
- * the middle of an answer, or gone. TLS passes through untouched (the certificate is still checked
- * end to end, against the name in LDAP_TLS_SERVERNAME).
+ * A TCP proxy between Gatehouse and a real server (the Samba DC, PostgreSQL), to make it slow,
+ * cut off in the middle of an answer, silent (frozen), or gone. TLS passes through untouched (the
+ * certificate is still checked end to end, against the name in LDAP_TLS_SERVERNAME).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -13,6 +13,13 @@ export interface TcpProxy {
   setDelay(ms: number): void;
   /** Cut each new connection once the directory has sent this many bytes on it (undefined: never). */
   cutAfterBytes(bytes: number | undefined): void;
+  /**
+   * Stop moving bytes either way, on every connection, without closing any: the server is
+   * "hung" (sockets stay open, nothing arrives). New connections are accepted and hang too.
+   */
+  freeze(): void;
+  /** Deliver what was held back, in order, and move bytes again. */
+  thaw(): void;
   /** Stop listening and drop every connection: the directory is "down". */
   stop(): Promise<void>;
   /** Listen again on the same port. */
@@ -27,6 +34,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let frozen = false;
+  const held: (() => void)[] = [];
+  /** Sends now, or when thawed (keeping the order of everything held). */
+  const pass = (send: () => void) => (frozen ? held.push(send) : send());
 
   const handle = (client: Socket) => {
     connections++;
@@ -40,7 +51,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.destroy();
       upstream.destroy();
     };
-    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('data', (chunk) => pass(() => upstream.write(chunk)));
     upstream.on('data', (chunk: Buffer) => {
       queue = queue.then(async () => {
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -50,7 +61,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
           return;
         }
         sent += chunk.length;
-        if (!client.destroyed) client.write(chunk);
+        pass(() => {
+          if (!client.destroyed) client.write(chunk);
+        });
       });
     });
     for (const s of [client, upstream]) {
@@ -86,6 +99,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return connections;
     },
     setDelay: (ms) => void (delayMs = ms),
+    freeze: () => void (frozen = true),
+    thaw: () => {
+      frozen = false;
+      for (const send of held.splice(0)) send();
+    },
     cutAfterBytes: (bytes) => void (cutAfter = bytes),
     stop,
     start: listen,

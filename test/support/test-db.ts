@@ -15,6 +15,9 @@ export function urlFor(database: string): string {
 
 export async function adminQuery<T = unknown>(sql: string, params: unknown[] = [], url = TEST_ADMIN_URL): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  // A backend terminated between queries emits 'error' on the client: without a listener, that
+  // ends the whole jest worker. The query in flight (if any) still rejects with it.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];
