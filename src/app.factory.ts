@@ -9,6 +9,7 @@ import type { Clock } from './common/clock.js';
 import { toErrorResponse } from './common/error.filter.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
 import { createRootLogger, PinoNestLogger } from './common/logger.js';
+import { registerFormParser } from './console/form-body.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -67,6 +68,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const fastify = adapter.getInstance();
   registerJsonParser(fastify);
+  registerFormParser(fastify);
   // Graceful shutdown: requests in flight when close() starts still finish, and their
   // answers say `Connection: close` so that keep-alive clients let the server go; new
   // requests get 503 (the agent then does not act).
