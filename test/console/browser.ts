@@ -17,7 +17,7 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
  * (no profile, cookies or cache from an earlier run). Missing Chromium fails at once: the
  * console's tests are never skipped.
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium`);
   }
@@ -32,6 +32,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
@@ -95,6 +96,17 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.setViewportSize(PHONE);
   await page.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(before);
+}
+
+/** Waits for a condition (polling, for what has no event to wait for, such as a mail arriving). */
+export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Whether the page scrolls sideways (a phone layout must not). */
