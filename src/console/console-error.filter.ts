@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { originOf } from '../auth/principal.js';
 import { toErrorResponse } from '../common/error.filter.js';
 import { ConsoleRenderer } from './console-renderer.js';
+import { CsrfRefused } from './csrf.guard.js';
 import { safeNextPath, signInPath } from './next-path.js';
 import { ErrorPage } from './pages/error-page.js';
 import { SetupPage } from './pages/setup-page.js';
@@ -29,7 +30,8 @@ export class ConsoleErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body, headers } = toErrorResponse(exception, this.logger, request.id);
     const path = request.url.split('?')[0];
-    const signingIn = request.method === 'POST' && path === '/sign-in';
+    const csrf = exception instanceof CsrfRefused;
+    const signingIn = request.method === 'POST' && path === '/sign-in' && !csrf;
     if (status === 401 && !signingIn) {
       this.toSignIn(request, reply);
       return;
@@ -44,7 +46,7 @@ export class ConsoleErrorFilter implements ExceptionFilter {
       await this.renderer.send(reply, SignInPage({ ctx, next, error: body.error.message, username }), status);
       return;
     }
-    if (request.method === 'POST' && path === '/setup' && status !== 403) {
+    if (request.method === 'POST' && path === '/setup' && !csrf) {
       await this.renderer.send(reply, SetupPage({ ctx, error: body.error.message }), status);
       return;
     }

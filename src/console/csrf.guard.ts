@@ -2,13 +2,20 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { TokenService } from '../auth/token.service.js';
-import { forbidden } from '../common/api-error.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 
 export const CSRF_FIELD = '_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A CSRF refusal (403), told apart from the forms' own refusals so that it never re-shows a form. */
+export class CsrfRefused extends ApiError {
+  constructor(message: string) {
+    super(ErrorCode.Forbidden, message);
+  }
+}
 
 /** The synchronizer token of a session: derived from it, so nothing is stored and every replica agrees. */
 export function csrfTokenFor(tokens: TokenService, sessionId: string): string {
@@ -32,7 +39,8 @@ export class CsrfGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (SAFE_METHODS.has(request.method)) return true;
-    if (!this.fromThisSite(request)) throw forbidden('Refused: the form was not sent from a Gatehouse page (CSRF)');
+    if (!this.fromThisSite(request))
+      throw new CsrfRefused('Refused: the form was not sent from a Gatehouse page (CSRF)');
     const principal = request.principal;
     // Before sign-in (sign-in, setup) there is no session to bind to: the origin check stands alone.
     if (!principal) return true;
@@ -41,7 +49,7 @@ export class CsrfGuard implements CanActivate {
     const sent = request.headers[CSRF_HEADER] ?? body?.[CSRF_FIELD];
     const given = Buffer.from(typeof sent === 'string' ? sent : '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw forbidden('Refused: the form has no valid CSRF token (reload the page and try again)');
+      throw new CsrfRefused('Refused: the form has no valid CSRF token (reload the page and try again)');
     }
     return true;
   }

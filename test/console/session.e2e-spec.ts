@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { ADMIN_PASSWORD, api, startTestApp, type TestApp } from '../support/test-app.js';
+import { TestClock } from '../support/test-clock.js';
 import {
   launchChromium,
   openConsole,
@@ -123,5 +124,68 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
     expect(
       (await api(app.baseUrl, 'GET', '/api/v1/auth/me', { headers: { cookie: 'gatehouse_session=x' } })).status,
     ).toBe(401);
+  });
+});
+
+describe('console: idle time-out and first-run setup', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('after the idle time-out, sends the person to sign in and back to the page they were going to', async () => {
+    const clock = new TestClock(new Date());
+    const app = await startTestApp({ clock, env: { SESSION_IDLE_MINUTES: '15' } });
+    try {
+      const { page, context } = await openConsole(browser, app.baseUrl);
+      await page.goto('/approvals');
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      clock.advance(16 * 60_000);
+      await page.goto('/grants');
+      expect(page.url()).toBe(`${app.baseUrl}/sign-in?next=%2Fgrants`);
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/grants');
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('creates the first administrator with the setup token from the log, then signs in', async () => {
+    const app = await startTestApp({
+      env: { GATEHOUSE_ADMIN_PASSWORD: undefined } as unknown as Record<string, string>,
+    });
+    try {
+      const token = /One-time setup token: (\S+)/.exec(app.logs.join('\n'))![1];
+      const { page, context, cspViolations } = await openConsole(browser, app.baseUrl, PHONE);
+      await page.goto('/');
+      expect(new URL(page.url()).pathname).toBe('/setup');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      await screenshots(page, 'setup');
+      await page.getByLabel('Setup token').fill('wrong-token');
+      await page.getByLabel("Administrator's user name").fill('chief');
+      await page.getByLabel('Password').fill('a-long-enough-password');
+      await submit(page, 'Create the administrator');
+      expect(await page.getByRole('alert').textContent()).toMatch(/setup token/i);
+      await page.getByLabel('Setup token').fill(token);
+      await page.getByLabel("Administrator's user name").fill('chief');
+      await page.getByLabel('Password').fill('a-long-enough-password');
+      await submit(page, 'Create the administrator');
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      expect(await page.getByRole('status').textContent()).toContain('administrator was created');
+      await signIn(page, 'chief', 'a-long-enough-password');
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      // Setup is over: its page now sends people to sign in.
+      await page.goto('/setup');
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      expect(cspViolations).toEqual([]);
+      await context.close();
+    } finally {
+      await app.close();
+    }
   });
 });
