@@ -6,15 +6,15 @@ import { ApprovalQueue } from '../approvals/approval-queue.js';
 import { ApprovalsService } from '../approvals/approvals.service.js';
 import { COMMENT_MAX, MAX_GRANT_MINUTES } from '../approvals/approvals.dto.js';
 import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
 import { freeText, zodDetails } from '../common/zod-validation.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
+import { pageId } from './ids.js';
 import { InboxList, InboxPage } from './pages/inbox-page.js';
 import { decidedBy, RequestPage } from './pages/request-page.js';
 
 const INBOX_SIZE = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const decisionForm = z.strictObject({
   _csrf: z.string().optional(),
@@ -72,7 +72,7 @@ export class ConsoleApprovalsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!UUID.test(requestId)) throw notFound('Request');
+    pageId(requestId, 'Request');
     const detail = await this.queue.get(staff, requestId);
     const done = (request.query as Record<string, unknown>).done;
     let notice = typeof done === 'string' ? NOTICES[done] : undefined;
@@ -118,7 +118,7 @@ export class ConsoleApprovalsController {
     reply: FastifyReply,
     outcome: 'approved' | 'rejected',
   ) {
-    if (!UUID.test(requestId)) throw notFound('Request');
+    pageId(requestId, 'Request');
     const parsed = decisionForm.safeParse(request.body ?? {});
     if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the form', zodDetails(parsed.error));
     const { comment, grantMinutes } = parsed.data;

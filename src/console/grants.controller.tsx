@@ -2,12 +2,12 @@ import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GrantsService } from '../approvals/grants.service.js';
 import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
+import { pageId } from './ids.js';
 import { GrantsPage } from './pages/grants-page.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOTICES: Record<string, string> = {
   ended: 'The grant was ended: its repeats are no longer allowed.',
   'not-live': 'That grant had already ended or expired.',
@@ -42,7 +42,7 @@ export class ConsoleGrantsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!UUID.test(grantId)) throw notFound('Grant');
+    pageId(grantId, 'Grant');
     try {
       await this.grants.end(staff, grantId, actorOf(staff, originOf(request)));
     } catch (error) {

@@ -147,6 +147,8 @@ describe('console: the approver (Chromium, Samba AD DC, SMTP)', () => {
     await page.getByLabel('Approve for minutes (at most 240)').fill('60');
     await submit(page, 'Approve for these minutes');
     expect(await page.locator('#decision-notice').textContent()).toContain('You approved');
+    // Focus moves to what the form did.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('decision-notice');
     expect(await page.locator('dl.facts').textContent()).toContain('1 of 2 given');
 
     // The second approver (a local account) at a desk: 1 of 2 given; a stale second tab kept open.
@@ -204,6 +206,16 @@ describe('console: the approver (Chromium, Samba AD DC, SMTP)', () => {
     await signIn(page, `HOSP\\${ann}`, PASSWORD);
     expect(page.url()).toBe(link);
     expect(await page.getByRole('button', { name: /^Approve$/ }).isVisible()).toBe(true);
+    await page.getByLabel('Reason for rejecting').fill('Not during the day shift');
+    await submit(page, 'Reject');
+    expect(await page.locator('#decision-notice').textContent()).toContain('You rejected');
+    expect(await page.locator('#votes + ul').textContent()).toContain('Not during the day shift');
+    const request = await api(app.baseUrl, 'GET', `/api/v1/approvals/${id}`, { token: admin });
+    expect(request.body.status).toBe('rejected');
+    // A link with a broken id: a page that says so, not an error in JSON.
+    const broken = await page.goto('/approvals/not-a-request');
+    expect(broken!.status()).toBe(404);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Not found');
     await context.close();
   });
 

@@ -17,7 +17,13 @@
       if (!isNaN(end)) el.textContent = format(end - now);
     });
   }
+  // After a form, keyboard and screen-reader users start at what it did (the notice), not at the top.
+  function focusNotice() {
+    var notice = document.querySelector('[data-focus-on-load]');
+    if (notice) notice.focus();
+  }
   document.addEventListener('DOMContentLoaded', tick);
+  document.addEventListener('DOMContentLoaded', focusNotice);
   document.addEventListener('htmx:afterSettle', tick);
   setInterval(tick, 1000);
 })();

@@ -11,7 +11,7 @@ export function GrantsPage(props: { ctx: PageContext; grants: GrantView[]; notic
   return (
     <Layout ctx={ctx} title="Live grants">
       {props.notice ? (
-        <p class="notice" role="status" safe>
+        <p class="notice" role="status" tabindex="-1" data-focus-on-load="" safe>
           {props.notice}
         </p>
       ) : (

@@ -31,7 +31,7 @@ export function RequestPage(props: { ctx: PageContext; detail: ApprovalDetail; n
   return (
     <Layout ctx={ctx} title={`${detail.action} on ${deviceLabel(detail)}`}>
       {props.notice ? (
-        <p class="notice" role="status" id="decision-notice" tabindex="-1" safe>
+        <p class="notice" role="status" id="decision-notice" tabindex="-1" data-focus-on-load="" safe>
           {props.notice}
         </p>
       ) : (
