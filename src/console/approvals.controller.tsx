@@ -11,10 +11,9 @@ import { freeText, zodDetails } from '../common/zod-validation.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { pageId } from './ids.js';
+import { INBOX_SIZE, PendingCount } from './pending-count.js';
 import { InboxList, InboxPage } from './pages/inbox-page.js';
 import { decidedBy, RequestPage } from './pages/request-page.js';
-
-const INBOX_SIZE = 100;
 
 const decisionForm = z.strictObject({
   _csrf: z.string().optional(),
@@ -36,6 +35,7 @@ export class ConsoleApprovalsController {
     private readonly queue: ApprovalQueue,
     private readonly approvals: ApprovalsService,
     private readonly events: ApprovalEvents,
+    private readonly pending: PendingCount,
   ) {}
 
   /** The inbox: the whole page, or (for htmx, after an event) the list alone. */
@@ -49,7 +49,8 @@ export class ConsoleApprovalsController {
       limit: INBOX_SIZE,
     });
     const more = nextCursor !== null;
-    const ctx = this.renderer.context(request, { pendingCount: `${items.length}${more ? '+' : ''}` });
+    const pendingCount = items.length === 0 ? '' : `${items.length}${more ? '+' : ''}`;
+    const ctx = this.renderer.context(request, { pendingCount });
     if (this.renderer.isFragmentRequest(request)) {
       return this.renderer.send(reply, <InboxList ctx={ctx} items={items} more={more} oob={true} />);
     }
@@ -79,10 +80,8 @@ export class ConsoleApprovalsController {
     if (done === 'conflict') {
       notice = detail.status === 'pending' ? 'You have already answered this request.' : decidedBy(detail);
     }
-    return this.renderer.send(
-      reply,
-      <RequestPage ctx={this.renderer.context(request)} detail={detail} notice={notice} />,
-    );
+    const ctx = this.renderer.context(request, { pendingCount: await this.pending.of(staff) });
+    return this.renderer.send(reply, <RequestPage ctx={ctx} detail={detail} notice={notice} />);
   }
 
   @Post(':requestId/approve')

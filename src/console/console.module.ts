@@ -8,12 +8,13 @@ import { ConsoleGrantsController } from './grants.controller.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { CsrfGuard } from './csrf.guard.js';
+import { PendingCount } from './pending-count.js';
 import { SessionController } from './session.controller.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
   imports: [AuthModule, AuditModule, ApprovalsModule],
   controllers: [AssetsController, SessionController, ConsoleApprovalsController, ConsoleGrantsController],
-  providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard],
+  providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard, PendingCount],
 })
 export class ConsoleModule {}

@@ -6,6 +6,7 @@ import { ApiError, ErrorCode } from '../common/api-error.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { pageId } from './ids.js';
+import { PendingCount } from './pending-count.js';
 import { GrantsPage } from './pages/grants-page.js';
 
 const NOTICES: Record<string, string> = {
@@ -20,6 +21,7 @@ export class ConsoleGrantsController {
   constructor(
     private readonly renderer: ConsoleRenderer,
     private readonly grants: GrantsService,
+    private readonly pending: PendingCount,
   ) {}
 
   @Get()
@@ -30,7 +32,11 @@ export class ConsoleGrantsController {
     const notice = typeof done === 'string' ? NOTICES[done] : undefined;
     return this.renderer.send(
       reply,
-      <GrantsPage ctx={this.renderer.context(request)} grants={grants} notice={notice} />,
+      <GrantsPage
+        ctx={this.renderer.context(request, { pendingCount: await this.pending.of(staff) })}
+        grants={grants}
+        notice={notice}
+      />,
     );
   }
 

@@ -157,6 +157,8 @@ describe('console: the approver (Chromium, Samba AD DC, SMTP)', () => {
     await signIn(bobWindow.page, 'bob', APPROVER_PASSWORD);
     expect(new URL(bobWindow.page.url()).pathname).toBe(`/approvals/${id}`);
     expect(await bobWindow.page.locator('dl.facts').textContent()).toContain('1 of 2 given');
+    // The menu's badge counts what waits on every page, not only in the inbox.
+    expect(await bobWindow.page.locator('#pending-badge').textContent()).toBe('1');
     const stale = await bobWindow.context.newPage();
     await stale.goto(`${base}/approvals/${id}`);
     await bobWindow.page.getByLabel('Approve for minutes (at most 240)').fill('30');
