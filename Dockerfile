@@ -45,6 +45,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 # dist/ holds the server (dist/src), the CLI (dist/src/cli) and the migrations
 # (dist/migrations).
 COPY --from=build /app/dist ./dist
+# The console's own style sheet and script (read at start, not compiled).
+COPY --from=build /app/src/console/assets ./src/console/assets
 COPY --from=build /app/policies ./policies
 # The embedded PGlite database (used when DATABASE_URL is unset) lives in
 # GATEHOUSE_DATA_DIR, default ./data: mount a volume on /app/data to keep it.

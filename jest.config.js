@@ -3,13 +3,24 @@
 import { readFileSync } from 'node:fs';
 
 const swcConfig = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
+// The console's pages are TSX compiled to strings by @kitajs/html (jsxImportSource, as in tsconfig).
+const swcTsxConfig = {
+  ...swcConfig,
+  jsc: {
+    ...swcConfig.jsc,
+    parser: { ...swcConfig.jsc.parser, tsx: true },
+    transform: { ...swcConfig.jsc.transform, react: { runtime: 'automatic', importSource: '@kitajs/html' } },
+  },
+};
 
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
-  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
+  extensionsToTreatAsEsm: ['.ts', '.tsx'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { ...swcConfig, swcrc: false }],
+    '^.+\\.tsx$': ['@swc/jest', { ...swcTsxConfig, swcrc: false }],
     // ESM-only packages that CommonJS dependencies require(): Node 20.19 can, Jest's
     // module loader cannot, so they are compiled to CommonJS for the tests.
     '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { swcrc: false, jsc: { target: 'es2022' } }],

@@ -9,6 +9,7 @@ import { toErrorResponse } from './common/error.filter.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
 import { createRootLogger, loggableUrl, PinoNestLogger } from './common/logger.js';
+import { registerFormParser } from './console/form-body.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -72,6 +73,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const fastify = adapter.getInstance();
   registerJsonParser(fastify);
+  registerFormParser(fastify);
   const shutdown = new GracefulShutdown(fastify);
   const securityHeaders = gatehouseSecurityHeaders(config.tls !== undefined);
   fastify.addHook('onRequest', (request, reply, done) => {

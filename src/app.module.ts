@@ -8,6 +8,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { GlobalErrorFilter } from './common/error.filter.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -49,6 +50,7 @@ export class AppModule {
         AuthModule,
         DecisionsModule,
         ApprovalsModule,
+        ConsoleModule,
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler, CheckpointScheduler],

@@ -27,6 +27,6 @@ import { NotificationOutbox } from './notifications/outbox.js';
     NotificationOutbox,
     NotificationSender,
   ],
-  exports: [ApprovalJobs, NotificationSender],
+  exports: [ApprovalJobs, NotificationSender, ApprovalQueue, ApprovalsService, GrantsService, ApprovalEvents],
 })
 export class ApprovalsModule {}

@@ -9,6 +9,7 @@ import { buildStaffAbility } from './abilities.js';
 import { ACCESS_METADATA, type RouteAccess } from './permissions.decorator.js';
 import { SessionsService } from './sessions.service.js';
 import { TokenService } from './token.service.js';
+import { consoleSessionToken } from '../console/session-cookie.js';
 
 /** Reads `Authorization: Bearer <token>`; anything else is no token at all. */
 export function bearerToken(request: FastifyRequest): string | null {
@@ -63,16 +64,23 @@ export class AccessGuard implements CanActivate {
         return true;
       case 'signed-in':
       case 'permission': {
-        await this.authenticateStaff(request);
+        await this.authenticateStaff(request, bearerToken(request));
         const ability = request.principal!.ability;
         if (access.kind === 'permission' && !ability.can(access.action, access.subject)) throw forbidden();
+        return true;
+      }
+      case 'console': {
+        // The same token, session and abilities as the API, carried in the console's cookie
+        // (never accepted by API routes, so the API needs no CSRF defence).
+        await this.authenticateStaff(request, consoleSessionToken(request));
+        const ability = request.principal!.ability;
+        if (access.action && access.subject && !ability.can(access.action, access.subject)) throw forbidden();
         return true;
       }
     }
   }
 
-  private async authenticateStaff(request: FastifyRequest): Promise<void> {
-    const token = bearerToken(request);
+  private async authenticateStaff(request: FastifyRequest, token: string | null): Promise<void> {
     if (!token) throw unauthenticated();
     const claims = await this.tokens.verify(token);
     if (!claims) throw unauthenticated('The bearer token is invalid or expired: sign in again');

@@ -35,6 +35,6 @@ import { TokenService } from './token.service.js';
     DeviceRateLimit,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [LoginThrottleService, SessionsService, TokenService],
+  exports: [LoginThrottleService, SessionsService, TokenService, LoginService, LoginGuard, SetupService],
 })
 export class AuthModule {}

@@ -12,7 +12,9 @@ export type RouteAccess =
   | { kind: 'signed-in' }
   | { kind: 'permission'; action: Action; subject: Subject }
   | { kind: 'device' }
-  | { kind: 'enrollment' };
+  | { kind: 'enrollment' }
+  /** A console page or form: the console's session cookie, and `action` on `subject` when given. */
+  | { kind: 'console'; action?: Action; subject?: Subject };
 
 export function describeAccess(access: RouteAccess): string {
   switch (access.kind) {
@@ -26,10 +28,16 @@ export function describeAccess(access: RouteAccess): string {
       return 'device credential';
     case 'enrollment':
       return 'enrollment token';
+    case 'console':
+      return access.action ? `console: ${access.action} ${access.subject}` : 'console: signed-in';
   }
 }
 
-function access(value: RouteAccess, ...docs: (ClassDecorator & MethodDecorator)[]): MethodDecorator & ClassDecorator {
+/** Exported for the console's page decorator, which adds its own OpenAPI exclusion. */
+export function access(
+  value: RouteAccess,
+  ...docs: (ClassDecorator & MethodDecorator)[]
+): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(ACCESS_METADATA, value),
     ApiExtension('x-gatehouse-access', describeAccess(value)),

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
@@ -60,6 +60,14 @@ export class TokenService implements OnModuleInit {
         .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
         .sign(this.key)
     );
+  }
+
+  /**
+   * A value bound to one session for one purpose (the console's CSRF token): every replica
+   * derives the same from the shared key, and it is worthless for any other session.
+   */
+  sessionTag(purpose: string, sessionId: string): string {
+    return createHmac('sha256', this.key).update(`${purpose}\0${sessionId}`).digest('base64url');
   }
 
   /** Returns the claims, or null for any token that is malformed, forged, expired or for another audience. */

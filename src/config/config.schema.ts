@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ldapFilterProblem } from '../directory/ldap-filter.js';
 import { passwordProblems } from '../users/password-rules.js';
+import { isValidTimeZone } from '../policies/zone-offsets.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -65,6 +66,11 @@ export const configSchema = z
     GATEHOUSE_TOKEN_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
     SESSION_TTL_MINUTES: int(5, 7 * 24 * 60).default(480),
     SESSION_IDLE_MINUTES: int(1, 24 * 60).default(30),
+    // The hospital's zone: the console shows every time in it, with the zone named.
+    CONSOLE_TIME_ZONE: z
+      .string()
+      .refine(isValidTimeZone, { error: 'expected an IANA time zone such as Europe/Berlin' })
+      .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'),
     LOGIN_BACKOFF_AFTER: int(1, 100).default(5),
     LOGIN_LOCK_AFTER: int(2, 1000).default(10),
     LOGIN_LOCK_MINUTES: int(1, 24 * 60).default(15),

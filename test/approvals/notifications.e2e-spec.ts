@@ -64,7 +64,8 @@ describe('approval notifications (real SMTP server, real webhook receiver)', () 
     // only) or dave (viewer).
     expect(mail.to).toEqual(['alice@hosp.test', 'bob@hosp.test']);
     expect(mail.subject).toBe('[Gatehouse] Approval needed: software-install on ct-a1');
-    expect(mail.raw).toContain(`https://gatehouse.hosp.test/api/v1/approvals/${id}`);
+    // The link opens the request's page in the console.
+    expect(mail.raw).toContain(`Open the request: https://gatehouse.hosp.test/approvals/${id}`);
     expect(mail.raw).toContain('INC-4711');
 
     await eventually(() => hook.calls.some((c) => c.answered === 204), 'the webhook to succeed');

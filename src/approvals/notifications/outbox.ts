@@ -27,7 +27,10 @@ export interface NotificationPayload {
   approvers: string[];
   required: number;
   expiresAt: string | null;
+  /** The request's page in the console (after sign-in if needed). */
   link: string;
+  /** The same request in the staff API, for integrations. */
+  apiLink: string;
   decidedBy?: string[];
   at: string;
 }
@@ -111,7 +114,8 @@ export class NotificationOutbox {
       approvers: approval.approvers ?? [],
       required: approval.required ?? 1,
       expiresAt: r.expiresAt?.toISOString() ?? null,
-      link: `${this.config.PUBLIC_URL ?? ''}/api/v1/approvals/${r.requestId}`,
+      link: `${this.config.PUBLIC_URL ?? ''}/approvals/${r.requestId}`,
+      apiLink: `${this.config.PUBLIC_URL ?? ''}/api/v1/approvals/${r.requestId}`,
       ...(decidedBy ? { decidedBy } : {}),
       at: now.toISOString(),
     };

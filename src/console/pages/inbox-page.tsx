@@ -1,0 +1,92 @@
+import type { ApprovalSummary } from '../../approvals/approval-queue.js';
+import { formatTime } from '../console-time.js';
+import { Layout } from '../layout.js';
+import type { PageContext } from '../page-context.js';
+import { deviceLabel, DeviceState } from './request-parts.js';
+
+/** One waiting request as a card: what, where, who, and the time left. */
+function InboxItem(props: { item: ApprovalSummary; ctx: PageContext }): JSX.Element {
+  const { item, ctx } = props;
+  return (
+    <li class="card" data-request-id={item.requestId}>
+      <h2>
+        <a href={`/approvals/${item.requestId}`} safe>
+          {`${item.action} on ${deviceLabel(item)}`}
+        </a>
+      </h2>
+      <p safe>
+        {`${item.remoteUser.id}${item.remoteUser.enterprise ? ` (${item.remoteUser.enterprise})` : ''}` +
+          ` · ${item.approval.given} of ${item.approval.required} given`}
+      </p>
+      <p class="muted">
+        <DeviceState item={item} now={ctx.now} />
+      </p>
+      <p class="muted">
+        {'Expires '}
+        <span safe>{formatTime(item.expiresAt, ctx.timeZone)}</span>
+        {' · '}
+        <time datetime={item.expiresAt ?? ''} data-countdown="" safe>
+          {formatTime(item.expiresAt, ctx.timeZone)}
+        </time>
+      </p>
+    </li>
+  );
+}
+
+/**
+ * The list, also sent alone to htmx when an event says the queue changed; the badge and
+ * the announcement ride along out of band.
+ */
+export function InboxList(props: {
+  ctx: PageContext;
+  items: ApprovalSummary[];
+  more: boolean;
+  /** Whether the badge and announcement ride along (fragments only: the page has its own). */
+  oob: boolean;
+}): JSX.Element {
+  const { items, ctx } = props;
+  const count = `${items.length}${props.more ? '+' : ''}`;
+  const announcement = items.length === 0 ? 'No requests waiting.' : `${count} request(s) waiting.`;
+  return (
+    <>
+      {items.length === 0 ? (
+        <p class="empty">Nothing waits for a decision. New requests appear here by themselves.</p>
+      ) : (
+        <ul class="cards">
+          {items.map((item) => (
+            <InboxItem item={item} ctx={ctx} />
+          ))}
+        </ul>
+      )}
+      {props.oob ? (
+        <>
+          <span id="pending-badge" class="badge" aria-label="requests waiting" hx-swap-oob="true" safe>
+            {items.length === 0 ? '' : count}
+          </span>
+          <p id="inbox-announce" class="muted" role="status" aria-live="polite" hx-swap-oob="true" safe>
+            {announcement}
+          </p>
+        </>
+      ) : (
+        ''
+      )}
+    </>
+  );
+}
+
+/**
+ * The pending inbox. The section listens to the approvals event stream (htmx SSE
+ * extension); any change re-reads the list, already filtered to the person's scope.
+ */
+export function InboxPage(props: { ctx: PageContext; items: ApprovalSummary[]; more: boolean }): JSX.Element {
+  return (
+    <Layout ctx={props.ctx} title="Inbox">
+      <p id="inbox-announce" class="muted" role="status" aria-live="polite"></p>
+      <section aria-label="Waiting requests" hx-ext="sse" sse-connect="/approvals/live">
+        <div id="inbox-list" hx-get="/approvals" hx-trigger="sse:approval, sse:resync" hx-swap="innerHTML">
+          <InboxList ctx={props.ctx} items={props.items} more={props.more} oob={false} />
+        </div>
+      </section>
+    </Layout>
+  );
+}

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { ADMIN_PASSWORD, api, startTestApp, type TestApp } from '../support/test-app.js';
+import { TestClock } from '../support/test-clock.js';
+import {
+  launchChromium,
+  openConsole,
+  overflowsHorizontally,
+  PHONE,
+  screenshots,
+  seriousAxeViolations,
+  signIn,
+  submit,
+} from './browser.js';
+
+jest.setTimeout(120_000);
+
+/** The console's foundation in real Chromium: sign-in, return to the page, sign-out, CSRF, CSP. */
+describe('console: everyone (sign-in, sign-out, CSRF)', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { CONSOLE_TIME_ZONE: 'Europe/Berlin' } });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('sends a signed-out visitor to sign in, then back to the page asked for, and signs out', async () => {
+    const { page, context, cspViolations } = await openConsole(browser, app.baseUrl);
+    await page.goto('/grants?from=mail');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/grants?from=mail');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'sign-in');
+
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    expect(page.url()).toBe(`${app.baseUrl}/grants?from=mail`);
+    const cookie = (await context.cookies()).find((c) => c.name === 'gatehouse_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false });
+    // The console's session is the API's: the same token works as a bearer token.
+    expect((await api(app.baseUrl, 'GET', '/api/v1/auth/me', { token: cookie.value })).status).toBe(200);
+    expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).isVisible()).toBe(
+      true,
+    );
+    expect(await page.getByRole('contentinfo').textContent()).toContain('Europe/Berlin');
+
+    await submit(page, 'Sign out');
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    expect((await context.cookies()).find((c) => c.name === 'gatehouse_session')).toBeUndefined();
+    expect((await api(app.baseUrl, 'GET', '/api/v1/auth/me', { token: cookie.value })).status).toBe(401);
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
+  it('shows a wrong password on the form and audits it like the API', async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl, PHONE);
+    await page.goto('/sign-in');
+    await signIn(page, 'admin', 'not-the-password');
+    expect(await page.getByRole('alert').textContent()).toContain('Invalid user name or password');
+    expect(await page.getByLabel('User name').inputValue()).toBe('admin');
+    expect(await overflowsHorizontally(page)).toBe(false);
+    const token = (
+      await api(app.baseUrl, 'POST', '/api/v1/auth/login', {
+        body: { username: 'admin', password: ADMIN_PASSWORD },
+      })
+    ).body.accessToken;
+    const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=50', { token });
+    const records = (audit.body.items ?? audit.body.records) as { outcome: string; actorId: string }[];
+    expect(records.some((r) => r.outcome === 'failure' && r.actorId === 'admin')).toBe(true);
+    await context.close();
+  });
+
+  it('refuses a form without the CSRF token, and one from another origin, with 403 audited', async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl);
+    await page.goto('/sign-in');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const cookie = (await context.cookies()).find((c) => c.name === 'gatehouse_session')!.value;
+    const form = (fields: Record<string, string>, origin: string) =>
+      fetch(`${app.baseUrl}/sign-out`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          cookie: `gatehouse_session=${cookie}`,
+          origin,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const withoutToken = await form({}, app.baseUrl);
+    expect(withoutToken.status).toBe(403);
+    expect(await withoutToken.text()).toContain('CSRF');
+    // The real token, read from the page, but sent from another site.
+    const csrf = await page.locator('input[name=_csrf]').first().inputValue();
+    expect((await form({ _csrf: csrf }, 'https://evil.example')).status).toBe(403);
+    expect((await form({ _csrf: 'x'.repeat(43) }, app.baseUrl)).status).toBe(403);
+    const token = (
+      await api(app.baseUrl, 'POST', '/api/v1/auth/login', {
+        body: { username: 'admin', password: ADMIN_PASSWORD },
+      })
+    ).body.accessToken;
+    const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=console.refused&limit=50', { token });
+    const records = (audit.body.items ?? audit.body.records) as any[];
+    expect(records.filter((r) => r.actorId === 'admin' && r.outcome === 'failure')).toHaveLength(3);
+    expect(records[0].details.httpRequestId).toEqual(expect.any(String));
+    // Still signed in: none of the forged sign-outs worked; the real one does.
+    expect((await api(app.baseUrl, 'GET', '/api/v1/auth/me', { token: cookie })).status).toBe(200);
+    expect((await form({ _csrf: csrf }, app.baseUrl)).status).toBe(303);
+    expect((await api(app.baseUrl, 'GET', '/api/v1/auth/me', { token: cookie })).status).toBe(401);
+    await context.close();
+  });
+
+  it('serves pages with a strict CSP and only same-site next paths', async () => {
+    const res = await fetch(`${app.baseUrl}/sign-in?next=//evil.example/x`);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'self';");
+    expect(res.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(res.headers.get('vary')).toContain('HX-Request');
+    expect(await res.text()).toContain('action="/sign-in"');
+    // The API stays cookie-blind: the console's cookie is no credential there.
+    expect(
+      (await api(app.baseUrl, 'GET', '/api/v1/auth/me', { headers: { cookie: 'gatehouse_session=x' } })).status,
+    ).toBe(401);
+  });
+});
+
+describe('console: idle time-out and first-run setup', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('after the idle time-out, sends the person to sign in and back to the page they were going to', async () => {
+    const clock = new TestClock(new Date());
+    const app = await startTestApp({ clock, env: { SESSION_IDLE_MINUTES: '15' } });
+    try {
+      const { page, context } = await openConsole(browser, app.baseUrl);
+      // Signed in on a page without the live stream (whose own re-reads would also find the session gone).
+      await page.goto('/grants');
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/grants');
+      clock.advance(16 * 60_000);
+      await page.goto('/approvals');
+      expect(page.url()).toBe(`${app.baseUrl}/sign-in?next=%2Fapprovals`);
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('creates the first administrator with the setup token from the log, then signs in', async () => {
+    const app = await startTestApp({
+      env: { GATEHOUSE_ADMIN_PASSWORD: undefined } as unknown as Record<string, string>,
+    });
+    try {
+      const token = /One-time setup token: (\S+)/.exec(app.logs.join('\n'))![1];
+      const { page, context, cspViolations } = await openConsole(browser, app.baseUrl, PHONE);
+      await page.goto('/');
+      expect(new URL(page.url()).pathname).toBe('/setup');
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      await screenshots(page, 'setup');
+      await page.getByLabel('Setup token').fill('wrong-token');
+      await page.getByLabel("Administrator's user name").fill('chief');
+      await page.getByLabel('Password').fill('a-long-enough-password');
+      await submit(page, 'Create the administrator');
+      expect(await page.getByRole('alert').textContent()).toMatch(/setup token/i);
+      await page.getByLabel('Setup token').fill(token);
+      await page.getByLabel("Administrator's user name").fill('chief');
+      await page.getByLabel('Password').fill('a-long-enough-password');
+      await submit(page, 'Create the administrator');
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      expect(await page.getByRole('status').textContent()).toContain('administrator was created');
+      await signIn(page, 'chief', 'a-long-enough-password');
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      // Setup is over: its page now sends people to sign in.
+      await page.goto('/setup');
+      expect(new URL(page.url()).pathname).toBe('/sign-in');
+      expect(cspViolations).toEqual([]);
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+});
