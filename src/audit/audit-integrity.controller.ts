@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Public, RequirePermission } from '../auth/permissions.decorator.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
-import { ApiQuerySchema, ValidQuery } from '../common/zod-validation.js';
+import { ApiQuerySchema, NoBody, ValidQuery } from '../common/zod-validation.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { AuditCheckpointsService } from './audit-checkpoints.service.js';
 import { AuditIntegrityService } from './audit-integrity.service.js';
@@ -84,7 +84,7 @@ export class AuditIntegrityController {
   @ApiOperation({ summary: "Sign a checkpoint of the chain's head now (the latest one if the head has not moved)" })
   @ApiSuccess(signedCheckpointResponseSchema)
   @ApiErrors([404, 'The audit trail is empty'])
-  async create() {
+  async create(@NoBody() _body: undefined) {
     const cp = await this.checkpoints.create();
     if (!cp) throw new ApiError(ErrorCode.NotFound, 'No checkpoint: the audit trail is empty');
     return cp;
