@@ -69,7 +69,7 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
       })
     ).body.accessToken;
     const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=auth.login&limit=50', { token });
-    const records = (audit.body.items ?? audit.body.records) as { outcome: string; actorId: string }[];
+    const records = audit.body.items as { outcome: string; actorId: string }[];
     expect(records.some((r) => r.outcome === 'failure' && r.actorId === 'admin')).toBe(true);
     await context.close();
   });
@@ -103,7 +103,7 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
       })
     ).body.accessToken;
     const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=console.refused&limit=50', { token });
-    const records = (audit.body.items ?? audit.body.records) as any[];
+    const records = audit.body.items as any[];
     expect(records.filter((r) => r.actorId === 'admin' && r.outcome === 'failure')).toHaveLength(3);
     expect(records[0].details.httpRequestId).toEqual(expect.any(String));
     // Still signed in: none of the forged sign-outs worked; the real one does.
