@@ -30,6 +30,7 @@ export default {
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/migrations/**/*.spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 30000,
+  // 60 s: on a busy 2-core machine a real server, database and browser per file can take a while.
+  testTimeout: 60000,
   maxWorkers: 2,
 };
