@@ -2,18 +2,29 @@ import { Module } from '@nestjs/common';
 import { ApprovalsModule } from '../approvals/approvals.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DevicesModule } from '../devices/devices.module.js';
+import { PoliciesModule } from '../policies/policies.module.js';
 import { ConsoleApprovalsController } from './approvals.controller.js';
 import { AssetsController } from './assets.controller.js';
 import { ConsoleGrantsController } from './grants.controller.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { CsrfGuard } from './csrf.guard.js';
+import { ConsoleDevicesController } from './devices.controller.js';
+import { ConsoleEnrollmentTokensController } from './enrollment-tokens.controller.js';
 import { SessionController } from './session.controller.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
-  imports: [AuthModule, AuditModule, ApprovalsModule],
-  controllers: [AssetsController, SessionController, ConsoleApprovalsController, ConsoleGrantsController],
+  imports: [AuthModule, AuditModule, ApprovalsModule, DevicesModule, PoliciesModule],
+  controllers: [
+    AssetsController,
+    SessionController,
+    ConsoleApprovalsController,
+    ConsoleGrantsController,
+    ConsoleDevicesController,
+    ConsoleEnrollmentTokensController,
+  ],
   providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard],
 })
 export class ConsoleModule {}

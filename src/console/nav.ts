@@ -15,6 +15,8 @@ export interface NavEntry {
 export const NAV: NavEntry[] = [
   { href: '/approvals', label: 'Inbox', action: 'read', subject: 'Approval', badge: 'pending' },
   { href: '/grants', label: 'Live grants', action: 'read', subject: 'Approval' },
+  { href: '/devices', label: 'Devices', action: 'read', subject: 'Device' },
+  { href: '/enrollment-tokens', label: 'Enrollment tokens', action: 'read', subject: 'EnrollmentToken' },
 ];
 
 /** The one permission check for showing a menu entry or a button: the same CASL ability the server enforces. */

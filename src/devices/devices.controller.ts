@@ -5,7 +5,6 @@ import type { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { notFound } from '../common/api-error.js';
 import { ApiBodySchema, ValidBody, ZodPipe } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { createEnrollmentTokenSchema, deviceIdSchema } from './devices.dto.js';
@@ -58,10 +57,7 @@ export class DevicesController {
 
   /** Outside the caller's scope reads as "not found", so ids cannot be probed. */
   private async assertInScope(staff: StaffPrincipal, deviceId: string): Promise<void> {
-    const device = await this.devices.get(deviceId);
-    if (!device || !staff.ability.can('manage', subject('Device', { deviceGroups: device.groups }) as never)) {
-      throw notFound('Device');
-    }
+    await this.devices.getInScope(staff, deviceId, 'manage');
   }
 
   @Post('enrollment-tokens')
