@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApprovalsModule } from '../approvals/approvals.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DecisionsModule } from '../decisions/decisions.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { ConsoleApprovalsController } from './approvals.controller.js';
@@ -12,11 +13,13 @@ import { ConsoleRenderer } from './console-renderer.js';
 import { CsrfGuard } from './csrf.guard.js';
 import { ConsoleDevicesController } from './devices.controller.js';
 import { ConsoleEnrollmentTokensController } from './enrollment-tokens.controller.js';
+import { ConsolePolicyToolsController } from './policy-tools.controller.js';
+import { ConsoleRulesController } from './rules.controller.js';
 import { SessionController } from './session.controller.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
-  imports: [AuthModule, AuditModule, ApprovalsModule, DevicesModule, PoliciesModule],
+  imports: [AuthModule, AuditModule, ApprovalsModule, DevicesModule, PoliciesModule, DecisionsModule],
   controllers: [
     AssetsController,
     SessionController,
@@ -24,6 +27,8 @@ import { SessionController } from './session.controller.js';
     ConsoleGrantsController,
     ConsoleDevicesController,
     ConsoleEnrollmentTokensController,
+    ConsoleRulesController,
+    ConsolePolicyToolsController,
   ],
   providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard],
 })

@@ -17,6 +17,7 @@ export const NAV: NavEntry[] = [
   { href: '/grants', label: 'Live grants', action: 'read', subject: 'Approval' },
   { href: '/devices', label: 'Devices', action: 'read', subject: 'Device' },
   { href: '/enrollment-tokens', label: 'Enrollment tokens', action: 'read', subject: 'EnrollmentToken' },
+  { href: '/policies', label: 'Rules', action: 'read', subject: 'Policy' },
 ];
 
 /** The one permission check for showing a menu entry or a button: the same CASL ability the server enforces. */
