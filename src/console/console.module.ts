@@ -4,6 +4,8 @@ import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { DecisionsModule } from '../decisions/decisions.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { DirectoryModule } from '../directory/directory.module.js';
+import { UsersModule } from '../users/users.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { ConsoleApprovalsController } from './approvals.controller.js';
 import { AssetsController } from './assets.controller.js';
@@ -15,11 +17,22 @@ import { ConsoleDevicesController } from './devices.controller.js';
 import { ConsoleEnrollmentTokensController } from './enrollment-tokens.controller.js';
 import { ConsolePolicyToolsController } from './policy-tools.controller.js';
 import { ConsoleRulesController } from './rules.controller.js';
+import { ConsoleDirectoryController } from './directory.controller.js';
+import { ConsolePeopleController } from './people.controller.js';
 import { SessionController } from './session.controller.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
-  imports: [AuthModule, AuditModule, ApprovalsModule, DevicesModule, PoliciesModule, DecisionsModule],
+  imports: [
+    AuthModule,
+    AuditModule,
+    ApprovalsModule,
+    DevicesModule,
+    PoliciesModule,
+    DecisionsModule,
+    DirectoryModule,
+    UsersModule,
+  ],
   controllers: [
     AssetsController,
     SessionController,
@@ -29,6 +42,8 @@ import { SessionController } from './session.controller.js';
     ConsoleEnrollmentTokensController,
     ConsoleRulesController,
     ConsolePolicyToolsController,
+    ConsoleDirectoryController,
+    ConsolePeopleController,
   ],
   providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard],
 })

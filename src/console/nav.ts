@@ -18,6 +18,8 @@ export const NAV: NavEntry[] = [
   { href: '/devices', label: 'Devices', action: 'read', subject: 'Device' },
   { href: '/enrollment-tokens', label: 'Enrollment tokens', action: 'read', subject: 'EnrollmentToken' },
   { href: '/policies', label: 'Rules', action: 'read', subject: 'Policy' },
+  { href: '/directory', label: 'Directory', action: 'read', subject: 'Directory' },
+  { href: '/users', label: 'People', action: 'read', subject: 'User' },
 ];
 
 /** The one permission check for showing a menu entry or a button: the same CASL ability the server enforces. */
