@@ -9,6 +9,7 @@ import { UsersModule } from '../users/users.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { ConsoleApprovalsController } from './approvals.controller.js';
 import { AssetsController } from './assets.controller.js';
+import { ConsoleAuditController } from './audit.controller.js';
 import { ConsoleGrantsController } from './grants.controller.js';
 import { ConsoleErrorFilter } from './console-error.filter.js';
 import { ConsoleRenderer } from './console-renderer.js';
@@ -44,6 +45,7 @@ import { SessionController } from './session.controller.js';
     ConsolePolicyToolsController,
     ConsoleDirectoryController,
     ConsolePeopleController,
+    ConsoleAuditController,
   ],
   providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard],
 })

@@ -20,6 +20,7 @@ export const NAV: NavEntry[] = [
   { href: '/policies', label: 'Rules', action: 'read', subject: 'Policy' },
   { href: '/directory', label: 'Directory', action: 'read', subject: 'Directory' },
   { href: '/users', label: 'People', action: 'read', subject: 'User' },
+  { href: '/audit', label: 'Audit trail', action: 'read', subject: 'AuditRecord' },
 ];
 
 /** The one permission check for showing a menu entry or a button: the same CASL ability the server enforces. */
