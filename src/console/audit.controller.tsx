@@ -9,7 +9,8 @@ import { RequestStories } from '../decisions/request-story.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { instantOfLocalTime } from './local-time.js';
-import { AuditPage, type TrailFields } from './pages/audit-page.js';
+import { AuditPage } from './pages/audit-page.js';
+import { nextPageHref } from './pages/parts.js';
 import { ChainPage } from './pages/chain-page.js';
 import { RequestStoryPage } from './pages/request-story-page.js';
 
@@ -67,7 +68,7 @@ export class ConsoleAuditController {
       before,
       limit: PAGE_SIZE,
     });
-    const nextHref = nextBefore === null ? null : `/audit?${this.link(fields, nextBefore)}`;
+    const nextHref = nextBefore === null ? null : nextPageHref('/audit', { ...fields }, { before: String(nextBefore) });
     return this.renderer.send(
       reply,
       <AuditPage ctx={this.renderer.context(request)} fields={fields} records={records} nextHref={nextHref} />,
@@ -93,11 +94,5 @@ export class ConsoleAuditController {
       reply,
       <RequestStoryPage ctx={this.renderer.context(request)} requestId={id} story={story} />,
     );
-  }
-
-  private link(fields: TrailFields, before: number): string {
-    const params = new URLSearchParams({ ...fields, before: String(before) });
-    for (const [name, value] of [...params]) if (value === '') params.delete(name);
-    return params.toString();
   }
 }

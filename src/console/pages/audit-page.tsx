@@ -2,6 +2,7 @@ import type { ChainedRecord } from '../../audit/audit-chain.js';
 import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
+import { TextField } from './parts.js';
 
 /** The search form's fields as sent (kept in the form, and in the next page's link). */
 export interface TrailFields {
@@ -13,17 +14,6 @@ export interface TrailFields {
   event: string;
   outcome: string;
   requestId: string;
-}
-
-function Field(props: { name: keyof TrailFields; label: string; fields: TrailFields; type?: string }) {
-  return (
-    <div class="field">
-      <label for={props.name} safe>
-        {props.label}
-      </label>
-      <input id={props.name} name={props.name} type={props.type ?? 'text'} value={props.fields[props.name]} />
-    </div>
-  );
 }
 
 /** The records as a table; request ids lead to the request's story. */
@@ -85,14 +75,14 @@ export function AuditPage(props: {
   return (
     <Layout ctx={ctx} title="Audit trail">
       <form method="get" action="/audit" class="filters" role="search" aria-label="Search the audit trail">
-        <Field name="from" label={`From (${ctx.timeZone})`} fields={fields} type="datetime-local" />
-        <Field name="to" label={`To (${ctx.timeZone})`} fields={fields} type="datetime-local" />
-        <Field name="requestId" label="Request id" fields={fields} />
-        <Field name="deviceId" label="Device id" fields={fields} />
-        <Field name="remoteUser" label="Remote user" fields={fields} />
-        <Field name="actor" label="Actor (person, device or system)" fields={fields} />
-        <Field name="event" label="Event (e.g. decision, approval.vote)" fields={fields} />
-        <Field name="outcome" label="Outcome (e.g. allowed, denied, failure)" fields={fields} />
+        <TextField<TrailFields> name="from" label={`From (${ctx.timeZone})`} fields={fields} type="datetime-local" />
+        <TextField<TrailFields> name="to" label={`To (${ctx.timeZone})`} fields={fields} type="datetime-local" />
+        <TextField<TrailFields> name="requestId" label="Request id" fields={fields} />
+        <TextField<TrailFields> name="deviceId" label="Device id" fields={fields} />
+        <TextField<TrailFields> name="remoteUser" label="Remote user" fields={fields} />
+        <TextField<TrailFields> name="actor" label="Actor (person, device or system)" fields={fields} />
+        <TextField<TrailFields> name="event" label="Event (e.g. decision, approval.vote)" fields={fields} />
+        <TextField<TrailFields> name="outcome" label="Outcome (e.g. allowed, denied, failure)" fields={fields} />
         <button type="submit">Search</button>
       </form>
       <p>

@@ -6,15 +6,7 @@ import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
 import { deviceStateText } from './devices-page.js';
-
-function Fact(props: { term: string; value: string | null | undefined }): JSX.Element {
-  return (
-    <>
-      <dt safe>{props.term}</dt>
-      <dd safe>{props.value || '—'}</dd>
-    </>
-  );
-}
+import { Fact, Notice } from './parts.js';
 
 /** Revoke and reset, for those who may manage devices (the server checks the device's scope again). */
 function DeviceActions(props: { ctx: PageContext; device: DeviceView }): JSX.Element {
@@ -60,13 +52,7 @@ export function DevicePage(props: {
   const { ctx, device } = props;
   return (
     <Layout ctx={ctx} title={`Device ${device.id}`}>
-      {props.notice ? (
-        <p class="notice ok" role="status" safe>
-          {props.notice}
-        </p>
-      ) : (
-        ''
-      )}
+      <Notice text={props.notice} />
       <section class="card" aria-labelledby="about">
         <h2 id="about">About</h2>
         <dl class="facts">

@@ -3,6 +3,7 @@ import type { DeviceView } from '../../devices/devices.service.js';
 import { formatAge } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
+import { nextPageHref } from './parts.js';
 
 /** "In clinical use", "Idle" or why it is not known: a stale report counts as unknown. */
 export function deviceStateText(device: DeviceView, now: Date): string {
@@ -56,12 +57,6 @@ function Select(props: { id: string; label: string; value: string; options: [str
       </select>
     </div>
   );
-}
-
-export function nextPageHref(filters: DeviceFilters, cursor: string): string {
-  const params = new URLSearchParams({ ...filters, after: cursor });
-  for (const [name, value] of [...params]) if (value === '') params.delete(name);
-  return `/devices?${params.toString()}`;
 }
 
 export function parseRevoked(value: string): DeviceSearchQuery['revoked'] {
@@ -136,7 +131,7 @@ export function DevicesPage(props: {
       )}
       {props.nextCursor ? (
         <p>
-          <a href={nextPageHref(filters, props.nextCursor)} rel="next">
+          <a href={nextPageHref('/devices', { ...filters }, { after: props.nextCursor })} rel="next">
             Next devices
           </a>
         </p>

@@ -3,6 +3,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
+import { Notice } from './parts.js';
 
 /** A token that has just been made: its secret, this once, with a copy button (copy.js). */
 export interface NewToken {
@@ -68,13 +69,7 @@ export function EnrollmentTokensPage(props: {
   const mayManage = may(ctx.staff, 'manage', 'EnrollmentToken');
   return (
     <Layout ctx={ctx} title="Enrollment tokens">
-      {props.notice ? (
-        <p class="notice ok" role="status" safe>
-          {props.notice}
-        </p>
-      ) : (
-        ''
-      )}
+      <Notice text={props.notice} />
       {props.created ? <ShownOnce created={props.created} ctx={ctx} /> : ''}
       {mayManage ? <CreateForm ctx={ctx} /> : ''}
       <section aria-labelledby="tokens">

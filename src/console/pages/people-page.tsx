@@ -4,6 +4,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
+import { Notice } from './parts.js';
 
 /** "approver of ct-scanners, injectors: access entry Biomed-Approvers, from directory group Biomed-Approvers". */
 export function roleReason(grant: RoleGrant): string {
@@ -80,13 +81,7 @@ export function PeoplePage(props: {
   const mayManage = may(ctx.staff, 'manage', 'User');
   return (
     <Layout ctx={ctx} title="People and roles">
-      {props.notice ? (
-        <p class="notice ok" role="status" safe>
-          {props.notice}
-        </p>
-      ) : (
-        ''
-      )}
+      <Notice text={props.notice} />
       {mayManage ? <CreateUserForm ctx={ctx} /> : ''}
       <form method="get" action="/users" class="filters" role="search" aria-label="Find people">
         <div class="field">

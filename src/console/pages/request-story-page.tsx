@@ -3,15 +3,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { RecordsTable } from './audit-page.js';
-
-function Fact(props: { term: string; value: string | null | undefined }): JSX.Element {
-  return (
-    <>
-      <dt safe>{props.term}</dt>
-      <dd safe>{props.value || '—'}</dd>
-    </>
-  );
-}
+import { Fact } from './parts.js';
 
 /** Asked, rules, votes, grant, completion: the request's whole story, then every record of it. */
 export function RequestStoryPage(props: { ctx: PageContext; requestId: string; story: RequestStory }): JSX.Element {

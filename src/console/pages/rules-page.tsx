@@ -4,6 +4,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
+import { Notice } from './parts.js';
 
 const list = (values: string[] | undefined) => (values && values.length > 0 ? values.join(', ') : '—');
 
@@ -44,13 +45,7 @@ export function RulesPage(props: {
   const byId = new Map(props.consoleRules.map((r) => [r.id, r]));
   return (
     <Layout ctx={ctx} title="Rules">
-      {props.notice ? (
-        <p class="notice ok" role="status" safe>
-          {props.notice}
-        </p>
-      ) : (
-        ''
-      )}
+      <Notice text={props.notice} />
       <p>
         {set ? (
           <span

@@ -2,6 +2,7 @@ import type { SimulationResult } from '../../decisions/policy-simulator.js';
 import { ACTION_CATALOGUE } from '../../policies/policy-schema.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
+import { TextField } from './parts.js';
 
 /** The form's fields as sent (kept in the form after a run). */
 export interface SimulateFields {
@@ -13,17 +14,6 @@ export interface SimulateFields {
   path: string;
   package: string;
   at: string;
-}
-
-function Field(props: { name: keyof SimulateFields; label: string; fields: SimulateFields; type?: string }) {
-  return (
-    <div class="field">
-      <label for={props.name} safe>
-        {props.label}
-      </label>
-      <input id={props.name} name={props.name} type={props.type ?? 'text'} value={props.fields[props.name]} />
-    </div>
-  );
 }
 
 function Result(props: { result: SimulationResult }): JSX.Element {
@@ -81,7 +71,7 @@ export function SimulatePage(props: {
   return (
     <Layout ctx={ctx} title="What if…">
       <form method="get" action="/policies/simulate" class="filters" aria-label="Simulate a request">
-        <Field name="deviceId" label="Device id" fields={fields} />
+        <TextField<SimulateFields> name="deviceId" label="Device id" fields={fields} />
         <div class="field">
           <label for="action">Action (from the catalogue, or x-…)</label>
           <input id="action" name="action" list="action-names" value={fields.action} required />
@@ -91,12 +81,17 @@ export function SimulatePage(props: {
             ))}
           </datalist>
         </div>
-        <Field name="remoteUser" label="Remote user id" fields={fields} />
-        <Field name="enterprise" label="Enterprise" fields={fields} />
-        <Field name="groups" label="Remote user's groups (comma-separated)" fields={fields} />
-        <Field name="path" label="Target path" fields={fields} />
-        <Field name="package" label="Target package" fields={fields} />
-        <Field name="at" label={`At (${ctx.timeZone}; empty: now)`} fields={fields} type="datetime-local" />
+        <TextField<SimulateFields> name="remoteUser" label="Remote user id" fields={fields} />
+        <TextField<SimulateFields> name="enterprise" label="Enterprise" fields={fields} />
+        <TextField<SimulateFields> name="groups" label="Remote user's groups (comma-separated)" fields={fields} />
+        <TextField<SimulateFields> name="path" label="Target path" fields={fields} />
+        <TextField<SimulateFields> name="package" label="Target package" fields={fields} />
+        <TextField<SimulateFields>
+          name="at"
+          label={`At (${ctx.timeZone}; empty: now)`}
+          fields={fields}
+          type="datetime-local"
+        />
         <button type="submit">Simulate</button>
       </form>
       {props.error ? (
