@@ -10,5 +10,6 @@ import { AuditStory } from './audit-story.js';
   imports: [PoliciesModule],
   controllers: [AuditSearchController],
   providers: [AuditSearch, AuditStory, AuditExport],
+  exports: [AuditSearch, AuditStory],
 })
 export class AuditSearchModule {}

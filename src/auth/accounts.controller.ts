@@ -1,11 +1,8 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { actorEvent, type Origin } from '../audit/actor.js';
-import { AuditService } from '../audit/audit.service.js';
-import { notFound } from '../common/api-error.js';
+import type { Origin } from '../audit/actor.js';
 import { plainText, ZodPipe, NoBody } from '../common/zod-validation.js';
-import { normalizeUsername } from '../users/users.service.js';
-import { LoginThrottleService } from './login-throttle.service.js';
+import { AccountUnlock } from './account-unlock.js';
 import { RequirePermission } from './permissions.decorator.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from './principal.js';
 import { ApiErrors, ApiNoContent } from '../openapi/api-responses.js';
@@ -13,10 +10,7 @@ import { ApiErrors, ApiNoContent } from '../openapi/api-responses.js';
 @ApiTags('users')
 @Controller('api/v1/users')
 export class AccountsController {
-  constructor(
-    private readonly throttle: LoginThrottleService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly accounts: AccountUnlock) {}
 
   @Post(':username/unlock')
   @HttpCode(204)
@@ -30,8 +24,6 @@ export class AccountsController {
     @Staff() staff: StaffPrincipal,
     @RequestOrigin() origin: Origin,
   ): Promise<void> {
-    const name = normalizeUsername(username);
-    if (!(await this.throttle.unlock(name))) throw notFound('Locked user name');
-    await this.audit.append(actorEvent(actorOf(staff, origin), 'user.unlocked', { details: { username: name } }));
+    await this.accounts.unlock(username, actorOf(staff, origin));
   }
 }

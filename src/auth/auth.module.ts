@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
+import { AccountUnlock } from './account-unlock.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
@@ -33,8 +34,9 @@ import { TokenService } from './token.service.js';
     SetupService,
     AdminSocket,
     DeviceRateLimit,
+    AccountUnlock,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [LoginThrottleService, SessionsService, TokenService, LoginService, LoginGuard, SetupService],
+  exports: [LoginThrottleService, SessionsService, TokenService, LoginService, LoginGuard, SetupService, AccountUnlock],
 })
 export class AuthModule {}

@@ -32,6 +32,7 @@ export function loadConsoleAssets(): Map<string, ConsoleAsset> {
     'sse.min.js': require.resolve('htmx-ext-sse/dist/sse.min.js'),
     'console.css': `${own}console.css`,
     'console.js': `${own}console.js`,
+    'copy.js': `${own}copy.js`,
   };
   const assets = new Map<string, ConsoleAsset>();
   for (const [name, path] of Object.entries(files)) {

@@ -52,7 +52,7 @@ export class ConsoleErrorFilter implements ExceptionFilter {
     }
     await this.renderer.send(
       reply,
-      ErrorPage({ ctx, status, code: body.error.code, message: body.error.message }),
+      ErrorPage({ ctx, status, code: body.error.code, message: body.error.message, details: body.error.details }),
       status,
     );
   }

@@ -23,6 +23,7 @@ export function Layout(props: { ctx: PageContext; title: string; children?: Chil
           <script src="/assets/htmx.min.js" defer></script>
           <script src="/assets/sse.min.js" defer></script>
           <script src="/assets/console.js" defer></script>
+          <script src="/assets/copy.js" defer></script>
         </head>
         <body hx-headers={bodyHeaders}>
           <a class="skip-link" href="#main">

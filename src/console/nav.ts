@@ -15,6 +15,12 @@ export interface NavEntry {
 export const NAV: NavEntry[] = [
   { href: '/approvals', label: 'Inbox', action: 'read', subject: 'Approval', badge: 'pending' },
   { href: '/grants', label: 'Live grants', action: 'read', subject: 'Approval' },
+  { href: '/devices', label: 'Devices', action: 'read', subject: 'Device' },
+  { href: '/enrollment-tokens', label: 'Enrollment tokens', action: 'read', subject: 'EnrollmentToken' },
+  { href: '/policies', label: 'Rules', action: 'read', subject: 'Policy' },
+  { href: '/directory', label: 'Directory', action: 'read', subject: 'Directory' },
+  { href: '/users', label: 'People', action: 'read', subject: 'User' },
+  { href: '/audit', label: 'Audit trail', action: 'read', subject: 'AuditRecord' },
 ];
 
 /** The one permission check for showing a menu entry or a button: the same CASL ability the server enforces. */

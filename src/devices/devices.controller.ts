@@ -86,10 +86,7 @@ export class DevicesController {
 
   /** Outside the caller's scope reads as "not found", so ids cannot be probed. */
   private async assertInScope(staff: StaffPrincipal, deviceId: string): Promise<void> {
-    const device = await this.devices.get(deviceId);
-    if (!device || !staff.ability.can('manage', subject('Device', { deviceGroups: device.groups }) as never)) {
-      throw notFound('Device');
-    }
+    await this.devices.getInScope(staff, deviceId, 'manage');
   }
 
   @Post('enrollment-tokens')

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { subject } from '@casl/ability';
+import type { StaffPrincipal } from '../auth/principal.js';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
@@ -184,6 +186,18 @@ export class DevicesService {
 
   findEntity(deviceId: string): Promise<DeviceEntity | null> {
     return this.dataSource.getRepository(DeviceEntity).findOneBy({ id: deviceId });
+  }
+
+  /**
+   * The device, if the caller may do `action` on it; outside the caller's scope it reads as
+   * "not found", so that ids cannot be probed (the API and the console both check here).
+   */
+  async getInScope(staff: StaffPrincipal, deviceId: string, action: 'read' | 'manage'): Promise<DeviceView> {
+    const device = await this.get(deviceId);
+    if (!device || !staff.ability.can(action, subject('Device', { deviceGroups: device.groups }) as never)) {
+      throw notFound('Device');
+    }
+    return device;
   }
 
   async get(deviceId: string): Promise<DeviceView | null> {

@@ -10,7 +10,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { PolicyEngine } from './engine/policy-engine.js';
 import { DeviceGrouper } from './engine/device-groups.js';
-import { diffPolicySets, loadPolicyDirectory, type LoadResult } from './policy-loader.js';
+import { diffPolicySets, loadPolicyDirectory, type LoadResult, type PolicySourceText } from './policy-loader.js';
 import { consoleSources, markConsoleSources } from './console-rules.js';
 import type { PolicyProblem, PolicySet } from './policy.types.js';
 
@@ -136,7 +136,12 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
 
   /** The files and the given console rules, validated as one set. */
   load(consoleRules: { id: string; rule: Record<string, unknown> }[]): LoadResult {
-    const result = loadPolicyDirectory(this.config.POLICIES_DIR, consoleSources(consoleRules));
+    return this.loadWith(consoleSources(consoleRules));
+  }
+
+  /** The files and the given sources (console rules as text), validated as one set. */
+  loadWith(sources: PolicySourceText[]): LoadResult {
+    const result = loadPolicyDirectory(this.config.POLICIES_DIR, sources);
     return result.ok ? { ...result, set: markConsoleSources(result.set) } : result;
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
+import { People } from './people.js';
 import { RolesService } from './roles.service.js';
 import { UsersController } from './users.controller.js';
 import { UsersService } from './users.service.js';
@@ -8,7 +9,7 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [AuditModule, PoliciesModule],
   controllers: [UsersController],
-  providers: [UsersService, RolesService],
-  exports: [UsersService, RolesService],
+  providers: [UsersService, RolesService, People],
+  exports: [UsersService, RolesService, People],
 })
 export class UsersModule {}

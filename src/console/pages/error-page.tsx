@@ -1,3 +1,4 @@
+import type { ErrorDetail } from '../../common/api-error.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 
@@ -11,12 +12,28 @@ const TITLES: Record<number, string> = {
 };
 
 /** Any error as a page: what happened in plain words, the code, and a way back. */
-export function ErrorPage(props: { ctx: PageContext; status: number; code: string; message: string }): JSX.Element {
+export function ErrorPage(props: {
+  ctx: PageContext;
+  status: number;
+  code: string;
+  message: string;
+  /** Which field and what is wrong with it (a form's validation), as the API's error shape says. */
+  details?: ErrorDetail[];
+}): JSX.Element {
   const title = TITLES[props.status] ?? (props.status >= 500 ? 'Something went wrong' : 'Request refused');
   return (
     <Layout ctx={props.ctx} title={title}>
       <div class="notice error" role="alert">
         <p safe>{props.message}</p>
+        {props.details && props.details.length > 0 ? (
+          <ul>
+            {props.details.map((d) => (
+              <li safe>{d.field ? `${d.field}: ${d.problem}` : d.problem}</li>
+            ))}
+          </ul>
+        ) : (
+          ''
+        )}
         <p class="muted" safe>{`Error ${props.status} (${props.code})`}</p>
       </div>
       <p>

@@ -1,0 +1,100 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AuditTrailSearch } from '../audit/audit-trail-search.js';
+import { AuditService } from '../audit/audit.service.js';
+import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
+import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { zodDetails } from '../common/zod-validation.js';
+import { RequestStories } from '../decisions/request-story.js';
+import { ConsoleController, ConsolePage } from './console-page.decorator.js';
+import { ConsoleRenderer } from './console-renderer.js';
+import { instantOfLocalTime } from './local-time.js';
+import { AuditPage } from './pages/audit-page.js';
+import { nextPageHref } from './pages/parts.js';
+import { ChainPage } from './pages/chain-page.js';
+import { RequestStoryPage } from './pages/request-story-page.js';
+
+const PAGE_SIZE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const text = (max: number) => z.string().trim().max(max).default('');
+const localTime = z
+  .string()
+  .trim()
+  .regex(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})?$/, { error: 'expected a date and time' })
+  .default('');
+const trailQuery = z.strictObject({
+  from: localTime,
+  to: localTime,
+  deviceId: text(128),
+  remoteUser: text(256),
+  actor: text(256),
+  event: text(100),
+  outcome: text(50),
+  // Request ids are stored in lower case (users.dto uuidSchema).
+  requestId: text(36).transform((s) => s.toLowerCase()),
+  before: z.coerce.number().int().positive().optional(),
+});
+
+const orUndefined = (value: string) => (value === '' ? undefined : value);
+
+/** The auditor's pages: the trail's search, a request's story, the chain's state. */
+@ConsoleController()
+@Controller('audit')
+export class ConsoleAuditController {
+  constructor(
+    private readonly renderer: ConsoleRenderer,
+    private readonly trail: AuditTrailSearch,
+    private readonly stories: RequestStories,
+    private readonly audit: AuditService,
+    private readonly integrity: AuditIntegrityService,
+  ) {}
+
+  @Get()
+  @ConsolePage('read', 'AuditRecord')
+  async search(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const parsed = trailQuery.safeParse(request.query ?? {});
+    if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the search', zodDetails(parsed.error));
+    const { before, ...fields } = parsed.data;
+    const zone = this.renderer.timeZone;
+    const { records, nextBefore } = await this.trail.search({
+      from: fields.from ? (instantOfLocalTime(fields.from, zone) ?? undefined) : undefined,
+      to: fields.to ? (instantOfLocalTime(fields.to, zone) ?? undefined) : undefined,
+      deviceId: orUndefined(fields.deviceId),
+      remoteUser: orUndefined(fields.remoteUser),
+      actorId: orUndefined(fields.actor),
+      eventType: orUndefined(fields.event),
+      outcome: orUndefined(fields.outcome),
+      requestId: orUndefined(fields.requestId),
+      before,
+      limit: PAGE_SIZE,
+    });
+    const nextHref = nextBefore === null ? null : nextPageHref('/audit', { ...fields }, { before: String(nextBefore) });
+    return this.renderer.send(
+      reply,
+      <AuditPage ctx={this.renderer.context(request)} fields={fields} records={records} nextHref={nextHref} />,
+    );
+  }
+
+  @Get('chain')
+  @ConsolePage('verify', 'AuditRecord')
+  async chain(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const verify = (request.query as Record<string, unknown>).verify === '1';
+    const [head, result] = await Promise.all([this.audit.head(), verify ? this.integrity.verify({ full: true }) : undefined]);
+    return this.renderer.send(reply, <ChainPage ctx={this.renderer.context(request)} head={head} result={result} />);
+  }
+
+  @Get('requests/:requestId')
+  @ConsolePage('read', 'AuditRecord')
+  async story(@Param('requestId') requestId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!UUID.test(requestId)) throw notFound('Request');
+    const id = requestId.toLowerCase();
+    const story = await this.stories.get(id);
+    if (!story) throw notFound('Request');
+    return this.renderer.send(
+      reply,
+      <RequestStoryPage ctx={this.renderer.context(request)} requestId={id} story={story} />,
+    );
+  }
+}

@@ -1,0 +1,127 @@
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AuditSearch } from '../audit/audit-search.service.js';
+import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { zodDetails } from '../common/zod-validation.js';
+import { DeviceSearch } from '../devices/device-search.js';
+import { deviceIdSchema } from '../devices/devices.dto.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { PolicyService } from '../policies/policy.service.js';
+import { ConsoleController, ConsolePage } from './console-page.decorator.js';
+import { ConsoleRenderer } from './console-renderer.js';
+import { DevicePage } from './pages/device-page.js';
+import { DevicesPage, parseRevoked } from './pages/devices-page.js';
+
+const PAGE_SIZE = 50;
+const HISTORY_SIZE = 50;
+
+const listQuery = z.strictObject({
+  q: z.string().trim().max(200).default(''),
+  group: z.string().trim().max(100).default(''),
+  state: z.enum(['', 'in-use', 'idle', 'unknown']).default(''),
+  lastSeen: z.enum(['', 'hour', 'day', 'stale', 'never']).default(''),
+  revoked: z.enum(['no', 'yes', 'all']).default('no'),
+  after: deviceIdSchema.optional(),
+});
+
+const NOTICES: Record<string, string> = { revoked: 'The device was revoked: its credential no longer works.' };
+
+/** The administrator's device registry: list, one device, revoke, reset (the API's services). */
+@ConsoleController()
+@Controller('devices')
+export class ConsoleDevicesController {
+  constructor(
+    private readonly renderer: ConsoleRenderer,
+    private readonly search: DeviceSearch,
+    private readonly devices: DevicesService,
+    private readonly audit: AuditSearch,
+    private readonly policies: PolicyService,
+  ) {}
+
+  @Get()
+  @ConsolePage('read', 'Device')
+  async list(@Staff() staff: StaffPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const parsed = listQuery.safeParse(request.query ?? {});
+    if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the filters', zodDetails(parsed.error));
+    const { after, ...filters } = parsed.data;
+    const { items, nextCursor } = await this.search.search(staff, {
+      text: filters.q || undefined,
+      group: filters.group || undefined,
+      state: filters.state || undefined,
+      lastSeen: filters.lastSeen || undefined,
+      revoked: parseRevoked(filters.revoked),
+      after,
+      limit: PAGE_SIZE,
+    });
+    const groups = (this.policies.set?.deviceGroups ?? []).map((g) => g.name).sort();
+    return this.renderer.send(
+      reply,
+      <DevicesPage
+        ctx={this.renderer.context(request)}
+        filters={filters}
+        groups={groups}
+        devices={items}
+        nextCursor={nextCursor}
+      />,
+    );
+  }
+
+  @Get(':deviceId')
+  @ConsolePage('read', 'Device')
+  async device(
+    @Staff() staff: StaffPrincipal,
+    @Param('deviceId') deviceId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
+    const device = await this.devices.getInScope(staff, deviceId, 'read');
+    const [requests, audit] = await Promise.all([
+      this.search.requestsOf(deviceId, HISTORY_SIZE),
+      this.audit.search({ deviceId, sort: 'newest', limit: HISTORY_SIZE }),
+    ]);
+    const done = (request.query as Record<string, unknown>).done;
+    const notice = typeof done === 'string' ? NOTICES[done] : undefined;
+    return this.renderer.send(
+      reply,
+      <DevicePage
+        ctx={this.renderer.context(request)}
+        device={device}
+        requests={requests}
+        audit={audit.items}
+        notice={notice}
+      />,
+    );
+  }
+
+  @Post(':deviceId/revoke')
+  @ConsolePage('manage', 'Device')
+  async revoke(
+    @Staff() staff: StaffPrincipal,
+    @Param('deviceId') deviceId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
+    await this.devices.getInScope(staff, deviceId, 'manage');
+    await this.devices.revoke(deviceId, actorOf(staff, originOf(request)));
+    return this.renderer.redirect(reply, `/devices/${encodeURIComponent(deviceId)}?done=revoked`);
+  }
+
+  /** The enrollment is gone afterwards, so the list is where the person lands. */
+  @Post(':deviceId/reset')
+  @ConsolePage('manage', 'Device')
+  async reset(
+    @Staff() staff: StaffPrincipal,
+    @Param('deviceId') deviceId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
+    await this.devices.getInScope(staff, deviceId, 'manage');
+    await this.devices.reset(deviceId, actorOf(staff, originOf(request)));
+    return this.renderer.redirect(reply, `/devices?q=${encodeURIComponent(deviceId)}&revoked=all`);
+  }
+}

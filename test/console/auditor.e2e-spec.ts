@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import {
+  APPROVER_PASSWORD,
+  askPending,
+  createApprovalWorld,
+  uploadBody,
+  type ApprovalWorld,
+} from '../support/approvers.js';
+import { decisionBody } from '../support/agent.js';
+import { api, startTestApp, type TestApp } from '../support/test-app.js';
+import { launchChromium, openConsole, screenshots, seriousAxeViolations, signIn, submit } from './browser.js';
+
+jest.setTimeout(180_000);
+
+/** The auditor's pages, in real Chromium, on a request that was asked, approved and completed. */
+describe('console: audit trail, a request story, the chain (auditor)', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let world: ApprovalWorld;
+  let requestId: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { CONSOLE_TIME_ZONE: 'Europe/Berlin' } });
+    browser = await launchChromium();
+    world = await createApprovalWorld(app.baseUrl);
+    const created = await api(app.baseUrl, 'POST', '/api/v1/users', {
+      token: world.admin,
+      body: { username: 'ivy', password: APPROVER_PASSWORD, groups: ['IT-Security'] },
+    });
+    expect(created.status).toBe(201);
+    requestId = await askPending(app.baseUrl, world.ct, uploadBody());
+    const approved = await api(app.baseUrl, 'POST', `/api/v1/approvals/${requestId}/approve`, {
+      token: world.tokens.alice,
+      body: { comment: 'Checked with the ward' },
+    });
+    expect(approved.status).toBe(200);
+    const completed = await api(app.baseUrl, 'POST', `/api/v1/agent/decisions/${requestId}/complete`, {
+      token: world.ct,
+      body: { outcome: 'succeeded', detail: 'Upload verified' },
+    });
+    expect(completed.status).toBeLessThan(300);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('finds the approved request by its id and sees its whole story', async () => {
+    const { page, context, cspViolations } = await openConsole(browser, app.baseUrl);
+    await page.goto('/sign-in');
+    await signIn(page, 'ivy', APPROVER_PASSWORD);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    // An auditor reads; nothing here lets them change rules or devices.
+    expect(await nav.getByRole('link', { name: 'Audit trail' }).count()).toBe(1);
+    await nav.getByRole('link', { name: 'Audit trail' }).click();
+    await page.waitForLoadState('load');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'auditor-trail');
+
+    await page.getByLabel('Request id').fill(requestId.toUpperCase());
+    await submit(page, 'Search');
+    const rows = page.locator('tbody tr');
+    const events = await rows.locator('td:nth-child(3)').allTextContents();
+    expect(events).toEqual(['decision.completed', 'approval.approved', 'decision']);
+    expect(await rows.count()).toBe(events.length);
+    await rows
+      .first()
+      .getByRole('link', { name: `Story of request ${requestId}` })
+      .click();
+    await page.waitForLoadState('load');
+
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Request ${requestId}`);
+    const asked = await page.locator('section', { hasText: 'Asked' }).first().textContent();
+    expect(asked).toContain('ct-a1');
+    expect(asked).toContain('file-upload');
+    expect(asked).toContain('/opt/acme/update.bin');
+    const decided = await page.locator('section', { hasText: 'Rules and decision' }).textContent();
+    expect(decided).toContain('acme-file-transfers-ask');
+    expect(decided).toMatch(/approved|allowed|completed/);
+    expect(await page.locator('section', { hasText: 'Votes' }).textContent()).toContain('alice: approve at');
+    expect(await page.locator('section', { hasText: 'Grant and completion' }).textContent()).toContain('succeeded');
+    const story = await page.locator('section', { hasText: 'Every record' }).textContent();
+    expect(story).toContain('decision');
+    expect(story).toContain('approval.approved');
+    expect(story).toContain('decision.completed');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'auditor-request-story');
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
+  it('searches by device, actor, event and outcome, and pages with a cursor', async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl);
+    await page.goto('/audit?actor=alice&event=approval.approved');
+    await signIn(page, 'ivy', APPROVER_PASSWORD);
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.goto('/audit?deviceId=ct-a1&outcome=success&event=device.enrolled');
+    expect(await page.locator('tbody tr td:nth-child(5)').allTextContents()).toEqual(['ct-a1']);
+    await page.goto('/audit?deviceId=no-such-device');
+    expect(await page.locator('.empty').textContent()).toContain('No record matches');
+    expect((await page.goto('/audit?from=yesterday'))!.status()).toBe(400);
+    // 50 a page: twenty more decisions make the trail longer than a page.
+    for (let i = 0; i < 20; i++) {
+      const res = await api(app.baseUrl, 'POST', '/api/v1/agent/decisions', { token: world.ct, body: decisionBody() });
+      expect(res.status).toBe(200);
+    }
+    const total = (await api(app.baseUrl, 'GET', '/api/v1/audit?limit=500', { token: world.admin })).body.records
+      .length as number;
+    expect(total).toBeGreaterThan(50);
+    await page.goto('/audit');
+    const first = await page.locator('tbody tr td:first-child').allTextContents();
+    await page.getByRole('link', { name: 'Older records' }).click();
+    await page.waitForLoadState('load');
+    const second = await page.locator('tbody tr td:first-child').allTextContents();
+    expect(first).toHaveLength(50);
+    expect(Number(second[0])).toBe(Number(first[49]) - 1);
+    await context.close();
+  });
+
+  it('shows the chain head and verifies the whole chain', async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl);
+    await page.goto('/audit/chain');
+    await signIn(page, 'ivy', APPROVER_PASSWORD);
+    // Read with a token from before (signing in again would add a record and move the head).
+    const head = (await api(app.baseUrl, 'GET', '/api/v1/audit/checkpoint', { token: world.admin })).body.head;
+    await page.reload();
+    expect(await page.locator('section', { hasText: 'Head of the chain' }).textContent()).toContain(head.hash);
+    await submit(page, 'Verify the whole chain');
+    expect(await page.locator('#verification').textContent()).toMatch(/^The chain checks out: \d+ records/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshots(page, 'auditor-chain');
+    await context.close();
+  });
+});
