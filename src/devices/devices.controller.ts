@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RequirePermission } from '../auth/permissions.decorator.js';
 import type { Origin } from '../audit/actor.js';
 import { actorOf, RequestOrigin, Staff, type StaffPrincipal } from '../auth/principal.js';
-import { forbidden, notFound } from '../common/api-error.js';
+import { forbidden } from '../common/api-error.js';
 import { ApiBodySchema, ValidBody, ZodPipe, NoBody } from '../common/zod-validation.js';
 import { uuidSchema } from '../users/users.dto.js';
 import { createEnrollmentTokenSchema, deviceIdSchema, updateDeviceSchema } from './devices.dto.js';
