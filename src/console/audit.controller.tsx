@@ -81,7 +81,10 @@ export class ConsoleAuditController {
   @ConsolePage('verify', 'AuditRecord')
   async chain(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const verify = (request.query as Record<string, unknown>).verify === '1';
-    const [head, result] = await Promise.all([this.audit.head(), verify ? this.integrity.verify({ full: true }) : undefined]);
+    const [head, result] = await Promise.all([
+      this.audit.head(),
+      verify ? this.integrity.verify({ full: true }) : undefined,
+    ]);
     return this.renderer.send(reply, <ChainPage ctx={this.renderer.context(request)} head={head} result={result} />);
   }
 
