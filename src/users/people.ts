@@ -20,6 +20,16 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * People for the console: who has which role and why, a page at a time (user name cursor),
  * with three queries a page (users, their groups, their sign-in blocks).
  */
+/**
+ * The sign-in blocks in force ($1 = now) by user name. LoginThrottleService keys its rows
+ * `account:<name>` (every address) and `pair:<address> <name>` (one address).
+ * TODO(ownership): ask LoginThrottleService instead of reading its table.
+ */
+const BLOCKS = `SELECT CASE WHEN username LIKE 'account:%' THEN substr(username, 9)
+    WHEN username LIKE 'pair:%' THEN substr(username, strpos(username, ' ') + 1) END AS username,
+    blocked_until, failures
+  FROM login_throttle WHERE blocked_until > $1 AND (username LIKE 'account:%' OR username LIKE 'pair:%')`;
+
 @Injectable()
 export class People {
   constructor(
@@ -55,8 +65,9 @@ export class People {
         [ids],
       ),
       this.dataSource.query<{ username: string; blocked_until: Date }[]>(
-        'SELECT username, blocked_until FROM login_throttle WHERE username = ANY($1) AND blocked_until > $2',
-        [users.map((u) => u.username), this.clock.now()],
+        `SELECT username, max(blocked_until) AS blocked_until FROM (${BLOCKS}) b
+          WHERE username = ANY($2) GROUP BY username`,
+        [this.clock.now(), users.map((u) => u.username)],
       ),
     ]);
     const items = users.map((user) => {
@@ -69,11 +80,11 @@ export class People {
     return { items, nextCursor: rows.length > q.limit ? users[users.length - 1].username : null };
   }
 
-  /** User names that cannot sign in now (also directory names with no account here yet). */
+  /** User names that cannot sign in now, from some address or from all (LoginThrottleService's keys) (also directory names with no account here yet). */
   async blockedNames(limit: number): Promise<{ username: string; blockedUntil: Date; failures: number }[]> {
     const rows = await this.dataSource.query<{ username: string; blocked_until: Date; failures: number }[]>(
-      `SELECT username, blocked_until, failures FROM login_throttle WHERE blocked_until > $1
-        ORDER BY blocked_until DESC LIMIT $2`,
+      `SELECT username, max(blocked_until) AS blocked_until, max(failures) AS failures FROM (${BLOCKS}) b
+        GROUP BY username ORDER BY max(blocked_until) DESC LIMIT $2`,
       [this.clock.now(), limit],
     );
     return rows.map((r) => ({ username: r.username, blockedUntil: r.blocked_until, failures: r.failures }));

@@ -28,7 +28,8 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
   let admin: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { CONSOLE_TIME_ZONE: 'Europe/Berlin' } });
+    // 70 enrollments with one token below: above the per-token burst of the default rate limit.
+    app = await startTestApp({ env: { CONSOLE_TIME_ZONE: 'Europe/Berlin', DEVICE_RATE_BURST: '200' } });
     browser = await launchChromium();
     admin = await login(app.baseUrl);
   });
@@ -48,7 +49,7 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
 
     await page.getByLabel(/Device groups/).fill('icu, radiology-north');
     await page.getByLabel('Valid for (hours)').fill('2');
-    await page.getByLabel('Devices it may enroll').fill('2');
+    await page.getByLabel('Devices it may enroll').fill('1');
     await submit(page, 'Create token');
     const secret = (await page.locator('#new-token-value').textContent())!.trim();
     expect(secret).toMatch(/^ghe_/);
@@ -66,22 +67,29 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
       body: { state: { inUse: true } },
     });
     expect(heartbeat.status).toBe(200);
-    expect((await enroll(app.baseUrl, secret, 'cobas-0007', 'cobas pro')).status).toBe(201);
     expect((await enroll(app.baseUrl, secret, 'extra-1', 'cobas pro')).status).toBe(401);
 
     // Shown once: the list has its uses, never its secret.
     await page.goto('/enrollment-tokens');
     expect(await page.content()).not.toContain(secret);
     const row = page.locator('tbody tr').first();
-    expect(await row.textContent()).toContain('2 of 2');
+    expect(await row.textContent()).toContain('1 of 1');
     expect(await row.textContent()).toContain('used up');
     expect(await row.textContent()).toContain('icu, radiology-north');
 
+    // A lab analyzer enrolls with an unscoped token: its groups come from the policy files.
+    const unscoped = await api(app.baseUrl, 'POST', '/api/v1/enrollment-tokens', {
+      token: admin,
+      body: { expiresInHours: 1, maxUses: 1 },
+    });
+    expect((await enroll(app.baseUrl, unscoped.body.token, 'cobas-0007', 'cobas pro')).status).toBe(201);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
     await page.waitForLoadState('load');
     expect(await listedDevices(page)).toEqual(['cobas-0007', 'ct-0042']);
     const ctRow = page.locator('tbody tr', { hasText: 'ct-0042' });
-    expect(await ctRow.textContent()).toContain('ct-north-clinic, ct-scanners, icu, radiology-north');
+    // The token's scope bounds the device's groups: not ct-scanners, although its model matches.
+    expect(await ctRow.textContent()).toContain('icu, radiology-north');
+    expect(await ctRow.textContent()).not.toContain('ct-scanners');
     expect(await ctRow.textContent()).toContain('In clinical use');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'admin-devices');
@@ -124,7 +132,7 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
     expect(await page.getByRole('status').textContent()).toContain('was revoked');
     expect(await page.locator('section', { hasText: 'Audit records' }).textContent()).toContain('device.revoked');
     const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=device.revoked&limit=5', { token: admin });
-    expect((audit.body.items ?? audit.body.records)[0]).toMatchObject({ actorId: 'admin', deviceId: 'ct-0042' });
+    expect(audit.body.items[0]).toMatchObject({ actorId: 'admin', deviceId: 'ct-0042' });
 
     await page.goto('/devices');
     expect(await listedDevices(page)).toEqual(['cobas-0007']);
@@ -208,7 +216,7 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
     expect(forged).toBe(403);
     expect((await page.goto('/enrollment-tokens'))!.status()).toBe(403);
     const audit = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=console.refused&limit=5', { token: admin });
-    expect((audit.body.items ?? audit.body.records)[0]).toMatchObject({ actorId: 'carol', outcome: 'failure' });
+    expect(audit.body.items[0]).toMatchObject({ actorId: 'carol', outcome: 'failure' });
     const device = await api(app.baseUrl, 'GET', '/api/v1/devices', { token: admin });
     expect(device.body.find((d: { id: string }) => d.id === 'cobas-0007').revoked).toBe(false);
     await context.close();

@@ -57,7 +57,7 @@ describe('console: directory, roles and local users (IT administrator)', () => {
     const records = await api(app.baseUrl, 'GET', '/api/v1/audit?eventType=directory.sync&limit=5', {
       token: audit.body.accessToken,
     });
-    const [syncRecord] = records.body.items ?? records.body.records;
+    const [syncRecord] = records.body.items;
     expect(syncRecord).toMatchObject({ actorId: 'admin', outcome: 'success' });
     expect(syncRecord.details.httpRequestId).toEqual(expect.any(String));
 

@@ -105,7 +105,7 @@ describe('console: audit trail, a request story, the chain (auditor)', () => {
       const res = await api(app.baseUrl, 'POST', '/api/v1/agent/decisions', { token: world.ct, body: decisionBody() });
       expect(res.status).toBe(200);
     }
-    const total = (await api(app.baseUrl, 'GET', '/api/v1/audit?limit=500', { token: world.admin })).body.records
+    const total = (await api(app.baseUrl, 'GET', '/api/v1/audit?limit=500', { token: world.admin })).body.items
       .length as number;
     expect(total).toBeGreaterThan(50);
     await page.goto('/audit');
