@@ -81,7 +81,7 @@ describe('PostgreSQL reachable but silent (a frozen network)', () => {
       const audit = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=decision&limit=500`, {
         token: await login(t.baseUrl),
       });
-      expect(audit.body.records.map((r: { requestId: string }) => r.requestId)).toContain(inFlight.requestId);
+      expect(audit.body.items.map((r: { requestId: string }) => r.requestId)).toContain(inFlight.requestId);
     } else {
       expect(late.status).toBe(404);
     }
