@@ -26,7 +26,7 @@ describe('the CLI next to a running server on the embedded database', () => {
 
       const token = await login(t.baseUrl);
       const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=user.unlocked', { token });
-      expect(audit.body.records[0]).toMatchObject({
+      expect(audit.body.items[0]).toMatchObject({
         actorId: 'cli',
         details: { username: 'admin', via: 'admin-socket' },
       });

@@ -66,7 +66,7 @@ describe('a scoped enrollment token bounds the device groups', () => {
     });
     expect(decision.body).toMatchObject({ decision: 'allow' }); // the cached device was dropped at once
     const audit = await api(t.baseUrl, 'GET', '/api/v1/audit?eventType=device.updated', { token: admin });
-    expect(audit.body.records).toHaveLength(2);
+    expect(audit.body.items).toHaveLength(2);
     const empty = await api(t.baseUrl, 'PATCH', '/api/v1/devices/lab-7', { token: admin, body: {} });
     expect(empty.status).toBe(400);
   });
