@@ -3,17 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
-
-const swcConfig = JSON.parse(readFileSync(new URL('../../.swcrc', import.meta.url), 'utf8'));
-// The console's pages are TSX compiled to strings by @kitajs/html (as in jest.config.js).
-const swcTsxConfig = {
-  ...swcConfig,
-  jsc: {
-    ...swcConfig.jsc,
-    parser: { ...swcConfig.jsc.parser, tsx: true },
-    transform: { ...swcConfig.jsc.transform, react: { runtime: 'automatic', importSource: '@kitajs/html' } },
-  },
-};
+import { swcConfig, swcTsxConfig } from './swc-configs.mjs';
 
 export async function resolve(specifier, context, next) {
   try {
