@@ -1,17 +1,6 @@
 // Jest runs in native ESM mode because NestJS 12 ships as ES modules only.
 // @swc/jest compiles TypeScript with decorator metadata (needed by Nest's DI).
-import { readFileSync } from 'node:fs';
-
-const swcConfig = JSON.parse(readFileSync(new URL('./.swcrc', import.meta.url), 'utf8'));
-// The console's pages are TSX compiled to strings by @kitajs/html (jsxImportSource, as in tsconfig).
-const swcTsxConfig = {
-  ...swcConfig,
-  jsc: {
-    ...swcConfig.jsc,
-    parser: { ...swcConfig.jsc.parser, tsx: true },
-    transform: { ...swcConfig.jsc.transform, react: { runtime: 'automatic', importSource: '@kitajs/html' } },
-  },
-};
+import { swcConfig, swcTsxConfig } from './test/support/swc-configs.mjs';
 
 /** @type {import('jest').Config} */
 export default {

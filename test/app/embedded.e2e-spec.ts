@@ -7,6 +7,7 @@ import { createEmbeddedTestDatabase } from '../support/test-db.js';
 import { askPending, createApprovalWorld, installBody, uploadBody } from '../support/approvers.js';
 import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
 import { startSmtpServer } from '../support/notification-peers.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('the embedded database (no DATABASE_URL)', () => {
   it('runs the whole appliance on PGlite and keeps its data across a restart', async () => {
@@ -71,9 +72,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
       expect(repeat.body.status).toBe('allowed');
       const upload = await askPending(app.baseUrl, w.ct, uploadBody());
       await app.app.get(ApprovalJobs).runOnce();
-      for (let i = 0; i < 50 && !smtp.mails.some((m) => m.raw.includes(upload)); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(() => smtp.mails.some((m) => m.raw.includes(upload)), "the approvers' mail");
       expect(smtp.mails.find((m) => m.raw.includes(upload))?.to).toEqual(['alice@hosp.test', 'bob@hosp.test']);
     } finally {
       await app.close();

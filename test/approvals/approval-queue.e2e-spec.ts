@@ -90,10 +90,13 @@ describe('the approvals queue', () => {
     const until = async (pattern: RegExp) => {
       const deadline = Date.now() + 5000;
       while (!pattern.test(text) && Date.now() < deadline) {
+        // The timer is cleared once the read wins: left running, it kept the Jest worker alive
+        // up to 5 s after the file ("A worker process has failed to exit gracefully").
+        let timer: NodeJS.Timeout | undefined;
         const chunk = await Promise.race([
           reader.read(),
-          new Promise<null>((r) => setTimeout(() => r(null), Math.max(0, deadline - Date.now()))),
-        ]);
+          new Promise<null>((r) => (timer = setTimeout(() => r(null), Math.max(0, deadline - Date.now())))),
+        ]).finally(() => clearTimeout(timer));
         if (!chunk || chunk.done) break;
         text += Buffer.from(chunk.value).toString('utf8');
       }

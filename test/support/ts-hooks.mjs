@@ -3,22 +3,28 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
-
-const swcConfig = JSON.parse(readFileSync(new URL('../../.swcrc', import.meta.url), 'utf8'));
+import { swcConfig, swcTsxConfig } from './swc-configs.mjs';
 
 export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context);
   } catch (error) {
-    // The sources import './x.js' (NodeNext style) for './x.ts'.
-    if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(`${specifier.slice(0, -3)}.ts`, context);
-    throw error;
+    // The sources import './x.js' (NodeNext style) for './x.ts' or './x.tsx'.
+    if (!specifier.startsWith('.') || !specifier.endsWith('.js')) throw error;
+    const base = specifier.slice(0, -3);
+    try {
+      return await next(`${base}.ts`, context);
+    } catch {
+      return next(`${base}.tsx`, context);
+    }
   }
 }
 
 export async function load(url, context, next) {
-  if (!url.endsWith('.ts')) return next(url, context);
+  const tsx = url.endsWith('.tsx');
+  if (!tsx && !url.endsWith('.ts')) return next(url, context);
   const filename = fileURLToPath(url);
-  const { code } = transformSync(readFileSync(filename, 'utf8'), { ...swcConfig, swcrc: false, filename });
+  const config = tsx ? swcTsxConfig : swcConfig;
+  const { code } = transformSync(readFileSync(filename, 'utf8'), { ...config, swcrc: false, filename });
   return { format: 'module', source: code, shortCircuit: true };
 }
