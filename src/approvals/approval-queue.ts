@@ -81,7 +81,7 @@ export class ApprovalQueue {
     else if (q.status === 'expired')
       qb.andWhere(`(r.status = 'expired' OR (r.status = 'pending' AND r.expires_at <= :now))`, { now });
     else if (q.status !== 'all') qb.andWhere('r.status = :status', { status: q.status });
-    const scope = readScope(staff.grants);
+    const scope = readScope(staff.roleBindings);
     if (scope !== '*') qb.andWhere('r.device_groups && :scope', { scope });
     if (q.deviceGroup) qb.andWhere(':group = ANY(r.device_groups)', { group: q.deviceGroup });
     if (q.action) qb.andWhere('r.action = :action', { action: q.action });

@@ -1,6 +1,6 @@
 import { subject } from '@casl/ability';
 import { buildStaffAbility, type Action, type StaffAbility } from '../auth/abilities.js';
-import type { RoleGrant } from '../auth/roles.js';
+import type { RoleBinding } from '../auth/roles.js';
 import { groupMatches, type GroupIdentity, type RolesService } from '../users/roles.service.js';
 
 /** A person as the approval rules see them. */
@@ -38,7 +38,7 @@ export function refusalFor(approver: Approver, request: RequestForApprovers, rol
   const named = approverGroupsOf(request);
   const theirs = approver.groups.filter((g) => named.some((ref) => groupMatches(g, ref)));
   if (theirs.length === 0) return `Only members of ${named.join(' or ')} may decide this request`;
-  if (!canOnApproval(buildStaffAbility(roles.grantsFor(theirs)), 'decide', request.deviceGroups)) {
+  if (!canOnApproval(buildStaffAbility(roles.roleBindingsFor(theirs)), 'decide', request.deviceGroups)) {
     return `Your approver groups do not cover this request's device (${request.deviceGroups.join(', ') || 'no group'})`;
   }
   if (approver.identities.includes(request.remoteUser.id.trim().toLowerCase())) {
@@ -52,7 +52,7 @@ export function refusalFor(approver: Approver, request: RequestForApprovers, rol
  * all. Every role reads approvals in its device scope (abilities.ts buildStaffAbility), so
  * this is the union of the scopes; approver-rights.spec.ts checks it against the ability.
  */
-export function readScope(grants: RoleGrant[]): '*' | string[] {
-  if (grants.some((g) => g.devices === '*')) return '*';
-  return [...new Set(grants.flatMap((g) => (g.devices === '*' ? [] : g.devices)))];
+export function readScope(bindings: RoleBinding[]): '*' | string[] {
+  if (bindings.some((b) => b.devices === '*')) return '*';
+  return [...new Set(bindings.flatMap((b) => (b.devices === '*' ? [] : b.devices)))];
 }

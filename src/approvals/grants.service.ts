@@ -41,7 +41,7 @@ export class GrantsService {
       .orderBy('g.created_at', 'DESC')
       .limit(limit);
     if (liveOnly) qb.andWhere('g.ended_at IS NULL AND g.expires_at > :now', { now });
-    const scope = readScope(staff.grants);
+    const scope = readScope(staff.roleBindings);
     if (scope !== '*') qb.andWhere('g.device_groups && :scope', { scope });
     return (await qb.getMany()).map((g) => view(g, now));
   }

@@ -1,5 +1,5 @@
 import { AbilityBuilder, createMongoAbility, type MongoAbility } from '@casl/ability';
-import type { RoleGrant } from './roles.js';
+import type { RoleBinding } from './roles.js';
 
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'manage' | 'decide' | 'verify';
 export type Subject =
@@ -11,18 +11,18 @@ export type StaffAbility = MongoAbility<[Action, Subject]>;
 const DEVICE_SCOPED: Subject[] = ['Device', 'Approval'];
 
 /**
- * Staff abilities from roles. Conditions are built here from validated role grants
+ * Staff abilities from roles. Conditions are built here from validated role bindings
  * only (never from administrator-written text).
  */
-export function buildStaffAbility(grants: RoleGrant[]): StaffAbility {
+export function buildStaffAbility(bindings: RoleBinding[]): StaffAbility {
   const { can, cannot, build } = new AbilityBuilder<StaffAbility>(createMongoAbility);
-  for (const grant of grants) {
-    const scope = grant.devices === '*' ? undefined : { deviceGroups: { $in: grant.devices } };
+  for (const binding of bindings) {
+    const scope = binding.devices === '*' ? undefined : { deviceGroups: { $in: binding.devices } };
     const scoped = (action: Action, subject: Subject) => {
       if (DEVICE_SCOPED.includes(subject) && scope) can(action, subject, scope as never);
       else can(action, subject);
     };
-    switch (grant.role) {
+    switch (binding.role) {
       case 'admin':
         for (const subject of ['User', 'Group', 'EnrollmentToken', 'Policy', 'Directory'] as Subject[]) {
           can('manage', subject);
@@ -50,7 +50,7 @@ export function buildStaffAbility(grants: RoleGrant[]): StaffAbility {
         can('read', 'Policy');
         break;
       default: {
-        const unknownRole: never = grant.role;
+        const unknownRole: never = binding.role;
         throw new Error(`Unknown role ${String(unknownRole)}`);
       }
     }

@@ -86,13 +86,13 @@ export class AccessGuard implements CanActivate {
     if (!claims) throw unauthenticated('The bearer token is invalid or expired: sign in again');
     const session = await this.sessions.resume(claims.sid, claims.sub);
     if (!session) throw unauthenticated('The session has ended (signed out, idle too long, or expired): sign in again');
-    const grants = await this.users.grantsOf(session.user.id);
+    const roleBindings = await this.users.roleBindingsOf(session.user.id);
     request.principal = {
       kind: 'staff',
       user: session.user,
       sessionId: session.sessionId,
-      grants,
-      ability: buildStaffAbility(grants),
+      roleBindings,
+      ability: buildStaffAbility(roleBindings),
     };
   }
 }

@@ -64,7 +64,7 @@ export class AuthController {
       displayName: staff.user.displayName,
       source: staff.user.source,
       groups: await this.users.groupsOf(staff.user.id),
-      roles: staff.grants.map((g) => ({ role: g.role, devices: g.devices, via: g.via, from: g.from })),
+      roles: staff.roleBindings.map((b) => ({ role: b.role, devices: b.devices, via: b.via, from: b.from })),
     };
   }
 

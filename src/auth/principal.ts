@@ -4,7 +4,7 @@ import type { UserEntity } from '../users/user.entity.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import type { Actor, Origin } from '../audit/actor.js';
 import type { StaffAbility } from './abilities.js';
-import type { RoleGrant } from './roles.js';
+import type { RoleBinding } from './roles.js';
 import { unauthenticated } from '../common/api-error.js';
 
 /** A signed-in member of staff, as the guard found them. */
@@ -12,7 +12,7 @@ export interface StaffPrincipal {
   kind: 'staff';
   user: UserEntity;
   sessionId: string;
-  grants: RoleGrant[];
+  roleBindings: RoleBinding[];
   ability: StaffAbility;
 }
 

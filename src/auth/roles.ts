@@ -2,8 +2,12 @@
 export const ROLES = ['admin', 'approver', 'auditor', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** A role held over a device scope: '*' for all devices, else device group names. */
-export interface RoleGrant {
+/**
+ * A role held over a device scope ('*' for all devices, else device group names), from the
+ * `access` entries of the policy files or the built-in administrators group. Named a
+ * binding, not a grant: in Gatehouse a grant is only an approval's repeated access.
+ */
+export interface RoleBinding {
   role: Role;
   devices: '*' | string[];
   /** The groups that give this role (shown by /auth/me). */

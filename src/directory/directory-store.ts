@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
-import type { RoleGrant } from '../auth/roles.js';
+import type { RoleBinding } from '../auth/roles.js';
 import type { GroupIdentity } from '../users/roles.service.js';
 import type { DirectorySnapshot } from './directory-model.js';
 import { normalizeDn } from './ldap-filter.js';
@@ -71,7 +71,7 @@ export function dnIndex(snapshot: DirectorySnapshot): Map<string, string> {
 export async function applySnapshot(
   m: EntityManager,
   next: DirectorySnapshot,
-  grantsFor: (groups: GroupIdentity[]) => RoleGrant[],
+  roleBindingsFor: (groups: GroupIdentity[]) => RoleBinding[],
 ): Promise<{ counts: SyncCounts; roleEvents: AuditEvent['details'][] }> {
   const counts: SyncCounts = {
     usersInDirectory: next.users.size,
@@ -95,6 +95,6 @@ export async function applySnapshot(
   );
   const users = await writeUsers(m, next, counts);
   const groups = await writeGroups(m, next, counts);
-  const roleEvents = await writeMemberships(m, next, counts, memberships, users, groups, grantsFor);
+  const roleEvents = await writeMemberships(m, next, counts, memberships, users, groups, roleBindingsFor);
   return { counts, roleEvents };
 }

@@ -238,7 +238,9 @@ export class DirectorySyncService implements OnApplicationShutdown {
   ): Promise<SyncCounts> {
     try {
       return await lease.transaction(async (m) => {
-        const { counts, roleEvents } = await applySnapshot(m, read.snapshot, (groups) => this.roles.grantsFor(groups));
+        const { counts, roleEvents } = await applySnapshot(m, read.snapshot, (groups) =>
+          this.roles.roleBindingsFor(groups),
+        );
         await writeCursor(m, read.cursor);
         if (dryRun) throw new DryRunRollback(counts);
         // Audit last: appending holds the audit chain lock until commit, which the decision path waits on.

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
-import type { RoleGrant } from '../auth/roles.js';
-import { describeGrants, type GroupIdentity } from '../users/roles.service.js';
+import type { RoleBinding } from '../auth/roles.js';
+import { describeRoleBindings, type GroupIdentity } from '../users/roles.service.js';
 import type { DirectoryGroup, DirectorySnapshot } from './directory-model.js';
 import { effectiveGroups } from './membership.js';
 import { groupAliases, inBatches, type StoredGroup, type StoredUser, type SyncCounts } from './store-common.js';
@@ -32,7 +32,7 @@ export async function writeMemberships(
     groupIdOf: Map<string, string>;
     goneGroups: StoredGroup[];
   },
-  grantsFor: (groups: GroupIdentity[]) => RoleGrant[],
+  roleBindingsFor: (groups: GroupIdentity[]) => RoleBinding[],
 ): Promise<AuditEvent['details'][]> {
   const { storedUsers, keptUsers, userIdOf } = users;
   const { storedGroups, keptGroups, groupIdOf, goneGroups } = groups;
@@ -109,7 +109,7 @@ export async function writeMemberships(
   for (const s of storedUsers) usernameOf.set(s.user_id, s.username);
   for (const u of keptUsers.values()) usernameOf.set(userIdOf.get(u.guid)!, u.username);
   const rolesOf = (ids: string[], identities: Map<string, GroupIdentity>) =>
-    describeGrants(grantsFor(ids.map((id) => identities.get(id)).filter((g) => g !== undefined)));
+    describeRoleBindings(roleBindingsFor(ids.map((id) => identities.get(id)).filter((g) => g !== undefined)));
   const roleEvents: AuditEvent['details'][] = [];
   for (const userId of new Set([...before.keys(), ...after.keys()])) {
     const b = [...(before.get(userId) ?? [])].sort();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PolicyService } from '../policies/policy.service.js';
-import { BUILTIN_ADMIN_GROUP, type RoleGrant } from '../auth/roles.js';
+import { BUILTIN_ADMIN_GROUP, type RoleBinding } from '../auth/roles.js';
 import { normalizeGroupRef } from '../directory/ldap-filter.js';
 
 /** A group a person is in, with every spelling the policy files may use for it. */
@@ -33,19 +33,19 @@ export function groupMatches(group: GroupIdentity, ref: string): boolean {
   return group.name.toLowerCase() === wanted || (group.aliases ?? []).includes(wanted);
 }
 
-/** Turns a person's groups into role grants: the `access` key plus the built-in administrators group. */
+/** Turns a person's groups into role bindings: the `access` key plus the built-in administrators group. */
 @Injectable()
 export class RolesService {
   constructor(private readonly policies: PolicyService) {}
 
   /** Plain names count as local groups. */
-  grantsFor(groups: (string | GroupIdentity)[]): RoleGrant[] {
+  roleBindingsFor(groups: (string | GroupIdentity)[]): RoleBinding[] {
     const identities = groups.map((g): GroupIdentity => (typeof g === 'string' ? { name: g, source: 'local' } : g));
-    const grants: RoleGrant[] = [];
+    const bindings: RoleBinding[] = [];
     // INVARIANT: only the LOCAL group gives break-glass admin; a directory group of the same name does not.
     const builtin = identities.find((g) => g.source === 'local' && g.name.toLowerCase() === BUILTIN_ADMIN_GROUP);
     if (builtin) {
-      grants.push({
+      bindings.push({
         role: 'admin',
         devices: '*',
         via: [BUILTIN_ADMIN_GROUP],
@@ -58,24 +58,24 @@ export class RolesService {
       if (matched.length === 0) continue;
       const from = matched.map((g) => ({ group: g.name, source: g.source }));
       const devices = entry.devices ?? '*';
-      const same = grants.find((g) => g.role === entry.role && sameScope(g.devices, devices));
+      const same = bindings.find((b) => b.role === entry.role && sameScope(b.devices, devices));
       if (same) {
         same.via.push(entry.group);
         for (const f of from) if (!same.from.some((x) => x.group === f.group)) same.from.push(f);
       } else {
-        grants.push({ role: entry.role, devices, via: [entry.group], from });
+        bindings.push({ role: entry.role, devices, via: [entry.group], from });
       }
     }
-    return grants;
+    return bindings;
   }
 }
 
-function sameScope(a: RoleGrant['devices'], b: RoleGrant['devices']): boolean {
+function sameScope(a: RoleBinding['devices'], b: RoleBinding['devices']): boolean {
   if (a === '*' || b === '*') return a === b;
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 /** A readable summary of roles for audit records: "approver[ct-scanners]", "admin[*]". */
-export function describeGrants(grants: RoleGrant[]): string[] {
-  return grants.map((g) => `${g.role}[${g.devices === '*' ? '*' : [...g.devices].sort().join(',')}]`).sort();
+export function describeRoleBindings(bindings: RoleBinding[]): string[] {
+  return bindings.map((b) => `${b.role}[${b.devices === '*' ? '*' : [...b.devices].sort().join(',')}]`).sort();
 }

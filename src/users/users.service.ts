@@ -3,10 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { RoleGrant } from '../auth/roles.js';
+import type { RoleBinding } from '../auth/roles.js';
 import { GroupEntity } from './group.entity.js';
 import { checkPasswordStrength, hashPassword } from './passwords.js';
-import { describeGrants, RolesService, type GroupIdentity } from './roles.service.js';
+import { describeRoleBindings, RolesService, type GroupIdentity } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
 
 export interface UserView {
@@ -56,8 +56,8 @@ export class UsersService {
     );
   }
 
-  async grantsOf(userId: string): Promise<RoleGrant[]> {
-    return this.roles.grantsFor(await this.membershipsOf(userId));
+  async roleBindingsOf(userId: string): Promise<RoleBinding[]> {
+    return this.roles.roleBindingsFor(await this.membershipsOf(userId));
   }
 
   async list(): Promise<UserView[]> {
@@ -136,7 +136,7 @@ export class UsersService {
   async setDisabled(id: string, disabled: boolean, actor: Actor): Promise<UserView> {
     const user = await this.findById(id);
     if (!user) throw notFound('User');
-    const before = await this.grantsOf(user.id);
+    const before = await this.roleBindingsOf(user.id);
     await this.dataSource.transaction(async (m) => {
       await m.query('UPDATE users SET disabled = $1, updated_at = now() WHERE id = $2', [disabled, id]);
       if (disabled)
@@ -144,7 +144,7 @@ export class UsersService {
       await this.audit.appendIn(
         m,
         actorEvent(actor, disabled ? 'user.disabled' : 'user.enabled', {
-          details: { username: user.username, roles: describeGrants(before) },
+          details: { username: user.username, roles: describeRoleBindings(before) },
         }),
       );
     });
@@ -215,7 +215,7 @@ export class UsersService {
       const group = groups[0];
       if (!group) throw notFound('Group');
       if (group.source !== 'local') throw conflict('Directory groups are managed in the directory');
-      const before = this.roles.grantsFor(await this.membershipsOf(user.id, m));
+      const before = this.roles.roleBindingsFor(await this.membershipsOf(user.id, m));
       if (change === 'add') {
         await m.query('INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
           group.id,
@@ -224,7 +224,7 @@ export class UsersService {
       } else {
         await m.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2', [group.id, user.id]);
       }
-      const after = this.roles.grantsFor(await this.membershipsOf(user.id, m));
+      const after = this.roles.roleBindingsFor(await this.membershipsOf(user.id, m));
       await this.auditRoleChange(m, user.username, groupName, change, before, after, actor);
     };
     if (manager) await run(manager);
@@ -236,12 +236,12 @@ export class UsersService {
     username: string,
     group: string,
     change: 'add' | 'remove',
-    before: RoleGrant[],
-    after: RoleGrant[],
+    before: RoleBinding[],
+    after: RoleBinding[],
     actor: Actor,
   ): Promise<void> {
-    const b = describeGrants(before);
-    const a = describeGrants(after);
+    const b = describeRoleBindings(before);
+    const a = describeRoleBindings(after);
     await this.audit.appendIn(
       m,
       actorEvent(actor, change === 'add' ? 'group.member_added' : 'group.member_removed', {
