@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { RoleGrant } from '../auth/roles.js';
+import type { RoleBinding } from '../auth/roles.js';
 import { Clock } from '../common/clock.js';
 import { RolesService, type GroupIdentity } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
@@ -9,7 +9,7 @@ export interface Person {
   user: UserEntity;
   groups: GroupIdentity[];
   /** The roles the groups give, each with the access entries and the person's groups it came from. */
-  grants: RoleGrant[];
+  roleBindings: RoleBinding[];
   /** Until when sign-in is refused for this name (back-off or lock), if it is now. */
   blockedUntil: Date | null;
 }
@@ -75,7 +75,12 @@ export class People {
         .filter((m) => m.user_id === user.id)
         .map(({ name, source, aliases }) => ({ name, source, aliases }));
       const block = blocks.find((b) => b.username === user.username);
-      return { user, groups, grants: this.roles.grantsFor(groups), blockedUntil: block?.blocked_until ?? null };
+      return {
+        user,
+        groups,
+        roleBindings: this.roles.roleBindingsFor(groups),
+        blockedUntil: block?.blocked_until ?? null,
+      };
     });
     return { items, nextCursor: rows.length > q.limit ? users[users.length - 1].username : null };
   }

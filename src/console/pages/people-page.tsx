@@ -1,4 +1,4 @@
-import type { RoleGrant } from '../../auth/roles.js';
+import type { RoleBinding } from '../../auth/roles.js';
 import type { Person } from '../../users/people.js';
 import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
@@ -7,7 +7,7 @@ import type { PageContext } from '../page-context.js';
 import { Notice } from './parts.js';
 
 /** "approver of ct-scanners, injectors: access entry Biomed-Approvers, from directory group Biomed-Approvers". */
-export function roleReason(grant: RoleGrant): string {
+export function roleReason(grant: RoleBinding): string {
   const scope = grant.devices === '*' ? 'all devices' : grant.devices.join(', ');
   const from = grant.from.map((f) => `${f.source} group ${f.group}`).join(', ');
   return `${grant.role} of ${scope}: access entry ${grant.via.join(', ')}, from ${from}`;
@@ -102,11 +102,11 @@ export function PeoplePage(props: {
                   (p.blockedUntil ? `, sign-in blocked until ${formatTime(p.blockedUntil, ctx.timeZone)}` : '')}
               </p>
               <p safe>{`Groups: ${p.groups.map((g) => g.name).join(', ') || 'none'}`}</p>
-              {p.grants.length === 0 ? (
+              {p.roleBindings.length === 0 ? (
                 <p class="muted">No role.</p>
               ) : (
                 <ul>
-                  {p.grants.map((g) => (
+                  {p.roleBindings.map((g) => (
                     <li safe>{roleReason(g)}</li>
                   ))}
                 </ul>
