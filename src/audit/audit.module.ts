@@ -4,13 +4,12 @@ import { AuditCheckpointsService } from './audit-checkpoints.service.js';
 import { AuditIntegrityController } from './audit-integrity.controller.js';
 import { AuditIntegrityService } from './audit-integrity.service.js';
 import { AuditController } from './audit.controller.js';
-import { AuditTrailSearch } from './audit-trail-search.js';
 import { AuditService } from './audit.service.js';
 
 @Module({
   imports: [SigningModule],
   controllers: [AuditController, AuditIntegrityController],
-  providers: [AuditService, AuditCheckpointsService, AuditIntegrityService, AuditTrailSearch],
-  exports: [AuditService, AuditCheckpointsService, AuditIntegrityService, SigningModule, AuditTrailSearch],
+  providers: [AuditService, AuditCheckpointsService, AuditIntegrityService],
+  exports: [AuditService, AuditCheckpointsService, AuditIntegrityService, SigningModule],
 })
 export class AuditModule {}

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AuditTrailSearch } from '../audit/audit-trail-search.js';
+import { AuditSearch } from '../audit/audit-search.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
 import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
@@ -34,7 +34,8 @@ const trailQuery = z.strictObject({
   outcome: text(50),
   // Request ids are stored in lower case (users.dto uuidSchema).
   requestId: text(36).transform((s) => s.toLowerCase()),
-  before: z.coerce.number().int().positive().optional(),
+  /** The `nextCursor` of the previous page (AuditSearch's opaque cursor). */
+  cursor: z.string().max(200).optional(),
 });
 
 const orUndefined = (value: string) => (value === '' ? undefined : value);
@@ -45,7 +46,7 @@ const orUndefined = (value: string) => (value === '' ? undefined : value);
 export class ConsoleAuditController {
   constructor(
     private readonly renderer: ConsoleRenderer,
-    private readonly trail: AuditTrailSearch,
+    private readonly trail: AuditSearch,
     private readonly stories: RequestStories,
     private readonly audit: AuditService,
     private readonly integrity: AuditIntegrityService,
@@ -56,21 +57,24 @@ export class ConsoleAuditController {
   async search(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const parsed = trailQuery.safeParse(request.query ?? {});
     if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the search', zodDetails(parsed.error));
-    const { before, ...fields } = parsed.data;
+    const { cursor, ...fields } = parsed.data;
     const zone = this.renderer.timeZone;
-    const { records, nextBefore } = await this.trail.search({
-      from: fields.from ? (instantOfLocalTime(fields.from, zone) ?? undefined) : undefined,
-      to: fields.to ? (instantOfLocalTime(fields.to, zone) ?? undefined) : undefined,
+    const instant = (local: string) => (local ? instantOfLocalTime(local, zone)?.toISOString() : undefined);
+    // The same search as GET /api/v1/audit (its filters, indexes and cursor).
+    const { items: records, nextCursor } = await this.trail.search({
+      from: instant(fields.from),
+      to: instant(fields.to),
       deviceId: orUndefined(fields.deviceId),
       remoteUser: orUndefined(fields.remoteUser),
-      actorId: orUndefined(fields.actor),
+      actor: orUndefined(fields.actor),
       eventType: orUndefined(fields.event),
       outcome: orUndefined(fields.outcome),
       requestId: orUndefined(fields.requestId),
-      before,
+      sort: 'newest',
+      cursor,
       limit: PAGE_SIZE,
     });
-    const nextHref = nextBefore === null ? null : nextPageHref('/audit', { ...fields }, { before: String(nextBefore) });
+    const nextHref = nextCursor === null ? null : nextPageHref('/audit', { ...fields }, { cursor: nextCursor });
     return this.renderer.send(
       reply,
       <AuditPage ctx={this.renderer.context(request)} fields={fields} records={records} nextHref={nextHref} />,
