@@ -4,6 +4,7 @@ import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuditSearchModule } from './audit/audit-search.module.js';
 import { CheckpointScheduler } from './audit/checkpoint-scheduler.js';
+import { ForwardingModule } from './audit/forwarding/forwarding.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { GlobalErrorFilter } from './common/error.filter.js';
@@ -44,6 +45,7 @@ export class AppModule {
         ClockModule.with(options.clock ?? new SystemClock()),
         AuditModule,
         AuditSearchModule,
+        ForwardingModule,
         PoliciesModule,
         UsersModule,
         DirectoryModule,

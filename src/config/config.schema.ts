@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ldapFilterProblem } from '../directory/ldap-filter.js';
 import { passwordProblems } from '../users/password-rules.js';
 import { isValidTimeZone } from '../policies/zone-offsets.js';
+import { parseReceiverUrl } from '../audit/forwarding/receiver-url.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -27,6 +28,18 @@ const readableFile = z.string().refine((p) => existsSync(p), { error: 'file not 
 const ldapFilter = z.string().refine((f) => ldapFilterProblem(f) === undefined, {
   error: (issue) => ldapFilterProblem(String(issue.input)) ?? 'invalid LDAP filter',
 });
+/** AUDIT_FORWARD_URLS: each entry parsed at start, so that a typo stops the start naming the entry. */
+const forwardUrlProblem = (list: string): string | undefined =>
+  list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map(parseReceiverUrl)
+    .find((r): r is string => typeof r === 'string');
+const forwardUrls = z.string().refine((list) => forwardUrlProblem(list) === undefined, {
+  error: (issue) => forwardUrlProblem(String(issue.input)) ?? 'invalid receiver list',
+});
+
 const distinguishedName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*=[^,]+(,\s*[A-Za-z][A-Za-z0-9-]*=[^,]+)*$/, {
   error: 'expected a distinguished name such as OU=Staff,DC=hospital,DC=local',
 });
@@ -97,6 +110,16 @@ export const configSchema = z
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
     AUDIT_SIGNING_KEY_FILE: readableFile.optional(),
     AUDIT_CHECKPOINT_MINUTES: int(0, 24 * 60).default(5),
+    // SIEM forwarding (src/audit/forwarding). Unset AUDIT_FORWARD_URLS: nothing is forwarded.
+    AUDIT_FORWARD_URLS: forwardUrls.optional(),
+    AUDIT_FORWARD_CA_FILE: readableFile
+      .refine((p) => !existsSync(p) || readFileSync(p, 'utf8').includes('-----BEGIN CERTIFICATE-----'), {
+        error: "expected a PEM file with the CA certificate(s) that issued the receivers' certificates",
+      })
+      .optional(),
+    AUDIT_FORWARD_HEC_TOKEN: z.string().min(1).optional(),
+    // A receiver failing this long gets one audit.forwarding.failing record (and one when it recovers).
+    AUDIT_FORWARD_ALERT_MINUTES: int(1, 7 * 24 * 60).default(15),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
     // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
@@ -158,6 +181,13 @@ export const configSchema = z
         code: 'custom',
         path: [c.WEBHOOK_URL ? 'WEBHOOK_SECRET' : 'WEBHOOK_URL'],
         message: 'WEBHOOK_URL and WEBHOOK_SECRET (which signs every call) must be set together',
+      });
+    }
+    if (c.AUDIT_FORWARD_URLS && /(^|,)\s*https:/i.test(c.AUDIT_FORWARD_URLS) && !c.AUDIT_FORWARD_HEC_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUDIT_FORWARD_HEC_TOKEN'],
+        message: 'required when AUDIT_FORWARD_URLS has an https:// (HTTP Event Collector) receiver',
       });
     }
     if (c.LDAP_URL) {

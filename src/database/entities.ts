@@ -2,6 +2,7 @@ import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
 import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
 import { AuditCheckpointEntity } from '../audit/audit-checkpoint.entity.js';
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
+import { AuditForwardCursorEntity } from '../audit/forwarding/forward-cursor.entity.js';
 import { LoginThrottleEntity } from '../auth/login-throttle.entity.js';
 import { SessionEntity } from '../auth/session.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
@@ -26,6 +27,7 @@ export const ENTITIES = [
   SettingEntity,
   AuditRecordEntity,
   AuditCheckpointEntity,
+  AuditForwardCursorEntity,
   SigningKeyEntity,
   DeviceEntity,
   EnrollmentTokenEntity,

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/permissions.decorator.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
+import { ForwardingService } from '../audit/forwarding/forwarding.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
 import { liveSchema, readySchema } from './health.responses.js';
@@ -17,6 +18,7 @@ export class HealthController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly policies: PolicyService,
+    private readonly forwarding: ForwardingService,
   ) {}
 
   @Get('live')
@@ -29,7 +31,11 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({ summary: 'Readiness: the database answers and a policy set is in force (503 otherwise)' })
+  @ApiOperation({
+    summary:
+      'Readiness: the database answers and a policy set is in force (503 otherwise); SIEM forwarding lag is ' +
+      'shown but never fails readiness (decisions do not need it)',
+  })
   @ApiSuccess(readySchema)
   @ApiErrors([503, 'Not ready: details name each failing check'])
   async ready() {
@@ -43,7 +49,25 @@ export class HealthController {
         failed.map(([field, problem]) => ({ field, problem })),
       );
     }
-    return { status: 'ready', checks: { database, policies, policyVersion: this.policies.set!.version } };
+    return {
+      status: 'ready',
+      checks: { database, policies, policyVersion: this.policies.set!.version, forwarding: await this.forwardingLag() },
+    };
+  }
+
+  /** Per SIEM receiver: how far behind it is, and why while it fails. */
+  private async forwardingLag() {
+    try {
+      return (await this.forwarding.status()).map((r) => ({
+        url: r.url,
+        lag: r.lag,
+        lagSeconds: r.lagSeconds,
+        lastError: r.failingSince ? r.lastError : null,
+      }));
+    } catch (e) {
+      this.logger.warn(`Readiness: forwarding status unavailable: ${(e as Error).message}`);
+      return 'unavailable';
+    }
   }
 
   private async checkDatabase(): Promise<string> {

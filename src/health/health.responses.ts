@@ -5,5 +5,22 @@ export const liveSchema = z.object({ status: z.literal('ok') });
 
 export const readySchema = z.object({
   status: z.literal('ready'),
-  checks: z.object({ database: z.literal('ok'), policies: z.literal('ok'), policyVersion: z.string() }),
+  checks: z.object({
+    database: z.literal('ok'),
+    policies: z.literal('ok'),
+    policyVersion: z.string(),
+    forwarding: z
+      .union([
+        z.array(
+          z.object({
+            url: z.string(),
+            lag: z.number().int(),
+            lagSeconds: z.number().int(),
+            lastError: z.string().nullable().describe('Set while the receiver is failing'),
+          }),
+        ),
+        z.literal('unavailable'),
+      ])
+      .describe('SIEM receivers (AUDIT_FORWARD_URLS); informative: never fails readiness'),
+  }),
 });
