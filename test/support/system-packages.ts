@@ -1,6 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+/** rsyslog's TLS stream driver (package rsyslog-openssl), in the machine's multiarch folder. */
+export function rsyslogOsslModule(): string {
+  const triplet = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  return `/usr/lib/${triplet}/rsyslog/lmnsd_ossl.so`;
+}
+
 /**
  * The Debian packages the tests drive as real parts. `npm test` installs the missing ones
  * itself when it runs as root on a machine with apt-get (as CI and these machines do);
@@ -14,6 +20,11 @@ const REQUIRED: { what: string; paths: string[]; pkgs: string[] }[] = [
   },
   { what: 'openssl (test certificates)', paths: ['/usr/bin/openssl'], pkgs: ['openssl'] },
   { what: 'Chromium (console tests)', paths: ['/usr/bin/chromium'], pkgs: ['chromium'] },
+  {
+    what: 'rsyslog with its OpenSSL driver (SIEM forwarding tests)',
+    paths: ['/usr/sbin/rsyslogd', rsyslogOsslModule()],
+    pkgs: ['rsyslog', 'rsyslog-openssl'],
+  },
 ];
 
 export function missingPackages(): string[] {
