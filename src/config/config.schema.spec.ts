@@ -54,6 +54,26 @@ describe('configuration', () => {
     );
   });
 
+  it('checks the SIEM receivers at start, naming the bad entry', () => {
+    const config = loadConfig({
+      AUDIT_FORWARD_URLS: 'syslog+tls://siem.hosp.test:6514, https://splunk.hosp.test:8088/services/collector',
+      AUDIT_FORWARD_HEC_TOKEN: 'token',
+    });
+    expect(config.AUDIT_FORWARD_ALERT_MINUTES).toBe(15);
+    expect(() => loadConfig({ AUDIT_FORWARD_URLS: 'syslog+tls://a:6514,syslog://b:514' })).toThrow(
+      /AUDIT_FORWARD_URLS: "syslog:\/\/b:514": expected syslog\+tls:\/\/, syslog\+tcp:\/\/, syslog\+udp:\/\//,
+    );
+    expect(() => loadConfig({ AUDIT_FORWARD_URLS: 'syslog+tcp://a:514?format=leef' })).toThrow(
+      /format must be cef or json/,
+    );
+    expect(() => loadConfig({ AUDIT_FORWARD_URLS: 'https://splunk:8088/services/collector' })).toThrow(
+      /AUDIT_FORWARD_HEC_TOKEN: required when AUDIT_FORWARD_URLS has an https:\/\/ \(HTTP Event Collector\) receiver/,
+    );
+    const withPassword = () => loadConfig({ AUDIT_FORWARD_URLS: 'syslog+tls://user:hunter2@siem:6514' });
+    expect(withPassword).toThrow(/put no credentials in the URL/);
+    expect(withPassword).not.toThrow(/hunter2/);
+  });
+
   it('checks the directory settings at start, naming each bad one', () => {
     expect(() => loadConfig({ LDAP_URL: 'http://dc1.hosp.test' })).toThrow(/LDAP_URL: expected ldaps:\/\/host/);
     const missing = () => loadConfig({ LDAP_URL: 'ldaps://dc1.hosp.test' });
