@@ -8,13 +8,15 @@ import type { ForwardLease } from './forward-lease.js';
 import type { ForwardTransport } from './forward-transport.js';
 
 /** Records per batch read and sent. */
-export const BATCH_SIZE = 1_000;
+export const BATCH_SIZE = 2_000;
 /** How often an idle forwarder looks for new records (and confirms what it sent). */
 const IDLE_MS = 200;
 /** How often a stand-by replica tries to take the receiver over. */
 const STANDBY_MS = 5_000;
 /** Back-off after a failure: doubles from the first to the last. */
 const BACKOFF_MS = [500, 15_000] as const;
+
+const samePosition = (a: ForwardPosition, b: ForwardPosition) => a.seq === b.seq && a.checkpointSeq === b.checkpointSeq;
 
 interface Sent {
   position: ForwardPosition;
@@ -37,6 +39,8 @@ export class ReceiverForwarder {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
+  /** The next batch, read while the current one is being sent (reading and sending overlap). */
+  private prefetch: { from: ForwardPosition; batch: Promise<Awaited<ReturnType<typeof readBatch>>> } | undefined;
 
   constructor(
     readonly name: string,
@@ -84,12 +88,22 @@ export class ReceiverForwarder {
         this.position = { seq: this.cursor.lastSeq, checkpointSeq: this.cursor.lastCheckpointSeq };
       }
       await this.confirmSent(store);
-      batch = await readBatch(m, this.position, BATCH_SIZE);
+      const ahead = this.prefetch;
+      this.prefetch = undefined;
+      batch = await (ahead && samePosition(ahead.from, this.position)
+        ? ahead.batch
+        : readBatch(m, this.position, BATCH_SIZE));
+      if (batch.items.length >= BATCH_SIZE) {
+        const from = batch.next;
+        this.prefetch = { from, batch: readBatch(m, from, BATCH_SIZE) };
+        this.prefetch.batch.catch(() => undefined); // a failure shows when it is used
+      }
     } catch (error) {
       // The database, not the receiver: give the lease up (another replica may do better) and retry.
       this.logger.warn(`Reading the trail failed: ${(error as Error).message}`);
       this.cursor = undefined;
       this.sent = [];
+      this.prefetch = undefined;
       await this.lease.release();
       return this.backoff();
     }

@@ -1,0 +1,135 @@
+/**
+ * SIEM forwarding throughput: records/s from a trail already in the database to a local
+ * syslog receiver over TLS (CEF, octet-counted frames), through the server's own forwarder
+ * (batches by seq, the cursor saved as it goes). Target: 20,000 records/s. The receiver
+ * (in this process) parses every frame, so its work is counted too.
+ *
+ *   npm run bench:audit [-- --forward-records=200000]
+ *
+ * Environment: AUDIT_FORWARD_BENCH_RECORDS, BENCH_DATABASE_URL (admin URL; default
+ * postgres://postgres@127.0.0.1:5432/postgres). A scratch database is made and dropped.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createServer, type Server } from 'node:tls';
+import pg from 'pg';
+import { AuditService } from '../src/audit/audit.service.js';
+import { ForwardLease } from '../src/audit/forwarding/forward-lease.js';
+import { ReceiverForwarder } from '../src/audit/forwarding/receiver-forwarder.js';
+import { SyslogStreamTransport } from '../src/audit/forwarding/syslog-stream-transport.js';
+import { SystemClock } from '../src/common/clock.js';
+import { loadConfig } from '../src/config/config.schema.js';
+import { Database } from '../src/database/database.js';
+import { appendBulkRecords } from './audit-bulk.js';
+import { fmtInt, numberOption, runBench } from './bench-util.js';
+
+const RECORDS = numberOption('forward-records', 'AUDIT_FORWARD_BENCH_RECORDS', 200_000);
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TARGET_RATE = 20_000;
+const DB_NAME = 'gatehouse_bench_forwarding';
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client(ADMIN_URL);
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A TLS syslog receiver that counts octet-counted frames, checking each length. */
+async function countingReceiver(
+  dir: string,
+): Promise<{ server: Server; port: number; ca: Buffer; count: () => number }> {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]),
+    { stdio: 'pipe' },
+  );
+  let frames = 0;
+  const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (socket) => {
+    let pending: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      for (;;) {
+        const space = pending.indexOf(0x20, at);
+        if (space < 0) break;
+        const length = Number(pending.toString('ascii', at, space));
+        if (!Number.isInteger(length) || length <= 0) throw new Error('bad frame');
+        if (pending.length < space + 1 + length) break;
+        frames++;
+        at = space + 1 + length;
+      }
+      pending = pending.subarray(at);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, ca: readFileSync(cert), count: () => frames };
+}
+
+async function main(): Promise<number> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await adminQuery(`CREATE DATABASE ${DB_NAME}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${DB_NAME}`;
+  const db = await Database.open(loadConfig({ DATABASE_URL: url.toString() }), { migrate: true });
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-forward-bench-'));
+  const receiver = await countingReceiver(dir);
+  let forwarder: ReceiverForwarder | undefined;
+  try {
+    await appendBulkRecords((sql, params) => db.dataSource.query(sql, params), RECORDS, new Date());
+    const name = `syslog+tls://localhost:${receiver.port}?format=cef`;
+    const clock = new SystemClock();
+    forwarder = new ReceiverForwarder(
+      name,
+      new SyslogStreamTransport(
+        { transport: 'tls', host: 'localhost', port: receiver.port, format: 'cef' },
+        receiver.ca,
+      ),
+      new ForwardLease(db.dataSource, false, name),
+      new AuditService(db.dataSource, clock),
+      clock,
+      15 * 60_000,
+    );
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    forwarder.start();
+    while (receiver.count() < RECORDS) await new Promise((r) => setTimeout(r, 5));
+    const seconds = (performance.now() - started) / 1000;
+    const rate = RECORDS / seconds;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerRecordUs = (cpu.user + cpu.system) / RECORDS;
+    console.log(
+      `\nForwarding (CEF over syslog TLS, one receiver, load average ${loadavg()[0].toFixed(1)}): ` +
+        `${fmtInt(RECORDS)} records in ${seconds.toFixed(2)} s = ${fmtInt(rate)} records/s ` +
+        `(target ${fmtInt(TARGET_RATE)} records/s: ${rate >= TARGET_RATE ? 'met' : 'NOT met'}); ` +
+        `this process's CPU ${cpuPerRecordUs.toFixed(1)} µs/record (forwarder and receiver; PostgreSQL not counted)`,
+    );
+    return 0;
+  } finally {
+    await forwarder?.stop();
+    receiver.server.close();
+    rmSync(dir, { recursive: true, force: true });
+    await db.close();
+    await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  }
+}
+
+runBench(main);
