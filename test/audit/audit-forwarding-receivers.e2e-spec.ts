@@ -114,7 +114,7 @@ describe('SIEM forwarding: a receiver that accepts and never reads', () => {
   it('still answers decisions while the forwarder is stuck writing, and then shows the time-out', async () => {
     // Far more than the loopback buffers hold (~700 bytes a record).
     for (let i = 0; i < 10; i++) await appendMany(t, 2_000, 'flood');
-    await waitFor(async () => held.length > 0, 'the forwarder connected');
+    await waitFor(() => held.length > 0, 'the forwarder connected');
     for (let i = 0; i < 5; i++) {
       const res = await fetch(`${t.baseUrl}/api/v1/agent/decisions`, {
         method: 'POST',
