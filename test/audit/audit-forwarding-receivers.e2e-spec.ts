@@ -189,3 +189,30 @@ describe('SIEM forwarding: failing longer than AUDIT_FORWARD_ALERT_MINUTES', () 
     expect(new Set(bodies.map((b) => b.seq)).size).toBe(last);
   });
 });
+
+describe('SIEM forwarding: a receiver that loses what it was sent', () => {
+  let receiver: FrameReceiver;
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    receiver = frameReceiver({ crashFirst: true });
+    const port = await freePort();
+    await receiver.listen(port);
+    t = await startTestApp({ env: { AUDIT_FORWARD_URLS: `syslog+tcp://127.0.0.1:${port}?format=json` } });
+    token = await login(t.baseUrl);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it('sends again what was written on a connection that closed soon after (at least once, no gap)', async () => {
+    await appendMany(t, 20, 'lost once');
+    const last = await head(t);
+    await waitFor(async () => (await forwarding(t, token)).lastForwardedSeq === last, 'everything forwarded');
+    const seqs = receiver.messages.map((m) => JSON.parse(m.slice(m.indexOf('] ') + 2)).seq as number);
+    expect([...new Set(seqs)].sort((a, b) => a - b)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(receiver.errors).toEqual([]);
+  });
+});

@@ -11,7 +11,9 @@ export interface FrameReceiver {
   close(): Promise<void>;
 }
 
-export function frameReceiver(): FrameReceiver {
+/** `crashFirst`: the first connection takes one chunk and closes, losing it (a receiver that died mid-batch). */
+export function frameReceiver(options: { crashFirst?: boolean } = {}): FrameReceiver {
+  let crash = options.crashFirst ?? false;
   const messages: string[] = [];
   const errors: string[] = [];
   const sockets = new Set<Socket>();
@@ -19,6 +21,11 @@ export function frameReceiver(): FrameReceiver {
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    if (crash) {
+      crash = false;
+      socket.once('data', () => socket.destroy());
+      return;
+    }
     let pending = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
