@@ -11,6 +11,7 @@ import { freePort } from '../support/rsyslog.js';
 import { frameReceiver, type FrameReceiver } from '../support/syslog-receiver.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
 import { waitFor } from '../support/wait-for.js';
 
 const HEC_TOKEN = '6a1f6c3e-5f0b-4b55-9d1a-hec-test-token';
@@ -214,5 +215,46 @@ describe('SIEM forwarding: a receiver that loses what it was sent', () => {
     const seqs = receiver.messages.map((m) => JSON.parse(m.slice(m.indexOf('] ') + 2)).seq as number);
     expect([...new Set(seqs)].sort((a, b) => a - b)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
     expect(receiver.errors).toEqual([]);
+  });
+});
+
+describe('SIEM forwarding on two replicas', () => {
+  let receiver: FrameReceiver;
+  let db: TestDatabase;
+  let a: TestApp | undefined;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    if (testDatabaseKind() !== 'postgres') throw new Error('This test needs PostgreSQL: replicas share one');
+    receiver = frameReceiver();
+    const port = await freePort();
+    await receiver.listen(port);
+    db = await createTestDatabase();
+    const env = { AUDIT_FORWARD_URLS: `syslog+tcp://127.0.0.1:${port}?format=json` };
+    a = await startTestApp({ db, env });
+    b = await startTestApp({ db, env });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.dispose();
+    await receiver?.close();
+  });
+
+  const receivedSeqs = () => receiver.messages.map((m) => JSON.parse(m.slice(m.indexOf('] ') + 2)).seq as number);
+
+  it('forwards from one replica per receiver (advisory lock), and the other takes over when it stops', async () => {
+    await appendMany(a!, 20, 'replica a');
+    let last = await head(b);
+    await waitFor(() => receivedSeqs().includes(last), 'the records at the receiver');
+    expect(receiver.connections).toBe(1);
+    expect(receivedSeqs()).toEqual(Array.from({ length: last }, (_, i) => i + 1)); // each once: one forwarder
+
+    await a!.close();
+    a = undefined;
+    await appendMany(b, 5, 'replica b');
+    last = await head(b);
+    await waitFor(() => receivedSeqs().includes(last), 'the records forwarded by the remaining replica');
+    expect(new Set(receivedSeqs()).size).toBe(last);
   });
 });

@@ -7,6 +7,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 export interface FrameReceiver {
   messages: string[];
   errors: string[];
+  /** Connections accepted so far. */
+  readonly connections: number;
   listen(port: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -17,9 +19,11 @@ export function frameReceiver(options: { crashFirst?: boolean } = {}): FrameRece
   const messages: string[] = [];
   const errors: string[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   let server: Server | undefined;
   const onConnection = (socket: Socket) => {
     sockets.add(socket);
+    connections++;
     socket.on('close', () => sockets.delete(socket));
     if (crash) {
       crash = false;
@@ -48,6 +52,9 @@ export function frameReceiver(options: { crashFirst?: boolean } = {}): FrameRece
   return {
     messages,
     errors,
+    get connections() {
+      return connections;
+    },
     listen: (port) =>
       new Promise<void>((resolve, reject) => {
         server = createServer(onConnection);
