@@ -1,3 +1,4 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -256,5 +257,35 @@ describe('SIEM forwarding on two replicas', () => {
     last = await head(b);
     await waitFor(() => receivedSeqs().includes(last), 'the records forwarded by the remaining replica');
     expect(new Set(receivedSeqs()).size).toBe(last);
+  });
+});
+
+describe('SIEM forwarding over UDP (labs)', () => {
+  let udp: UdpSocket;
+  const datagrams: string[] = [];
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    udp = createSocket('udp4');
+    udp.on('message', (m) => datagrams.push(m.toString('utf8')));
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    t = await startTestApp({ env: { AUDIT_FORWARD_URLS: `syslog+udp://127.0.0.1:${udp.address().port}` } });
+    token = await login(t.baseUrl);
+  });
+  afterAll(async () => {
+    await t?.close();
+    udp?.close();
+  });
+
+  it('sends one RFC 5424 message per datagram, unframed, CEF by default', async () => {
+    await appendMany(t, 5, 'udp');
+    const last = await head(t);
+    await waitFor(async () => (await forwarding(t, token)).lastForwardedSeq === last, 'everything sent');
+    await waitFor(() => datagrams.length >= last, 'the datagrams');
+    expect(datagrams[0]).toMatch(/^<110>1 \S+ \S+ gatehouse \d+ \S+ \[gatehouse@32473 seq="1" prevHash="0{64}" /);
+    expect(datagrams.map((d) => Number(/ cn1=(\d+)/.exec(d)![1]))).toEqual(
+      Array.from({ length: last }, (_, i) => i + 1),
+    );
   });
 });
