@@ -12,7 +12,12 @@ import { freePort } from '../support/rsyslog.js';
 import { frameReceiver, type FrameReceiver } from '../support/syslog-receiver.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
+import {
+  createEmbeddedTestDatabase,
+  createTestDatabase,
+  testDatabaseKind,
+  type TestDatabase,
+} from '../support/test-db.js';
 import { waitFor } from '../support/wait-for.js';
 
 const HEC_TOKEN = '6a1f6c3e-5f0b-4b55-9d1a-hec-test-token';
@@ -287,5 +292,36 @@ describe('SIEM forwarding over UDP (labs)', () => {
     expect(datagrams.map((d) => Number(/ cn1=(\d+)/.exec(d)![1]))).toEqual(
       Array.from({ length: last }, (_, i) => i + 1),
     );
+  });
+});
+
+describe('SIEM forwarding on the embedded database', () => {
+  let receiver: FrameReceiver;
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    receiver = frameReceiver();
+    const port = await freePort();
+    await receiver.listen(port);
+    t = await startTestApp({
+      db: createEmbeddedTestDatabase(),
+      env: { AUDIT_FORWARD_URLS: `syslog+tcp://127.0.0.1:${port}?format=json` },
+    });
+    token = await login(t.baseUrl);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await t?.db.dispose();
+    await receiver?.close();
+  });
+
+  it('forwards from the one process (no lock to take), every record in order', async () => {
+    expect(t.database.kind).toBe('embedded');
+    await appendMany(t, 10, 'embedded');
+    const last = await head(t);
+    await waitFor(async () => (await forwarding(t, token)).lastForwardedSeq === last, 'everything forwarded');
+    const seqs = receiver.messages.map((m) => JSON.parse(m.slice(m.indexOf('] ') + 2)).seq as number);
+    expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
   });
 });
