@@ -17,6 +17,7 @@ import { DirectoryScheduler } from './directory/directory-scheduler.js';
 import { DirectoryModule } from './directory/directory.module.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -50,6 +51,7 @@ export class AppModule {
         AuthModule,
         DecisionsModule,
         ApprovalsModule,
+        ReportsModule,
         ConsoleModule,
       ],
       controllers: [HealthController],

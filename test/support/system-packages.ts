@@ -14,6 +14,7 @@ const REQUIRED: { what: string; paths: string[]; pkgs: string[] }[] = [
   },
   { what: 'openssl (test certificates)', paths: ['/usr/bin/openssl'], pkgs: ['openssl'] },
   { what: 'Chromium (console tests)', paths: ['/usr/bin/chromium'], pkgs: ['chromium'] },
+  { what: 'pdftotext (report tests read the PDFs back)', paths: ['/usr/bin/pdftotext'], pkgs: ['poppler-utils'] },
 ];
 
 export function missingPackages(): string[] {
