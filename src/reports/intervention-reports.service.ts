@@ -6,6 +6,7 @@ import type { StaffPrincipal } from '../auth/principal.js';
 import { forbidden } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { coveringCheckpoint } from './covering-checkpoint.js';
 import { interventionDocument } from './intervention-document.js';
 import { interventionReport, type InterventionReport } from './intervention-report.js';
 import type { ReportDocument } from './report-sections.js';
@@ -41,11 +42,8 @@ export class InterventionReports {
     return interventionDocument(report, this.config.CONSOLE_TIME_ZONE);
   }
 
-  /** The latest signed checkpoint if it reaches `seq`; else one taken now (it signs the head, at or after seq). */
-  private async covering(seq: number): Promise<SignedCheckpoint | null> {
-    const latest = await this.checkpoints.latest();
-    if (latest && latest.seq >= seq) return latest;
-    return this.checkpoints.create();
+  private covering(seq: number): Promise<SignedCheckpoint | null> {
+    return coveringCheckpoint(this.checkpoints, seq);
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NotificationSender } from '../approvals/notifications/notification-sender.js';
@@ -6,6 +7,7 @@ import { CoalescingRunner } from '../common/coalescing-runner.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { PolicyService } from '../policies/policy.service.js';
+import { lastCompleteSpan, localDate, type DigestPeriod } from './digest-period.js';
 import { reportRecipients } from './report-recipients.js';
 
 const TICK_MS = 2000;
@@ -26,6 +28,19 @@ export interface InterventionReportNotice {
   trigger: 'completed' | 'grant-ended' | 'grant-expired';
 }
 
+/** A digest to send (payload of 'report.digest'): the group, and the span's first day in the hospital's zone. */
+export interface DigestNotice {
+  group: string;
+  period: DigestPeriod;
+  date: string;
+}
+
+/** The outbox keys a notice by a UUID: a digest's is derived from what it covers, so it is queued once. */
+export function digestKey(n: DigestNotice): string {
+  const h = createHash('sha256').update(`digest\n${n.group}\n${n.period}\n${n.date}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /**
  * Notices the ends of interventions and puts their reports in the notification outbox, on one
  * replica at a time (transaction-scoped advisory lock), off every request's path. An
@@ -33,11 +48,14 @@ export interface InterventionReportNotice {
  * which actions ran is ended or runs out; whichever comes first is reported, once (the
  * outbox holds one report per request), to the recipients of the device's groups. The job's
  * place in the audit trail is kept in `settings` in the same transaction, so a restart
- * neither loses nor repeats an end.
+ * neither loses nor repeats an end. Once a day (in CONSOLE_TIME_ZONE) it also queues the
+ * digests of the day and the week that ended, for the groups whose `reports.digest` asks.
  */
 @Injectable()
 export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Reports');
+  /** The local day whose digests this process has queued (a restart queues again: the outbox keeps one). */
+  private digestsQueuedOn: string | undefined;
   private readonly runner = new CoalescingRunner(
     () => this.runOnce().then(() => undefined),
     (error) => this.logger.warn(`Report jobs round failed (retried in ${TICK_MS} ms): ${error.message}`),
@@ -60,13 +78,15 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
     await this.runner.stop();
   }
 
-  /** One round; returns the request ids whose reports it queued (none when another replica holds the lock). */
+  /** One round; returns the request ids (and digest keys) whose reports it queued (none when another replica holds the lock). */
   async runOnce(): Promise<string[]> {
     const queued = await this.dataSource.transaction(async (m) => {
       const [{ locked }] = await m.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
         REPORT_JOBS_LOCK_KEY,
       ]);
-      return locked ? this.queueEnded(m) : [];
+      if (!locked) return [];
+      const ended = await this.queueEnded(m);
+      return [...ended, ...(await this.queueDigests(m))];
     });
     if (queued.length > 0) void this.sender.kick();
     return queued;
@@ -106,6 +126,33 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
       CURSOR_KEY,
       JSON.stringify(next),
     ]);
+    return queued;
+  }
+
+  /** The digests of the last whole day and week, once a local day; returns their outbox keys. */
+  private async queueDigests(m: EntityManager): Promise<string[]> {
+    const now = this.clock.now();
+    const today = localDate(now, this.config.CONSOLE_TIME_ZONE);
+    if (this.digestsQueuedOn === today) return [];
+    const queued: string[] = [];
+    for (const group of this.policies.set?.deviceGroups ?? []) {
+      const recipients = group.reports?.recipients ?? [];
+      for (const period of recipients.length ? (group.reports?.digest ?? []) : []) {
+        const notice: DigestNotice = {
+          group: group.name,
+          period,
+          date: lastCompleteSpan(period, now, this.config.CONSOLE_TIME_ZONE).date,
+        };
+        const rows = await m.query<unknown[]>(
+          `INSERT INTO notifications (channel, event, request_id, recipients, payload, next_attempt_at, created_at)
+           VALUES ('email', 'report.digest', $1, $2, $3, $4, $4)
+           ON CONFLICT (channel, event, request_id) DO NOTHING RETURNING id`,
+          [digestKey(notice), [...recipients].sort(), JSON.stringify(notice), now],
+        );
+        if (rows.length > 0) queued.push(digestKey(notice));
+      }
+    }
+    this.digestsQueuedOn = today;
     return queued;
   }
 
