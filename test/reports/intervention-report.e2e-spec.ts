@@ -176,4 +176,19 @@ describe('intervention reports (real SMTP server, PDF read back with pdftotext)'
     expect((await report('not-a-uuid', auditor)).status).toBe(400);
     expect((await fetch(`${t.baseUrl}/api/v1/reports/interventions/${id}`)).status).toBe(401);
   });
+
+  it("links the report from the console's request page, and serves it there with the console's session", async () => {
+    const id = await askPending(t.baseUrl, w.ct, installBody('report-console'));
+    const console = (path: string, token: string) =>
+      fetch(`${t.baseUrl}${path}`, { headers: { cookie: `gatehouse_session=${token}` }, redirect: 'manual' });
+    const story = await (await console(`/audit/requests/${id}`, auditor)).text();
+    expect(story).toContain(`href="/audit/requests/${id}/report?format=pdf"`);
+    const pdf = await console(`/audit/requests/${id}/report?format=pdf`, auditor);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdfText(Buffer.from(await pdf.arrayBuffer()))).toContain('Intervention report: software-install on ct-a1');
+    expect((await console(`/audit/requests/${id}/report?format=html`, auditor)).status).toBe(200);
+    expect((await console(`/audit/requests/${id}/report?format=docx`, auditor)).status).toBe(404);
+    expect((await console(`/audit/requests/${id}/report`, w.tokens.dave)).status).toBe(403); // viewer
+  });
 });
