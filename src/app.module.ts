@@ -18,6 +18,7 @@ import { DirectoryScheduler } from './directory/directory-scheduler.js';
 import { DirectoryModule } from './directory/directory.module.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -52,6 +53,7 @@ export class AppModule {
         AuthModule,
         DecisionsModule,
         ApprovalsModule,
+        ReportsModule,
         ConsoleModule,
       ],
       controllers: [HealthController],

@@ -10,15 +10,14 @@ import { NotificationBus } from '../database/notification-bus.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { EXPIRED_REASON } from '../decisions/decision-view.js';
 import { NotificationSender } from './notifications/notification-sender.js';
-import { NotificationOutbox } from './notifications/outbox.js';
-import type { NotificationEvent } from './notifications/notification.entity.js';
+import { NotificationOutbox, type NotificationPayload } from './notifications/outbox.js';
 
 const TICK_MS = 2000;
 const APPROVAL_JOBS_LOCK_KEY = 0x6170_7072; // "appr"
 const SYSTEM = { type: 'system' as const, id: 'approval-jobs' };
 
 /** What each announcement marks, and which requests it is for (fixed SQL, never input). */
-const ANNOUNCEMENTS: { event: NotificationEvent; mark: string; which: string }[] = [
+const ANNOUNCEMENTS: { event: NotificationPayload['event']; mark: string; which: string }[] = [
   {
     event: 'request.created',
     mark: 'notified_at',

@@ -46,11 +46,20 @@ export class AuditStory {
       staff.ability.can('read', 'AuditRecord') ||
       (request !== null && canOnApproval(staff.ability, 'decide', request.deviceGroups));
     if (!allowed) throw notFound('Request');
+    const story = await this.fromTrail(requestId, request?.status ?? null);
+    if (!request && story.events.length === 0) throw notFound('Request');
+    return story;
+  }
+
+  /**
+   * The story from the trail alone, without a reader's scope (the caller checks it): for
+   * intervention reports, which are built on the server's own account.
+   */
+  async fromTrail(requestId: string, status: string | null = null): Promise<RequestStory> {
     const own = await this.records(
       `request_id = $1 OR (details->>'grantedByRequest') = $1`, // the second: repeats under its grant
       [requestId],
     );
-    if (!request && own.length === 0) throw notFound('Request');
     const repeats = [...new Set(own.filter((r) => r.requestId !== requestId).map((r) => r.requestId!))];
     const ofRepeats = repeats.length
       ? await this.records(`request_id = ANY($1) AND event_type <> 'decision'`, [repeats])
@@ -58,7 +67,7 @@ export class AuditStory {
     const events = [...own, ...ofRepeats]
       .sort((a, b) => a.seq - b.seq)
       .map((r) => ({ ...r, step: stepOf(r, requestId) }));
-    return { requestId, status: request?.status ?? null, events, completion: completionOf(events) };
+    return { requestId, status, events, completion: completionOf(events) };
   }
 
   private async records(where: string, params: unknown[]): Promise<ChainedRecord[]> {

@@ -23,6 +23,8 @@ import { ConsoleRulesController } from './rules.controller.js';
 import { ConsoleDirectoryController } from './directory.controller.js';
 import { ConsolePeopleController } from './people.controller.js';
 import { SessionController } from './session.controller.js';
+import { ReportsModule } from '../reports/reports.module.js';
+import { ConsoleReportsController } from './reports.controller.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
@@ -36,6 +38,7 @@ import { SessionController } from './session.controller.js';
     DecisionsModule,
     DirectoryModule,
     UsersModule,
+    ReportsModule,
   ],
   controllers: [
     AssetsController,
@@ -49,6 +52,7 @@ import { SessionController } from './session.controller.js';
     ConsoleDirectoryController,
     ConsolePeopleController,
     ConsoleAuditController,
+    ConsoleReportsController,
   ],
   providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard, PendingCount],
 })

@@ -25,6 +25,7 @@ const REQUIRED: { what: string; paths: string[]; pkgs: string[] }[] = [
     paths: ['/usr/sbin/rsyslogd', rsyslogOsslModule()],
     pkgs: ['rsyslog', 'rsyslog-openssl'],
   },
+  { what: 'pdftotext (report tests read the PDFs back)', paths: ['/usr/bin/pdftotext'], pkgs: ['poppler-utils'] },
 ];
 
 export function missingPackages(): string[] {

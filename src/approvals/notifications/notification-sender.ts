@@ -7,8 +7,15 @@ import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { emailChannel, smtpTransport, webhookChannel, type Deliver } from './channels.js';
-import type { NotificationChannel } from './notification.entity.js';
+import type { NotificationChannel, NotificationEvent } from './notification.entity.js';
 import type { NotificationPayload } from './outbox.js';
+
+/** A delivery of an event another feature sends through the outbox (its payload is its own). */
+export type EventDelivery = (
+  recipients: string[],
+  payload: Record<string, unknown>,
+  deliveryId: string,
+) => Promise<void>;
 
 const TICK_MS = 1000;
 const BATCH = 20;
@@ -36,6 +43,8 @@ interface DueRow {
 export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Notifications');
   private readonly channels: Partial<Record<NotificationChannel, Deliver>> = {};
+  /** Events another feature delivers itself (reports), through this outbox's claims and retries. */
+  private readonly byEvent = new Map<string, EventDelivery>();
   private readonly closers: (() => void)[] = [];
   private readonly runner = new CoalescingRunner(
     async () => {
@@ -72,6 +81,14 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     for (const close of this.closers) close();
   }
 
+  /**
+   * Lets a feature send its own event (e.g. intervention reports) through the outbox: claimed
+   * once, retried with backoff, failures audited, like the approvals' notices.
+   */
+  deliverEvent(event: NotificationEvent, deliver: EventDelivery): void {
+    this.byEvent.set(event, deliver);
+  }
+
   /** Sends what is due now. */
   kick(): Promise<void> {
     return this.runner.run();
@@ -93,15 +110,16 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async send(n: DueRow): Promise<void> {
-    const deliver = this.channels[n.channel];
+    const own = this.byEvent.get(n.event);
+    const deliver: EventDelivery | undefined = own ?? (this.channels[n.channel] as EventDelivery | undefined);
     try {
-      if (n.event !== 'request.decided' && !(await this.stillPending(n.request_id))) {
+      if (!own && n.event !== 'request.decided' && !(await this.stillPending(n.request_id))) {
         // "Approval needed" for a request decided meanwhile would mislead: its outcome follows.
         await this.dataSource.query(`UPDATE notifications SET status = 'skipped' WHERE id = $1`, [n.id]);
         return;
       }
       if (!deliver) throw new Error(`the ${n.channel} channel is no longer configured`);
-      await deliver(n.recipients, n.payload, n.id);
+      await deliver(n.recipients, n.payload as unknown as Record<string, unknown>, n.id);
       await this.dataSource.query(
         `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1`,
         [n.id, this.clock.now()],

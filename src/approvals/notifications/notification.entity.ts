@@ -1,7 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type NotificationChannel = 'email' | 'webhook';
-export type NotificationEvent = 'request.created' | 'request.reminder' | 'request.decided';
+export type NotificationEvent =
+  | 'request.created'
+  | 'request.reminder'
+  | 'request.decided'
+  // Sent by src/reports through this outbox (NotificationSender.deliverEvent).
+  | 'report.intervention'
+  | 'report.digest';
 export type NotificationStatus = 'pending' | 'sent' | 'failed' | 'skipped';
 
 /**

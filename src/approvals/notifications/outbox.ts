@@ -10,7 +10,7 @@ import type { NotificationChannel, NotificationEvent } from './notification.enti
 
 /** What every channel says about a request: enough to decide whether to open it. */
 export interface NotificationPayload {
-  event: NotificationEvent;
+  event: Extract<NotificationEvent, `request.${string}`>;
   requestId: string;
   status: string;
   deviceId: string;
@@ -57,7 +57,7 @@ export class NotificationOutbox {
    * the people who may decide the request now, less those who have answered already (for
    * a reminder); the webhook gets every event.
    */
-  async enqueue(m: EntityManager, event: NotificationEvent, request: DecisionRequestEntity): Promise<void> {
+  async enqueue(m: EntityManager, event: NotificationPayload['event'], request: DecisionRequestEntity): Promise<void> {
     if (!this.enabled) return;
     const now = this.clock.now();
     const votes = await m.query<{ user_id: string; username: string; vote: string }[]>(
@@ -92,7 +92,7 @@ export class NotificationOutbox {
   }
 
   private payload(
-    event: NotificationEvent,
+    event: NotificationPayload['event'],
     r: DecisionRequestEntity,
     now: Date,
     decidedBy?: string[],

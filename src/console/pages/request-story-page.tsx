@@ -12,6 +12,11 @@ export function RequestStoryPage(props: { ctx: PageContext; requestId: string; s
   const approval = r?.approval as { required?: number; approvers?: string[] } | null | undefined;
   return (
     <Layout ctx={ctx} title={`Request ${props.requestId}`}>
+      <p>
+        Intervention report: <a href={`/audit/requests/${props.requestId}/report?format=html`}>HTML</a>
+        {' · '}
+        <a href={`/audit/requests/${props.requestId}/report?format=pdf`}>PDF</a>
+      </p>
       {r ? (
         <>
           <section class="card" aria-labelledby="asked">

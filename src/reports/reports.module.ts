@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsModule } from '../approvals/approvals.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuditSearchModule } from '../audit/audit-search.module.js';
+import { PoliciesModule } from '../policies/policies.module.js';
+import { Digests } from './digests.service.js';
+import { InterventionReports } from './intervention-reports.service.js';
+import { ReportJobs } from './report-jobs.js';
+import { ReportMailer } from './report-mailer.js';
+import { ReportsController } from './reports.controller.js';
+
+/**
+ * Intervention reports and device groups' digests from the audit trail: downloaded (HTML, PDF),
+ * and e-mailed when an intervention ends and each day and week.
+ */
+@Module({
+  imports: [AuditModule, AuditSearchModule, PoliciesModule, ApprovalsModule],
+  controllers: [ReportsController],
+  providers: [InterventionReports, Digests, ReportJobs, ReportMailer],
+  exports: [InterventionReports, ReportJobs],
+})
+export class ReportsModule {}
