@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import type { Clock } from './common/clock.js';
 import { toErrorResponse } from './common/error.filter.js';
 import { GracefulShutdown } from './common/graceful-shutdown.js';
-import { MAX_BODY_BYTES, registerJsonParser } from './common/json-body.js';
+import { MAX_BODY_BYTES, registerJsonParser, registerRouteBodyLimits } from './common/json-body.js';
 import { createRootLogger, loggableUrl, PinoNestLogger } from './common/logger.js';
 import { registerFormParser } from './console/form-body.js';
 import { gatehouseSecurityHeaders } from './common/security-headers.js';
@@ -73,6 +73,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   const fastify = adapter.getInstance();
   registerJsonParser(fastify);
+  registerRouteBodyLimits(fastify);
   registerFormParser(fastify);
   const shutdown = new GracefulShutdown(fastify);
   const securityHeaders = gatehouseSecurityHeaders(config.tls !== undefined);

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AgentPolicyModule } from './agent-policy/agent-policy.module.js';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuditSearchModule } from './audit/audit-search.module.js';
@@ -52,6 +53,7 @@ export class AppModule {
         DirectoryModule,
         AuthModule,
         DecisionsModule,
+        AgentPolicyModule,
         ApprovalsModule,
         ReportsModule,
         ConsoleModule,

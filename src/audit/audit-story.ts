@@ -83,6 +83,7 @@ function stepOf(r: ChainedRecord, requestId: string): StoryStep {
   if (r.requestId !== requestId) return r.eventType === 'decision' ? 'repeat' : 'repeat-completed';
   switch (r.eventType) {
     case 'decision':
+    case 'decision.offline': // decided by the agent alone, while Gatehouse was unreachable
       return 'asked';
     case 'approval.approved':
     case 'approval.rejected':

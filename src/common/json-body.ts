@@ -4,6 +4,22 @@ import { ApiError, ErrorCode } from './api-error.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * Routes that take more than MAX_BODY_BYTES: an agent's batch of offline decisions (at most 500
+ * a call, agent-api.md 1.1) is larger than one decision; 2 KiB a decision on average.
+ */
+export const ROUTE_BODY_LIMITS: Readonly<Record<string, number>> = {
+  '/api/v1/agent/offline-decisions': 1024 * 1024,
+};
+
+/** Gives the routes of ROUTE_BODY_LIMITS their limit (a route's bodyLimit overrides the parser's). */
+export function registerRouteBodyLimits(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    const limit = ROUTE_BODY_LIMITS[route.url];
+    if (limit !== undefined) route.bodyLimit = limit;
+  });
+}
+
 /** Nesting depth of a JSON text, counted without parsing it (strings are skipped). */
 export function jsonDepth(text: string): number {
   let depth = 0;

@@ -27,6 +27,22 @@ describe('configuration', () => {
     expect(message).not.toContain("'short'");
   });
 
+  it('takes OFFLINE_POLICY_HOURS from 1 to 720 (default 24), naming a bad value', () => {
+    expect(loadConfig({}).OFFLINE_POLICY_HOURS).toBe(24);
+    expect(loadConfig({ OFFLINE_POLICY_HOURS: '720' }).OFFLINE_POLICY_HOURS).toBe(720);
+    const problem = (value: string) => {
+      try {
+        loadConfig({ OFFLINE_POLICY_HOURS: value });
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    expect(problem('0')).toMatch(/OFFLINE_POLICY_HOURS: expected at least 1 \(got '0'\)/);
+    expect(problem('721')).toMatch(/OFFLINE_POLICY_HOURS: expected at most 720/);
+    expect(problem('a day')).toMatch(/OFFLINE_POLICY_HOURS: expected a whole number from 1 to 720/);
+  });
+
   it('says which rule a weak GATEHOUSE_ADMIN_PASSWORD breaks, without echoing it', () => {
     const weak = (env: Record<string, string>) => {
       try {

@@ -90,6 +90,8 @@ export const configSchema = z
     // Unset: five times LOGIN_LOCK_AFTER (see the transform below).
     LOGIN_ACCOUNT_LOCK_AFTER: int(2, 100_000).optional(),
     DECISION_VALID_MINUTES: int(1, 24 * 60).default(10),
+    // How long a device's signed offline policy may be used (agent-api.md 1.1): one to 30 days.
+    OFFLINE_POLICY_HOURS: int(1, 30 * 24).default(24),
     DEVICE_RATE_PER_SECOND: int(1, 10_000).default(20),
     DEVICE_RATE_BURST: int(1, 100_000).default(50),
     ADDRESS_FAILURE_LIMIT: int(1, 1_000_000).default(60),

@@ -17,6 +17,7 @@ import { GroupEntity } from '../users/group.entity.js';
 import { UserEntity } from '../users/user.entity.js';
 import { SigningKeyEntity } from '../signing/signing-key.entity.js';
 import { SettingEntity } from './setting.entity.js';
+import { OfflinePolicyIssueEntity } from '../agent-policy/offline-policy-issue.entity.js';
 
 /** Every entity, listed once: the app, the CLI and the migration check share this list. */
 export const ENTITIES = [
@@ -39,4 +40,5 @@ export const ENTITIES = [
   NotificationEntity,
   DirectoryUserEntity,
   DirectoryGroupEntity,
+  OfflinePolicyIssueEntity,
 ];

@@ -91,6 +91,13 @@ export class DecisionRequestEntity {
   @Column({ name: 'outcome_notified_at', type: 'timestamptz', nullable: true })
   outcomeNotifiedAt!: Date | null;
 
+  /**
+   * What the agent must do before acting on the allow (agent-api.md 1.1), e.g. 'local-consent'
+   * from an attended rule; kept while pending so that the allow after an approval carries it.
+   */
+  @Column({ type: 'text', array: true, default: () => "'{}'" })
+  obligations!: string[];
+
   /** For a repeat allowed by an approval's grant: that grant. */
   @Column({ name: 'grant_id', type: 'uuid', nullable: true })
   grantId!: string | null;

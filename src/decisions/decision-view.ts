@@ -13,6 +13,8 @@ export interface AgentAnswer {
   validUntil?: string;
   expiresAt?: string;
   pollAfterSeconds?: number;
+  /** On allow (agent-api.md 1.1): what the agent must do before acting; absent when nothing. */
+  obligations?: string[];
 }
 
 /**
@@ -40,6 +42,7 @@ export function toAnswer(row: DecisionRequestEntity, now: number): AgentAnswer {
     policies: row.ruleIds,
   };
   if (decision === 'allow' && row.validUntil) answer.validUntil = row.validUntil.toISOString();
+  if (decision === 'allow' && row.obligations.length > 0) answer.obligations = row.obligations;
   if (decision === 'pending') {
     if (row.expiresAt) answer.expiresAt = row.expiresAt.toISOString();
     answer.pollAfterSeconds = PENDING_POLL_AFTER_SECONDS;

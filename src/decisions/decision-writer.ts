@@ -114,5 +114,6 @@ function toRow(r: DecisionRequestEntity): Record<string, unknown> {
     expires_at: r.expiresAt?.toISOString() ?? null,
     valid_until: r.validUntil?.toISOString() ?? null,
     grant_id: r.grantId,
+    obligations: r.obligations,
   };
 }

@@ -42,4 +42,11 @@ export const completeSchema = z.strictObject({
   startedAt: z.iso.datetime({ offset: true }).optional(),
   endedAt: z.iso.datetime({ offset: true }).optional(),
   detail: freeText(2000).optional(),
+  /** The operator's consent at the device, when the allow carried the local-consent obligation (1.1). */
+  consent: z
+    .strictObject({
+      by: text(200),
+      at: z.iso.datetime({ offset: true }),
+    })
+    .optional(),
 });

@@ -21,4 +21,8 @@ export const agentAnswerSchema = z.object({
   validUntil: z.iso.datetime().optional().describe('On allow: until when the allow may be acted on'),
   expiresAt: z.iso.datetime().optional().describe('While pending: when the request expires unanswered'),
   pollAfterSeconds: z.number().int().optional().describe('While pending: when to ask again'),
+  obligations: z
+    .array(z.string())
+    .optional()
+    .describe('On allow (1.1): what the agent must do before acting (local-consent); unknown ones mean do not act'),
 });

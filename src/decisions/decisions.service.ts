@@ -151,6 +151,8 @@ export class DecisionsService implements OnApplicationShutdown {
   ): Promise<AgentAnswer> {
     const now = this.clock.now();
     const row = await this.find(device, requestId);
+    // An attended allow done without the operator's consent is recorded, and flagged for review.
+    const consentMissing = row.obligations.includes('local-consent') && outcome.consent === undefined;
     const done = await this.dataSource.transaction(async (m) => {
       const [rows] = await m.query<[{ request_id: string }[], number]>(
         `UPDATE decision_requests SET completed_at = $3, outcome = $4
@@ -173,7 +175,7 @@ export class DecisionsService implements OnApplicationShutdown {
             outcome: String(outcome.outcome),
             ruleIds: row.ruleIds,
             policyVersion: row.policyVersion,
-            details: outcome,
+            details: consentMissing ? { ...outcome, consentMissing: true } : outcome,
           },
           origin,
         ),
@@ -236,6 +238,7 @@ export class DecisionsService implements OnApplicationShutdown {
       notifiedAt: null,
       remindedAt: null,
       grantId: null,
+      obligations: result.obligations ?? [],
     });
     const rules = result.ruleIds.join(', ');
     switch (result.decision) {

@@ -60,6 +60,13 @@ describe('start with a policy set that does not validate', () => {
     }
   });
 
+  it('gives no offline policy (503: the agent keeps denying offline) and records no issue', async () => {
+    const res = await api(t.baseUrl, 'GET', '/api/v1/agent/policy', { token: ct });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/No valid policy/) });
+    expect(await t.database.dataSource.query('SELECT * FROM offline_policy_issues')).toEqual([]);
+  });
+
   it('becomes ready and decides by the rules once the files are fixed and reloaded', async () => {
     rmSync(brokenFile);
     expect((await api(t.baseUrl, 'POST', '/api/v1/policies/reload', { token: admin })).status).toBe(200);

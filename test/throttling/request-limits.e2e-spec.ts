@@ -98,7 +98,7 @@ describe('failed calls per source address behind a proxy (TRUST_PROXY on)', () =
 });
 
 describe('per-device limits on every agent route', () => {
-  it('limits heartbeats, long polls, cancel and complete per device, without starving another', async () => {
+  it('limits heartbeats, long polls, cancel, complete and the offline policy calls per device, without starving another', async () => {
     const t = await startTestApp({ env: { DEVICE_RATE_BURST: '5', DEVICE_RATE_PER_SECOND: '1' } });
     try {
       const admin = await login(t.baseUrl);
@@ -114,12 +114,16 @@ describe('per-device limits on every agent route', () => {
             token: noisy,
             body: { outcome: 'succeeded' },
           }),
+        () => api(t.baseUrl, 'GET', '/api/v1/agent/policy', { token: noisy }),
+        () => api(t.baseUrl, 'POST', '/api/v1/agent/offline-decisions', { token: noisy, body: { decisions: [] } }),
       ];
       const flood = await Promise.all(Array.from({ length: 20 }, (_, i) => calls[i % calls.length]()));
       const limited = flood.filter((r) => r.status === 429);
       expect(limited.length).toBe(15);
       expect(limited[0].headers.get('retry-after')).toMatch(/^\d+$/);
       expect(limited[0].body.error.code).toBe('rate_limited');
+      // The offline policy routes count too: the device is over its limit on them as well.
+      for (const call of calls.slice(-2)) expect((await call()).status).toBe(429);
       const other = await api(t.baseUrl, 'POST', '/api/v1/agent/heartbeat', {
         token: quiet,
         body: { agentVersion: '1' },

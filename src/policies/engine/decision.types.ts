@@ -32,7 +32,10 @@ export interface EngineDecision {
   approval?: ApprovalSettings;
   /** For allow: the instant the matching windows end (ms), or null when they do not end. */
   windowEnd?: number | null;
-  /** For allow: what the agent must do before acting (agent-api.md 1.1), e.g. 'local-consent'. */
+  /**
+   * For allow: what the agent must do before acting (agent-api.md 1.1), e.g. 'local-consent';
+   * for pending: what the allow carries if approvers approve it.
+   */
   obligations?: string[];
   /** Rules that failed to evaluate: skipped, never allowed. */
   errors: { ruleId: string; message: string }[];

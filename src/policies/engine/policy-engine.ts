@@ -101,17 +101,18 @@ export class PolicyEngine {
     if (deny.length > 0) return { decision: 'deny', decidedBy: 'deny', ruleIds: idsOf(deny), errors };
     if (ask.length > 0) {
       const approval = this.mergeApproval(ask);
-      return { decision: 'pending', decidedBy: 'ask', ruleIds: idsOf(ask), approval, errors };
+      // The allow that an approval makes of it carries the ask rules' obligations.
+      const obligations = obligationsOf(ask);
+      return { decision: 'pending', decidedBy: 'ask', ruleIds: idsOf(ask), approval, ...obligations, errors };
     }
     if (allow.length > 0) {
       const windowEnd = latestEnd(allow, input.now);
-      const attended = allow.some((r) => r.rule.attended === true);
       return {
         decision: 'allow',
         decidedBy: 'allow',
         ruleIds: idsOf(allow),
         windowEnd,
-        ...(attended ? { obligations: ['local-consent'] } : {}),
+        ...obligationsOf(allow),
         errors,
       };
     }
@@ -215,6 +216,10 @@ function matcherOf(conditions: Record<string, object>): Matcher {
 }
 
 const idsOf = (rules: EngineRule[]) => rules.map((r) => r.rule.id).sort();
+
+/** An attended rule among those that decided: the agent must get local consent (agent-api.md 1.1). */
+const obligationsOf = (rules: EngineRule[]): { obligations?: string[] } =>
+  rules.some((r) => r.rule.attended === true) ? { obligations: ['local-consent'] } : {};
 
 /** The allow holds while any of its rules does: the latest end among them (null = no end). */
 function latestEnd(rules: EngineRule[], now: number): number | null {

@@ -29,6 +29,12 @@ rules:
     actions: [remote-session]
     devices: [ct]
     attended: true
+  - id: attended-config-ask
+    effect: ask
+    actions: [config-change]
+    devices: [ct]
+    approval: { approvers: [ct-approvers], required: 1, timeoutMinutes: 60 }
+    attended: true
   - id: logs-offline
     effect: allow
     actions: [log-upload]
@@ -84,6 +90,14 @@ describe('rule conditions', () => {
       obligations: ['local-consent'],
     });
     expect(engine.decide(input()).obligations).toBeUndefined();
+  });
+
+  it('keeps the obligation of an attended ask rule on the pending answer, for the allow after approval', () => {
+    expect(engine.decide(input({ action: 'config-change' }))).toMatchObject({
+      decision: 'pending',
+      ruleIds: ['attended-config-ask'],
+      obligations: ['local-consent'],
+    });
   });
 
   it('refuses operators outside the allow-list, on a field or at the top', () => {
