@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AccessModule } from './access/access.module.js';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuditSearchModule } from './audit/audit-search.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         AuthModule,
         DecisionsModule,
         ApprovalsModule,
+        AccessModule,
         ConsoleModule,
       ],
       controllers: [HealthController],

@@ -13,6 +13,9 @@ export interface AgentAnswer {
   validUntil?: string;
   expiresAt?: string;
   pollAfterSeconds?: number;
+  /** The hospital ended this access ("End now", a time window closing): stop it, then `complete` as aborted. */
+  ended?: true;
+  endReason?: string;
 }
 
 /**

@@ -21,4 +21,9 @@ export const agentAnswerSchema = z.object({
   validUntil: z.iso.datetime().optional().describe('On allow: until when the allow may be acted on'),
   expiresAt: z.iso.datetime().optional().describe('While pending: when the request expires unanswered'),
   pollAfterSeconds: z.number().int().optional().describe('While pending: when to ask again'),
+  ended: z
+    .literal(true)
+    .optional()
+    .describe('1.1: the hospital ended this access: stop it at once, then call complete with outcome aborted'),
+  endReason: z.string().optional().describe('With ended: why, and who ended it'),
 });
