@@ -149,6 +149,17 @@ describe('end now (issue 14)', () => {
     const ends = (await heartbeat()).body.end.map((e: { requestId: string }) => e.requestId);
     expect(ends.sort()).toEqual([id, repeat.requestId].sort());
     for (const r of [id, repeat.requestId]) expect((await complete(r)).status).toBe(200);
+    // The request's story (auditors) tells both ends and both confirmations.
+    const story = await api(app.baseUrl, 'GET', `/api/v1/audit/requests/${id}`, { token: w.admin });
+    const steps = (story.body.events as { step: string; requestId: string }[])
+      .filter((e) => e.step === 'access-ended' || e.step === 'end-confirmed')
+      .map((e) => `${e.step} ${e.requestId === id ? 'approved' : 'repeat'}`);
+    expect(steps.sort()).toEqual([
+      'access-ended approved',
+      'access-ended repeat',
+      'end-confirmed approved',
+      'end-confirmed repeat',
+    ]);
     // Once the grant would have expired, the same request goes to the approvers again.
     clock.advance(61 * 60_000);
     try {
@@ -248,6 +259,16 @@ describe('end now across replicas', () => {
         expect((await poll).body).toMatchObject({ ended: true, endReason: 'Ended by admin: from the other replica' });
         expect(polledAt).toBeGreaterThanOrEqual(endedAt);
         expect(polledAt - endedAt).toBeLessThan(1000);
+        // A replica started afterwards (as after a restart) lists it too: the end is stored, not remembered.
+        const c = await startTestApp({ db: a.db, clock });
+        try {
+          const beat = await api(c.baseUrl, 'POST', '/api/v1/agent/heartbeat', { token: ct, body: {} });
+          expect(beat.body.end).toEqual([
+            { requestId: body.requestId, reason: 'Ended by admin: from the other replica' },
+          ]);
+        } finally {
+          await c.close();
+        }
         for (const replica of [a, b]) {
           const beat = await api(replica.baseUrl, 'POST', '/api/v1/agent/heartbeat', { token: ct, body: {} });
           expect(beat.body.end).toEqual([
