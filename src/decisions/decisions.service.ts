@@ -94,7 +94,7 @@ export class DecisionsService implements OnApplicationShutdown {
     if (!stored || stored.deviceId !== device.id || stored.bodyHash !== bodyHash) {
       throw conflict(`Request ${body.requestId} was already used with another body`);
     }
-    return toAnswer(stored, this.clock.now().getTime());
+    return this.withEnd(toAnswer(stored, this.clock.now().getTime()));
   }
 
   /**

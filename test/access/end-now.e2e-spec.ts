@@ -40,7 +40,9 @@ describe('end now (issue 14)', () => {
   afterAll(async () => app.close());
 
   it('reaches a long-polling agent in under 1 s; the agent confirms with complete, and it is audited', async () => {
-    const id = await allowedSession();
+    const sessionBody = decisionBody();
+    expect((await decide(sessionBody)).body.decision).toBe('allow');
+    const id = sessionBody.requestId;
     expect((await heartbeat()).body).toEqual({ pollIntervalSeconds: 30, end: [] });
     const poll = api(app.baseUrl, 'GET', `/api/v1/agent/decisions/${id}?wait=30`, { token: w.ct });
     let polledAt = 0;
@@ -58,6 +60,9 @@ describe('end now (issue 14)', () => {
     expect(polledAt).toBeGreaterThanOrEqual(endedAt);
     expect(polledAt - endedAt).toBeLessThan(1000);
     expect(answer).toMatchObject({ requestId: id, ended: true, endReason: 'Ended by alice: vendor finished' });
+    // A retry of the same request reads the same.
+    const retry = await decide({ ...sessionBody, requestId: id });
+    expect(retry.body).toMatchObject({ requestId: id, ended: true, endReason: 'Ended by alice: vendor finished' });
 
     expect((await heartbeat()).body.end).toEqual([{ requestId: id, reason: 'Ended by alice: vendor finished' }]);
     expect((await endAccess(w.tokens.bob, id, { reason: 'again' })).status).toBe(409); // already ended
