@@ -13,6 +13,7 @@ import { AuditSearchIndexes1796600000000 } from './1796600000000-AuditSearchInde
 import { DeviceGroupScope1796610000000 } from './1796610000000-DeviceGroupScope.js';
 import { OfflinePolicyAndObligations1796620000000 } from './1796620000000-OfflinePolicyAndObligations.js';
 import { AuditForwarding1796630000000 } from './1796630000000-AuditForwarding.js';
+import { AccessEnds1796634000000 } from './1796634000000-AccessEnds.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -32,4 +33,5 @@ export const MIGRATIONS: Function[] = [
   DeviceGroupScope1796610000000,
   OfflinePolicyAndObligations1796620000000,
   AuditForwarding1796630000000,
+  AccessEnds1796634000000,
 ];

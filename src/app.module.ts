@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AgentPolicyModule } from './agent-policy/agent-policy.module.js';
+import { AccessModule } from './access/access.module.js';
 import { ApprovalsModule } from './approvals/approvals.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuditSearchModule } from './audit/audit-search.module.js';
@@ -56,6 +57,7 @@ export class AppModule {
         AgentPolicyModule,
         ApprovalsModule,
         ReportsModule,
+        AccessModule,
         ConsoleModule,
       ],
       controllers: [HealthController],

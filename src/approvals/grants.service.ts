@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { actorEvent, type Actor } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
@@ -77,6 +77,54 @@ export class GrantsService {
     });
     return ended;
   }
+
+  /**
+   * Ends the live grants made by one request, of one device, or of a vendor enterprise's
+   * requests, in the caller's transaction ("End now", src/access/, which audits it), and
+   * returns them. The conditional update makes racing ends end each grant once.
+   */
+  async endLiveIn(
+    m: EntityManager,
+    filter: { requestId: string } | { deviceId: string } | { enterprise: string },
+    endedBy: string,
+    now: Date,
+  ): Promise<GrantEntity[]> {
+    const qb = m
+      .getRepository(GrantEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ endedAt: now, endedBy })
+      .where('ended_at IS NULL AND expires_at > :now', { now })
+      .returning('*');
+    if ('requestId' in filter) qb.andWhere('request_id = :requestId', filter);
+    else if ('deviceId' in filter) qb.andWhere('device_id = :deviceId', filter);
+    else {
+      qb.andWhere(
+        "request_id IN (SELECT request_id FROM decision_requests WHERE remote_user ->> 'enterprise' = :enterprise)",
+        filter,
+      );
+    }
+    const result = await qb.execute();
+    return (result.raw as Record<string, unknown>[]).map((raw) => m.getRepository(GrantEntity).create(fromRaw(raw)));
+  }
+}
+
+/** A row RETURNING gave, in the entity's own field names. */
+function fromRaw(raw: Record<string, unknown>): Partial<GrantEntity> {
+  return {
+    id: raw.id as string,
+    requestId: raw.request_id as string,
+    deviceId: raw.device_id as string,
+    action: raw.action as string,
+    remoteUserId: raw.remote_user_id as string,
+    targetKey: raw.target_key as string,
+    deviceGroups: raw.device_groups as string[],
+    approvedBy: raw.approved_by as string[],
+    createdAt: raw.created_at as Date,
+    expiresAt: raw.expires_at as Date,
+    endedAt: raw.ended_at as Date | null,
+    endedBy: raw.ended_by as string | null,
+  };
 }
 
 function view(g: GrantEntity, now: Date): GrantView {

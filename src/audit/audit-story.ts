@@ -17,6 +17,8 @@ export type StoryStep =
   | 'cancelled'
   | 'expired'
   | 'grant-ended'
+  | 'access-ended'
+  | 'end-confirmed'
   | 'completed'
   | 'other';
 
@@ -80,7 +82,8 @@ export class AuditStory {
 }
 
 function stepOf(r: ChainedRecord, requestId: string): StoryStep {
-  if (r.requestId !== requestId) return r.eventType === 'decision' ? 'repeat' : 'repeat-completed';
+  if (r.requestId !== requestId && r.eventType === 'decision') return 'repeat';
+  if (r.requestId !== requestId && r.eventType === 'decision.completed') return 'repeat-completed';
   switch (r.eventType) {
     case 'decision':
     case 'decision.offline': // decided by the agent alone, while Gatehouse was unreachable
@@ -92,6 +95,11 @@ function stepOf(r: ChainedRecord, requestId: string): StoryStep {
       return 'grant';
     case 'grant.ended':
       return 'grant-ended';
+    // "End now" (src/access/): of this request or of a repeat under its grant.
+    case 'access.ended':
+      return 'access-ended';
+    case 'access.end.confirmed':
+      return 'end-confirmed';
     case 'decision.cancelled':
       return 'cancelled';
     case 'decision.expired':

@@ -37,6 +37,8 @@ const storyStepSchema = z.enum([
   'cancelled',
   'expired',
   'grant-ended',
+  'access-ended',
+  'end-confirmed',
   'completed',
   'other',
 ]);

@@ -1,3 +1,4 @@
+import { AccessEndEntity } from '../access/access-end.entity.js';
 import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
 import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
 import { AuditCheckpointEntity } from '../audit/audit-checkpoint.entity.js';
@@ -41,4 +42,5 @@ export const ENTITIES = [
   DirectoryUserEntity,
   DirectoryGroupEntity,
   OfflinePolicyIssueEntity,
+  AccessEndEntity,
 ];

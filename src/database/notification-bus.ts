@@ -10,7 +10,7 @@ const RECONNECT_MS = 1000;
 /** An internal event, not a BusTopic: no replica publishes it. */
 const RECONNECTED = 'listener.reconnected';
 
-export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed';
+export type BusTopic = 'policy.changed' | 'device.revoked' | 'decision.changed' | 'access.ended';
 
 export interface BusMessage {
   topic: BusTopic;

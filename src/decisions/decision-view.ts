@@ -15,6 +15,9 @@ export interface AgentAnswer {
   pollAfterSeconds?: number;
   /** On allow (agent-api.md 1.1): what the agent must do before acting; absent when nothing. */
   obligations?: string[];
+  /** The hospital ended this access ("End now", a time window closing): stop it, then `complete` as aborted. */
+  ended?: true;
+  endReason?: string;
 }
 
 /**

@@ -5,6 +5,7 @@ import { PoliciesModule } from '../policies/policies.module.js';
 import { AgentDecisionsController } from './agent-decisions.controller.js';
 import { DecisionsService } from './decisions.service.js';
 import { GrantLookup } from './grants/grant-lookup.js';
+import { LiveSessions } from './live-sessions.js';
 import { PolicySimulator } from './policy-simulator.js';
 import { RequestStories } from './request-story.js';
 import { SimulationController } from './simulation.controller.js';
@@ -12,7 +13,7 @@ import { SimulationController } from './simulation.controller.js';
 @Module({
   imports: [AuditModule, PoliciesModule, DevicesModule],
   controllers: [AgentDecisionsController, SimulationController],
-  providers: [DecisionsService, GrantLookup, PolicySimulator, RequestStories],
-  exports: [DecisionsService, GrantLookup, PolicySimulator, RequestStories],
+  providers: [DecisionsService, GrantLookup, LiveSessions, PolicySimulator, RequestStories],
+  exports: [DecisionsService, GrantLookup, LiveSessions, PolicySimulator, RequestStories],
 })
 export class DecisionsModule {}

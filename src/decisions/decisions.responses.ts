@@ -25,4 +25,9 @@ export const agentAnswerSchema = z.object({
     .array(z.string())
     .optional()
     .describe('On allow (1.1): what the agent must do before acting (local-consent); unknown ones mean do not act'),
+  ended: z
+    .literal(true)
+    .optional()
+    .describe('1.1: the hospital ended this access: stop it at once, then call complete with outcome aborted'),
+  endReason: z.string().optional().describe('With ended: why, and who ended it'),
 });

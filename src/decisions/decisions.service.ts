@@ -15,6 +15,7 @@ import { groupsOfDevice } from '../devices/device-groups-of.js';
 import type { EngineDecision } from '../policies/engine/decision.types.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
+import type { AccessEndsHook } from './access-ends-hook.js';
 import { DecisionRequestEntity } from './decision-request.entity.js';
 import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
@@ -22,6 +23,7 @@ import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
 import { GrantLookup } from './grants/grant-lookup.js';
 import type { GrantEntity } from './grants/grant.entity.js';
+import { SESSION_ACTIONS } from './live-sessions.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
 @Injectable()
@@ -29,6 +31,7 @@ export class DecisionsService implements OnApplicationShutdown {
   private readonly writer: DecisionWriter;
   private readonly waiters = new DecisionWaiters();
   private readonly groupCache = new WeakMap<DeviceEntity, { version: string; groups: Set<string> }>();
+  private accessEnds: AccessEndsHook | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,6 +44,12 @@ export class DecisionsService implements OnApplicationShutdown {
   ) {
     this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
+    this.bus.on('access.ended', (message) => this.waiters.notify(message.key));
+  }
+
+  /** "End now" (src/access/) plugs in here: ended accesses read as ended, and repeats under an ended grant are denied. */
+  useAccessEnds(hook: AccessEndsHook): void {
+    this.accessEnds = hook;
   }
 
   async decide(device: DeviceEntity, body: DecideBody, sourceAddress: string): Promise<AgentAnswer> {
@@ -52,13 +61,14 @@ export class DecisionsService implements OnApplicationShutdown {
         ? await withDeadline(this.grants.find(grantKeyOf(row), now), this.config.DATABASE_TIMEOUT_MS, 'Grant look-up')
         : null;
     if (grant) row = this.allowedByGrant(row, grant, now);
+    else row = await this.refusedAfterEnd(row, now);
     let inserted: boolean;
     try {
       let grantEnded: boolean;
       ({ inserted, grantEnded } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, grant) }));
       if (grantEnded) {
         // The grant ended between the look-up and the commit: the request is what the rules say.
-        row = this.evaluate(device, body, now, bodyHash);
+        row = await this.refusedAfterEnd(this.evaluate(device, body, now, bodyHash), now);
         ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, null) }));
       }
     } catch (error) {
@@ -84,10 +94,13 @@ export class DecisionsService implements OnApplicationShutdown {
     if (!stored || stored.deviceId !== device.id || stored.bodyHash !== bodyHash) {
       throw conflict(`Request ${body.requestId} was already used with another body`);
     }
-    return toAnswer(stored, this.clock.now().getTime());
+    return this.withEnd(toAnswer(stored, this.clock.now().getTime()));
   }
 
-  /** The current answer; while pending, waits up to `waitSeconds` for a change. */
+  /**
+   * The current answer; while pending, or while an allowed session is live (it may be
+   * ended: agent-api.md 1.1), waits up to `waitSeconds` for a change.
+   */
   async get(device: DeviceEntity, requestId: string, waitSeconds: number): Promise<AgentAnswer> {
     const deadline = this.clock.now().getTime() + waitSeconds * 1000;
     for (;;) {
@@ -95,10 +108,12 @@ export class DecisionsService implements OnApplicationShutdown {
       try {
         const row = await this.find(device, requestId);
         const now = this.clock.now().getTime();
-        const answer = toAnswer(row, now);
-        // Also wake at the request's expiry: it then reads as expired.
-        const left = Math.min(deadline, row.expiresAt?.getTime() ?? deadline) - now;
-        if (answer.status !== 'pending' || left <= 0) return answer;
+        const answer = await this.withEnd(toAnswer(row, now));
+        // Also wake when it changes by itself: a pending request expires, a session's validUntil passes.
+        const changesAt =
+          answer.status === 'pending' ? (row.expiresAt ?? new Date(deadline)) : this.liveSessionUntil(row, answer, now);
+        const left = Math.min(deadline, changesAt?.getTime() ?? deadline) - now;
+        if (changesAt === null || left <= 0) return answer;
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([waiter.woken, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
         clearTimeout(timer);
@@ -106,7 +121,7 @@ export class DecisionsService implements OnApplicationShutdown {
         waiter.cancel();
       }
       if (this.clock.now().getTime() >= deadline)
-        return toAnswer(await this.find(device, requestId), this.clock.now().getTime());
+        return this.withEnd(toAnswer(await this.find(device, requestId), this.clock.now().getTime()));
     }
   }
 
@@ -180,15 +195,54 @@ export class DecisionsService implements OnApplicationShutdown {
           origin,
         ),
       );
+      await this.accessEnds?.confirmIn(m, row, outcome, origin);
       return true;
     });
     if (!done) throw conflict(`Request ${requestId} was not allowed, or its outcome is already reported`);
-    return toAnswer(await this.find(device, requestId), this.clock.now().getTime());
+    return this.withEnd(toAnswer(await this.find(device, requestId), this.clock.now().getTime()));
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.waiters.notifyAll();
     await this.writer.close();
+  }
+
+  /** An allowed request whose access was ended reads `ended: true` with the reason (agent-api.md 1.1). */
+  private async withEnd(answer: AgentAnswer): Promise<AgentAnswer> {
+    if (answer.decision !== 'allow' || !this.accessEnds) return answer;
+    const end = await this.accessEnds.endOf(answer.requestId);
+    return end ? { ...answer, ended: true, endReason: end.reason } : answer;
+  }
+
+  /** Until when a long poll on an allowed session waits to hear that it was ended (null: nothing to wait for). */
+  private liveSessionUntil(row: DecisionRequestEntity, answer: AgentAnswer, now: number): Date | null {
+    const live =
+      this.accessEnds !== null &&
+      answer.decision === 'allow' &&
+      !answer.ended &&
+      row.completedAt === null &&
+      SESSION_ACTIONS.includes(row.action) &&
+      row.validUntil !== null &&
+      row.validUntil.getTime() > now;
+    return live ? row.validUntil : null;
+  }
+
+  /** A request the rules send to approvers is denied while the grant of its earlier approval stands ended. */
+  private async refusedAfterEnd(row: DecisionRequestEntity, now: Date): Promise<DecisionRequestEntity> {
+    if (row.status !== 'pending' || !this.accessEnds) return row;
+    const refusal = await withDeadline(
+      this.accessEnds.refusalFor(grantKeyOf(row), now),
+      this.config.DATABASE_TIMEOUT_MS,
+      'Ended grant look-up',
+    );
+    if (refusal === null) return row;
+    return Object.assign(new DecisionRequestEntity(), row, {
+      status: 'denied',
+      decidedAt: now,
+      expiresAt: null,
+      approval: null,
+      reason: refusal,
+    });
   }
 
   /** A device sees only its own requests: another device's id reads as not found. */

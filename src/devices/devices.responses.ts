@@ -27,7 +27,12 @@ export const enrolledSchema = z.object({
   pollIntervalSeconds: z.number().int(),
 });
 
-export const heartbeatAnswerSchema = z.object({ pollIntervalSeconds: z.number().int() });
+export const heartbeatAnswerSchema = z.object({
+  pollIntervalSeconds: z.number().int(),
+  end: z
+    .array(z.object({ requestId: z.uuid(), reason: z.string() }))
+    .describe('1.1: accesses the hospital withdrew: stop each at once, then complete it with outcome aborted'),
+});
 
 export const enrollmentTokenViewSchema = z.object({
   id: z.uuid(),

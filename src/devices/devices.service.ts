@@ -13,6 +13,7 @@ import { actorEvent, withOrigin, type Actor, type Origin } from '../audit/actor.
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { DeviceEntity } from './device.entity.js';
 import { groupsOfDevice } from './device-groups-of.js';
+import type { EndNotice, HeartbeatEnds } from './heartbeat-ends.js';
 import type { enrollSchema, heartbeatSchema } from './devices.dto.js';
 import { EnrollmentTokensService } from './enrollment-tokens.service.js';
 import { PolicyService } from '../policies/policy.service.js';
@@ -55,6 +56,7 @@ export class DevicesService {
   // Agents call often; a short cache keeps credential checks off the database. Revocation
   // clears the entry on this replica at once and on others within CREDENTIAL_CACHE_MS.
   private readonly byCredential = new Map<string, { device: DeviceEntity; until: number }>();
+  private heartbeatEnds: HeartbeatEnds | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -67,6 +69,11 @@ export class DevicesService {
   ) {
     // A device revoked or reset on another replica stops working here at once, too.
     this.bus.on('device.revoked', (message) => this.byCredential.delete(message.key));
+  }
+
+  /** "End now" (src/access/) plugs in here: each heartbeat answer lists the accesses to stop. */
+  useHeartbeatEnds(ends: HeartbeatEnds): void {
+    this.heartbeatEnds = ends;
   }
 
   async enroll(
@@ -161,7 +168,7 @@ export class DevicesService {
   async heartbeat(
     device: DeviceEntity,
     input: z.infer<typeof heartbeatSchema>,
-  ): Promise<{ pollIntervalSeconds: number }> {
+  ): Promise<{ pollIntervalSeconds: number; end: EndNotice[] }> {
     const now = this.clock.now();
     await this.dataSource.query(
       `UPDATE devices SET last_seen_at = $2,
@@ -176,7 +183,8 @@ export class DevicesService {
       device.stateReportedAt = now;
     }
     device.lastSeenAt = now;
-    return { pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+    const end = this.heartbeatEnds ? await this.heartbeatEnds.endsFor(device, now) : [];
+    return { pollIntervalSeconds: POLL_INTERVAL_SECONDS, end };
   }
 
   async list(): Promise<DeviceView[]> {
