@@ -10,7 +10,7 @@ import { Clock } from '../common/clock.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import type { GrantEntity } from '../decisions/grants/grant.entity.js';
-import { LiveSessions } from '../decisions/live-sessions.js';
+import { LiveSessions, LONGEST_SESSION_MS } from '../decisions/live-sessions.js';
 import { DevicesService } from '../devices/devices.service.js';
 import type { EndScope } from './access-end.entity.js';
 
@@ -151,8 +151,9 @@ export class AccessEndsService {
         actor.id,
         now,
         scope,
-        // The agent is told until the session's validUntil; a grant alone has nothing running to stop.
-        t.session?.validUntil ?? null,
+        // The agent is told until it confirms, for as long as a session may run; a grant alone
+        // has nothing running to stop.
+        t.session ? new Date(t.session.createdAt.getTime() + LONGEST_SESSION_MS) : null,
         t.grant?.id ?? null,
         t.grant?.action ?? null,
         t.grant?.remoteUserId ?? null,

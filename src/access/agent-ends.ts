@@ -8,7 +8,7 @@ import type { AccessEndsHook } from '../decisions/access-ends-hook.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { DecisionsService } from '../decisions/decisions.service.js';
 import { targetKey, type GrantKeyParts } from '../decisions/grants/grant-lookup.js';
-import { LiveSessions } from '../decisions/live-sessions.js';
+import { LiveSessions, LONGEST_SESSION_MS } from '../decisions/live-sessions.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import type { EndNotice, HeartbeatEnds } from '../devices/heartbeat-ends.js';
@@ -17,11 +17,10 @@ import { SessionWindows } from './session-windows.js';
 /** The agent is told why a session allowed in a time window must stop. */
 export const WINDOW_CLOSED_REASON = 'time window closed';
 /**
- * How far back a heartbeat looks for sessions whose time window has closed. A session
- * allowed in a window is stopped when the window closes, past its validUntil (the latest
- * start), so the bound is the longest session worth chasing, not validUntil.
+ * How far back a heartbeat looks for sessions whose time window has closed: the longest a
+ * session counts as running (a window closes after the session's validUntil, its latest start).
  */
-export const WINDOW_LOOKBACK_MS = 24 * 3600_000;
+export const WINDOW_LOOKBACK_MS = LONGEST_SESSION_MS;
 
 /**
  * The agent's side of "End now" (agent-api.md 1.1): heartbeats list the ended accesses

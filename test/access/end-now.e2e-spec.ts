@@ -103,8 +103,15 @@ describe('end now (issue 14)', () => {
     );
     expect((await heartbeat()).body.end).toHaveLength(2); // listed at every beat until confirmed
     expect((await auditOf(first))[1]).toMatchObject({ eventType: 'access.ended', details: { scope: 'device' } });
-    // Past the session's validUntil it is no longer listed, confirmed or not.
+    // Still listed past the session's validUntil (its latest start: it runs on), until it is
+    // confirmed or a day has passed since the allow.
     clock.advance(10 * 60_000);
+    try {
+      expect((await heartbeat()).body.end).toHaveLength(2);
+    } finally {
+      clock.set(MONDAY_MORNING);
+    }
+    clock.advance(24 * 3600_000);
     try {
       expect((await heartbeat()).body.end).toEqual([]);
     } finally {
