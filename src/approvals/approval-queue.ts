@@ -6,7 +6,7 @@ import { Clock } from '../common/clock.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
 import { effectiveReason, effectiveStatus } from '../decisions/decision-view.js';
-import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { GrantEntity } from './grants/grant.entity.js';
 import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
