@@ -112,10 +112,8 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['directory/directory-store.ts', ['group_members', 'groups', 'users']],
     ['directory/store-groups.ts', ['groups']],
     ['directory/store-memberships.ts', ['group_members']],
-    ['directory/store-users.ts', ['sessions', 'users']],
+    ['directory/store-users.ts', ['users']],
     ['policies/policy-history.ts', ['audit_records']],
-    ['users/people.ts', ['login_throttle']],
-    ['users/users.service.ts', ['sessions']],
   ]),
 ];
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { DirectorySnapshot, DirectoryUser } from './directory-model.js';
-import { inBatches, withoutNameClashes, type StoredUser, type SyncCounts } from './store-common.js';
+import { inBatches, withoutNameClashes, type EndSessions, type StoredUser, type SyncCounts } from './store-common.js';
 
 export type KeptUser = DirectoryUser & { username: string };
 
@@ -8,7 +8,12 @@ export type KeptUser = DirectoryUser & { username: string };
  * Writes the snapshot's users: new ones added, changed ones updated (renames keep the row: the
  * identity is the objectGUID), missing ones removed (disabled, name freed, sessions ended).
  */
-export async function writeUsers(m: EntityManager, next: DirectorySnapshot, counts: SyncCounts) {
+export async function writeUsers(
+  m: EntityManager,
+  next: DirectorySnapshot,
+  counts: SyncCounts,
+  endSessions: EndSessions,
+) {
   const storedUsers = await m.query<StoredUser[]>(
     `SELECT du.user_id, du.guid, u.username, u.display_name, u.disabled, du.directory_disabled, du.dn, du.upn, du.mail,
             du.usn_changed, du.removed_at IS NOT NULL AS removed
@@ -43,14 +48,14 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     usn: number;
     removed: boolean;
   }[] = [];
-  const endSessions: string[] = [];
+  const sessionsToEnd: string[] = [];
   for (const stored of storedUsers) {
     const user = keptUsers.get(stored.guid);
     if (!user) {
       if (stored.removed) continue;
       // Gone from the directory (or its scope): no roles, no sign-in, and its name is freed.
       counts.usersRemoved++;
-      endSessions.push(stored.user_id);
+      sessionsToEnd.push(stored.user_id);
       updates.push({
         id: stored.user_id,
         username: `${stored.username}~removed-${stored.guid.slice(0, 8)}`,
@@ -82,7 +87,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     counts.usersUpdated++;
     if (disabled && !stored.disabled) {
       counts.usersDisabled++;
-      endSessions.push(stored.user_id);
+      sessionsToEnd.push(stored.user_id);
     }
     updates.push({
       id: stored.user_id,
@@ -159,11 +164,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
       ],
     );
   });
-  if (endSessions.length > 0) {
-    await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = ANY($1::uuid[]) AND revoked_at IS NULL', [
-      endSessions,
-    ]);
-  }
+  await endSessions(m, sessionsToEnd);
 
   return { storedUsers, keptUsers, userIdOf };
 }
