@@ -11,6 +11,7 @@ import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDeci
 import { SignedCheckpoints1796560000000 } from './1796560000000-SignedCheckpoints.js';
 import { AuditSearchIndexes1796600000000 } from './1796600000000-AuditSearchIndexes.js';
 import { DeviceGroupScope1796610000000 } from './1796610000000-DeviceGroupScope.js';
+import { DecisionsAuditThroughAudit1796620000000 } from './1796620000000-DecisionsAuditThroughAudit.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -28,4 +29,5 @@ export const MIGRATIONS: Function[] = [
   SignedCheckpoints1796560000000,
   AuditSearchIndexes1796600000000,
   DeviceGroupScope1796610000000,
+  DecisionsAuditThroughAudit1796620000000,
 ];
