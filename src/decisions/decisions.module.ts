@@ -1,18 +1,27 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { GrantLookupModule } from '../approvals/grants/grant-lookup.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { AgentDecisionsController } from './agent-decisions.controller.js';
+import { DecisionRequestEntity } from './decision-request.entity.js';
+import { DecisionRequests } from './decision-requests.js';
 import { DecisionsService } from './decisions.service.js';
 import { PolicySimulator } from './policy-simulator.js';
 import { RequestStories } from './request-story.js';
 import { SimulationController } from './simulation.controller.js';
 
 @Module({
-  imports: [AuditModule, PoliciesModule, DevicesModule, GrantLookupModule],
+  imports: [
+    AuditModule,
+    PoliciesModule,
+    DevicesModule,
+    GrantLookupModule,
+    TypeOrmModule.forFeature([DecisionRequestEntity]),
+  ],
   controllers: [AgentDecisionsController, SimulationController],
-  providers: [DecisionsService, PolicySimulator, RequestStories],
-  exports: [DecisionsService, PolicySimulator, RequestStories],
+  providers: [DecisionsService, DecisionRequests, PolicySimulator, RequestStories],
+  exports: [DecisionsService, DecisionRequests, PolicySimulator, RequestStories],
 })
 export class DecisionsModule {}
