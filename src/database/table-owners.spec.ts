@@ -168,6 +168,16 @@ describe('one owner per table', () => {
     expect(shown).toEqual({ ...TABLE_OWNERS, ...SQL_FUNCTION_OWNERS });
   });
 
+  it('allows a read-only exception to read, not to write', () => {
+    const sample = new Map(files);
+    const file = 'directory/store-users.ts';
+    sample.set(file, `${files.get(file)}\nconst w = 'UPDATE users SET disabled = true WHERE id = $1';\n`);
+    expect(foreignReferences(files).filter((p) => p.startsWith(file))).toEqual([]);
+    expect(foreignReferences(sample).filter((p) => p.startsWith(file))).toEqual([
+      `${file} names users (owned by users): SQL: UPDATE users SET disabled = true WHERE id = $1`,
+    ]);
+  });
+
   it('catches a foreign table in SQL, a foreign SQL function and a foreign entity import', () => {
     const sample = new Map(files);
     sample.set(
