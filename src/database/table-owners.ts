@@ -115,12 +115,10 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['audit/audit-story.ts', ['decision_requests']],
     ['auth/login.service.ts', ['group_members', 'groups', 'users']],
     ['auth/sessions.service.ts', ['users']],
-    ['auth/setup.service.ts', ['settings', 'users']],
-    ['auth/token.service.ts', ['settings']],
+    ['auth/setup.service.ts', ['users']],
     ['decisions/request-story.ts', ['approval_votes', 'audit_records']],
     ['devices/device-search.ts', ['decision_requests']],
     ['directory/directory-auth.service.ts', ['users']],
-    ['directory/directory-status.ts', ['settings']],
     ['policies/policy-history.ts', ['audit_records']],
   ]),
 ];
