@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deleteSetting, readSetting, writeSetting } from '../database/settings.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -105,8 +105,7 @@ export class SetupService implements OnApplicationBootstrap {
     }
   }
 
-  private async isEmpty(m: { query: DataSource['query'] }): Promise<boolean> {
-    const rows = await m.query<{ any: boolean }[]>('SELECT EXISTS (SELECT 1 FROM users) AS any');
-    return !rows[0].any;
+  private async isEmpty(m: EntityManager): Promise<boolean> {
+    return !(await this.users.anyExist(m));
   }
 }

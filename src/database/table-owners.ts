@@ -115,7 +115,6 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['audit/audit-story.ts', ['decision_requests']],
     ['auth/login.service.ts', ['group_members', 'groups', 'users']],
     ['auth/sessions.service.ts', ['users']],
-    ['auth/setup.service.ts', ['users']],
     ['decisions/request-story.ts', ['approval_votes', 'audit_records']],
     ['devices/device-search.ts', ['decision_requests']],
     ['directory/directory-auth.service.ts', ['users']],

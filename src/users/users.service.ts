@@ -33,6 +33,12 @@ export class UsersService {
     private readonly sessions: SessionRevocation,
   ) {}
 
+  /** Whether anyone has an account yet (first start: none), in the caller's transaction. */
+  async anyExist(m: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await m.query<{ any: boolean }[]>('SELECT EXISTS (SELECT 1 FROM users) AS any');
+    return rows[0].any;
+  }
+
   async findByUsername(username: string): Promise<UserEntity | null> {
     return this.dataSource.getRepository(UserEntity).findOneBy({ username: normalizeUsername(username) });
   }
