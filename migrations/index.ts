@@ -11,7 +11,8 @@ import { PartialDecisionIndexes1796553882852 } from './1796553882852-PartialDeci
 import { SignedCheckpoints1796560000000 } from './1796560000000-SignedCheckpoints.js';
 import { AuditSearchIndexes1796600000000 } from './1796600000000-AuditSearchIndexes.js';
 import { DeviceGroupScope1796610000000 } from './1796610000000-DeviceGroupScope.js';
-import { OfflinePolicyAndObligations1796620000000 } from './1796620000000-OfflinePolicyAndObligations.js';
+import { DecisionsAuditThroughAudit1796620000000 } from './1796620000000-DecisionsAuditThroughAudit.js';
+import { OfflinePolicyAndObligations1796625000000 } from './1796625000000-OfflinePolicyAndObligations.js';
 import { AuditForwarding1796630000000 } from './1796630000000-AuditForwarding.js';
 import { AccessEnds1796634000000 } from './1796634000000-AccessEnds.js';
 
@@ -31,7 +32,8 @@ export const MIGRATIONS: Function[] = [
   SignedCheckpoints1796560000000,
   AuditSearchIndexes1796600000000,
   DeviceGroupScope1796610000000,
-  OfflinePolicyAndObligations1796620000000,
+  DecisionsAuditThroughAudit1796620000000,
+  OfflinePolicyAndObligations1796625000000,
   AuditForwarding1796630000000,
   AccessEnds1796634000000,
 ];

@@ -9,7 +9,7 @@ import { conflict, forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
-import type { GrantEntity } from '../decisions/grants/grant.entity.js';
+import type { GrantEntity } from '../approvals/grants/grant.entity.js';
 import { LiveSessions, LONGEST_SESSION_MS } from '../decisions/live-sessions.js';
 import { DevicesService } from '../devices/devices.service.js';
 import type { EndScope } from './access-end.entity.js';

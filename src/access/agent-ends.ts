@@ -7,7 +7,7 @@ import { NotificationBus } from '../database/notification-bus.js';
 import type { AccessEndsHook } from '../decisions/access-ends-hook.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { DecisionsService } from '../decisions/decisions.service.js';
-import { targetKey, type GrantKeyParts } from '../decisions/grants/grant-lookup.js';
+import { targetKey, type GrantKeyParts } from '../approvals/grants/grant-lookup.js';
 import { LiveSessions, LONGEST_SESSION_MS } from '../decisions/live-sessions.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';

@@ -1,12 +1,12 @@
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { canOnApproval } from './approver-rights.js';
 import type { ServerResponse } from 'node:http';
-import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { SessionsService } from '../auth/sessions.service.js';
 import { Clock } from '../common/clock.js';
 import { NotificationBus } from '../database/notification-bus.js';
-import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 
 const KEEP_ALIVE_MS = 15_000;
@@ -43,9 +43,9 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
   private seq = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly sessions: SessionsService,
+    private readonly requests: DecisionRequests,
     bus: NotificationBus,
   ) {
     bus.on('decision.changed', (message) => {
@@ -112,7 +112,7 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
   private async broadcast(requestId: string): Promise<void> {
     let row: DecisionRequestEntity | null;
     try {
-      row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+      row = await this.requests.get(requestId);
     } catch (error) {
       this.logger.warn(`Could not read request ${requestId} for the live queue: ${(error as Error).message}`);
       return;

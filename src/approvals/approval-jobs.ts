@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { actorEvent } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
@@ -7,8 +7,8 @@ import { CoalescingRunner } from '../common/coalescing-runner.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { NotificationBus } from '../database/notification-bus.js';
-import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
-import { EXPIRED_REASON } from '../decisions/decision-view.js';
+import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { NotificationSender } from './notifications/notification-sender.js';
 import { NotificationOutbox, type NotificationPayload } from './notifications/outbox.js';
 
@@ -63,6 +63,7 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     private readonly outbox: NotificationOutbox,
     private readonly sender: NotificationSender,
     private readonly bus: NotificationBus,
+    private readonly requests: DecisionRequests,
   ) {
     // New requests and decisions are announced at once, not at the next tick.
     this.bus.on('decision.changed', () => void this.runner.run());
@@ -101,13 +102,8 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async expire(m: EntityManager, now: Date): Promise<string[]> {
-    const [rows] = await m.query<[{ request_id: string }[], number]>(
-      `UPDATE decision_requests SET status = 'expired', decided_at = expires_at, reason = $2
-        WHERE status = 'pending' AND expires_at <= $1 RETURNING request_id`,
-      [now, EXPIRED_REASON],
-    );
-    if (rows.length === 0) return [];
-    const requests = await this.load(m, rows);
+    const requests = await this.requests.expireDue(m, now);
+    if (requests.length === 0) return [];
     // Audit last (after the row locks), like every other transaction: no deadlocks.
     await this.audit.appendIn(
       m,
@@ -135,11 +131,10 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
       `UPDATE decision_requests SET ${a.mark} = $1 WHERE approval IS NOT NULL AND ${a.which} RETURNING request_id`,
       params,
     );
-    for (const r of await this.load(m, rows)) await this.outbox.enqueue(m, a.event, r);
-  }
-
-  private load(m: EntityManager, rows: { request_id: string }[]): Promise<DecisionRequestEntity[]> {
-    if (rows.length === 0) return Promise.resolve([]);
-    return m.getRepository(DecisionRequestEntity).findBy({ requestId: In(rows.map((r) => r.request_id)) });
+    const requests: DecisionRequestEntity[] = await this.requests.byIds(
+      m,
+      rows.map((r) => r.request_id),
+    );
+    for (const r of requests) await this.outbox.enqueue(m, a.event, r);
   }
 }

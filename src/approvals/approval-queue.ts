@@ -5,8 +5,9 @@ import { notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveReason, effectiveStatus } from '../decisions/decision-view.js';
-import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { GrantEntity } from './grants/grant.entity.js';
 import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
@@ -64,6 +65,7 @@ export class ApprovalQueue {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly approvers: Approvers,
+    private readonly requests: DecisionRequests,
   ) {}
 
   async list(staff: StaffPrincipal, q: QueueQuery): Promise<{ items: ApprovalSummary[]; nextCursor: string | null }> {
@@ -110,7 +112,7 @@ export class ApprovalQueue {
 
   async get(staff: StaffPrincipal, requestId: string): Promise<ApprovalDetail> {
     const now = this.clock.now();
-    const row = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+    const row = await this.requests.get(requestId);
     // Out of scope reads as not found: request ids cannot be probed.
     if (!row?.approval || !canOnApproval(staff.ability, 'read', row.deviceGroups)) {
       throw notFound('Approval request');

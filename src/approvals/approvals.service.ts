@@ -8,10 +8,11 @@ import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { NotificationBus } from '../database/notification-bus.js';
-import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
-import { GrantEntity } from '../decisions/grants/grant.entity.js';
-import { targetKey } from '../decisions/grants/grant-lookup.js';
+import { GrantEntity } from './grants/grant.entity.js';
+import { targetKey } from './grants/grant-lookup.js';
 import { ApprovalVoteEntity, type Vote } from './approval-vote.entity.js';
 import { Approvers } from './approvers.js';
 import type { ApproveBody, RejectBody } from './approvals.dto.js';
@@ -38,6 +39,7 @@ export class ApprovalsService {
     private readonly audit: AuditService,
     private readonly approvers: Approvers,
     private readonly bus: NotificationBus,
+    private readonly requests: DecisionRequests,
   ) {}
 
   approve(staff: StaffPrincipal, requestId: string, body: ApproveBody, actor: Actor): Promise<void> {
@@ -57,9 +59,7 @@ export class ApprovalsService {
   ): Promise<void> {
     const approver = await this.approvers.approver(staff.user.id);
     await this.dataSource.transaction(async (m) => {
-      const request = await m
-        .getRepository(DecisionRequestEntity)
-        .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
+      const request = await this.requests.lockForUpdate(m, requestId);
       // The time is read once the row is ours: a vote that waited for the lock past the
       // request's expiry must see it expired.
       const now = this.clock.now();
@@ -159,12 +159,13 @@ export class ApprovalsService {
       final === 'approved'
         ? `Approved by hospital approvers (${request.ruleIds.join(', ') || 'default'})`
         : 'Rejected by a hospital approver';
-    const [rows] = await m.query<[{ request_id: string }[], number]>(
-      `UPDATE decision_requests SET status = $2, decided_at = $3, valid_until = $4, reason = $5
-        WHERE request_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING request_id`,
-      [request.requestId, final, now, validUntil, reason],
-    );
-    if (rows.length === 0) throw conflict(`Request ${request.requestId} is no longer pending`);
+    const settled = await this.requests.settle(m, request.requestId, {
+      status: final,
+      decidedAt: now,
+      validUntil,
+      reason,
+    });
+    if (!settled) throw conflict(`Request ${request.requestId} is no longer pending`);
   }
 }
 

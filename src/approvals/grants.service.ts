@@ -5,7 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { conflict, forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
-import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { GrantEntity } from './grants/grant.entity.js';
 import { canOnApproval, readScope } from './approver-rights.js';
 
 export interface GrantView {

@@ -62,6 +62,22 @@ export async function writeChained(
 }
 
 /**
+ * Chains audit records onto another module's one-statement write, in that same statement: the
+ * write and its records commit together (one round trip, one commit), and only the audit
+ * module's code calls audit_append. `write` is a SELECT whose rows tell what was written (the
+ * CTE `written`); `contents` is a text[] SQL expression (it may read `written`) of the records'
+ * content JSON, in chain order (contentLines, split); `recordedAt` the SQL text of the
+ * recorded-at ISO parameter. The statement's rows are `written`'s, and one row of NULLs when
+ * there are none: the append is on the preserved side of the outer join, so it always runs,
+ * after `write` (its contents read `written`).
+ */
+export function auditedStatement(write: string, contents: string, recordedAt: string): string {
+  return `WITH written AS MATERIALIZED (${write}),
+    audited AS MATERIALIZED (SELECT count(*) AS appended FROM audit_append(${contents}, ${recordedAt}))
+    SELECT written.* FROM audited LEFT JOIN written ON true`;
+}
+
+/**
  * The events' content JSON as one parameter, a line each, for string_to_array — the
  * driver escapes a text[] element by element (quotes and backslashes: much of a JSON text;
  * ~2% of the server's CPU on decisions). Canonical JSON never holds a line break (JSON

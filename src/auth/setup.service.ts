@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { deleteSetting, readSetting, writeSetting } from '../database/settings.js';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -48,10 +49,7 @@ export class SetupService implements OnApplicationBootstrap {
         return;
       }
       const token = randomBytes(24).toString('base64url');
-      await m.query(
-        `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [SETUP_TOKEN_SETTING, JSON.stringify(sha256(token))],
-      );
+      await writeSetting(m, SETUP_TOKEN_SETTING, sha256(token));
       // Printed once: only its hash is stored, and a restart replaces it.
       this.logger.warn(
         `No administrator exists yet. One-time setup token: ${token}  — create the first administrator with ` +
@@ -70,10 +68,7 @@ export class SetupService implements OnApplicationBootstrap {
   ): Promise<void> {
     const done = await this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
-      const rows = await m.query<{ value: string }[]>('SELECT value FROM settings WHERE key = $1', [
-        SETUP_TOKEN_SETTING,
-      ]);
-      const expected = rows[0]?.value;
+      const expected = (await readSetting<string>(m, SETUP_TOKEN_SETTING)) ?? undefined;
       const given = sha256(input.setupToken);
       const valid = expected !== undefined && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
       if (!valid || !(await this.isEmpty(m))) return false;
@@ -87,7 +82,7 @@ export class SetupService implements OnApplicationBootstrap {
         { type: 'system', id: 'setup', origin },
         m,
       );
-      await m.query('DELETE FROM settings WHERE key = $1', [SETUP_TOKEN_SETTING]);
+      await deleteSetting(m, SETUP_TOKEN_SETTING);
       await this.audit.appendIn(
         m,
         withOrigin(
@@ -110,8 +105,7 @@ export class SetupService implements OnApplicationBootstrap {
     }
   }
 
-  private async isEmpty(m: { query: DataSource['query'] }): Promise<boolean> {
-    const rows = await m.query<{ any: boolean }[]>('SELECT EXISTS (SELECT 1 FROM users) AS any');
-    return !rows[0].any;
+  private async isEmpty(m: EntityManager): Promise<boolean> {
+    return !(await this.users.anyExist(m));
   }
 }

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { DataSource } from 'typeorm';
+import { readSetting, writeSettingOnce } from '../database/settings.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -36,16 +37,8 @@ export class TokenService implements OnModuleInit {
       this.key = new TextEncoder().encode(this.config.GATEHOUSE_TOKEN_SECRET);
       return;
     }
-    await this.dataSource.query(`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
-      SIGNING_KEY_SETTING,
-      JSON.stringify(randomBytes(32).toString('base64')),
-    ]);
-    const rows = await this.dataSource.query<
-      {
-        value: string;
-      }[]
-    >('SELECT value FROM settings WHERE key = $1', [SIGNING_KEY_SETTING]);
-    this.key = Buffer.from(rows[0].value, 'base64');
+    await writeSettingOnce(this.dataSource, SIGNING_KEY_SETTING, randomBytes(32).toString('base64'));
+    this.key = Buffer.from((await readSetting<string>(this.dataSource, SIGNING_KEY_SETTING))!, 'base64');
   }
 
   sign(claims: StaffTokenClaims, expiresAt: Date): Promise<string> {

@@ -9,7 +9,7 @@ import { SessionEntity } from '../auth/session.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { EnrollmentTokenEntity } from '../devices/enrollment-token.entity.js';
 import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
-import { GrantEntity } from '../decisions/grants/grant.entity.js';
+import { GrantEntity } from '../approvals/grants/grant.entity.js';
 import { ConsoleRuleEntity } from '../policies/console-rule.entity.js';
 import { PolicyVersionEntity } from '../policies/policy-version.entity.js';
 import { DirectoryGroupEntity } from '../directory/directory-group.entity.js';

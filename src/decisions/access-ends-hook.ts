@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Origin } from '../audit/actor.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
-import type { GrantKeyParts } from './grants/grant-lookup.js';
+import type { GrantKeyParts } from '../approvals/grants/grant-lookup.js';
 
 /**
  * What the agent's decision calls need from "End now" (src/access/, which depends on this

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { normalizeEvent } from '../audit/audit-chain.js';
-import { AuditUnavailableError, contentLines } from '../audit/audit-writer.js';
+import { auditedStatement, AuditUnavailableError, contentLines } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
@@ -62,10 +62,11 @@ export class DecisionWriter {
   }
 
   /**
-   * One statement, committed on its own (the database function record_decisions, migration
-   * OneTripCommits): a grant behind an allowed repeat must still be live, and stays so until
-   * this commits (FOR SHARE against the FOR UPDATE of ending it), so no allow outlives its
-   * grant; the rows are inserted; the audit records of those inserted are chained on.
+   * One statement, committed on its own: the database function record_decisions (migrations
+   * OneTripCommits, DecisionsAuditThroughAudit) checks that a grant behind an allowed repeat
+   * is still live, and keeps it so until this commits (FOR SHARE against the FOR UPDATE of
+   * ending it), so no allow outlives its grant, and inserts the rows; the audit module's
+   * auditedStatement chains on the audit records of those inserted, in batch order.
    */
   private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
     // Two submissions of one id (lower case: decideSchema) in the same batch: only the first
@@ -74,13 +75,14 @@ export class DecisionWriter {
     for (const item of all) if (!firsts.has(item.row.requestId)) firsts.set(item.row.requestId, item);
     const items = [...firsts.values()];
     const now = this.clock.now();
-    const rows = await this.dataSource.query<{ out_request_id: string; out_result: string }[]>(
-      "SELECT out_request_id, out_result FROM record_decisions($1::jsonb, string_to_array($2, E'\\n'), $3, $4)",
+    const rows = await this.dataSource.query<{ out_request_id: string | null; out_result: string | null }[]>(
+      RECORD_AND_AUDIT,
       [
         JSON.stringify(items.map((i) => toRow(i.row))),
         contentLines(items.map((i) => i.event as Required<AuditEvent>)),
         now,
         now.toISOString(),
+        items.map((i) => i.row.requestId).join('\n'),
       ],
     );
     const outcome = new Map(rows.map((r) => [r.out_request_id, r.out_result]));
@@ -93,6 +95,19 @@ export class DecisionWriter {
     });
   }
 }
+
+/**
+ * $1 the rows (JSON), $2 their audit contents (a line each), $3 now, $4 now as ISO text (the
+ * records' recorded-at), $5 the rows' request ids (a line each, same order as $2): the
+ * records appended are those of the rows inserted, in batch order.
+ */
+const RECORD_AND_AUDIT = auditedStatement(
+  'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $3)',
+  `ARRAY(SELECT u.content FROM unnest(string_to_array($2, E'\\n'), string_to_array($5, E'\\n')::uuid[])
+     WITH ORDINALITY AS u(content, request_id, n)
+     WHERE u.request_id IN (SELECT out_request_id FROM written WHERE out_result = 'inserted') ORDER BY u.n)`,
+  '$4',
+);
 
 function toRow(r: DecisionRequestEntity): Record<string, unknown> {
   return {

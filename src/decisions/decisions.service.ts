@@ -21,8 +21,7 @@ import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
-import { GrantLookup } from './grants/grant-lookup.js';
-import type { GrantEntity } from './grants/grant.entity.js';
+import { GrantLookup, type Grant } from '../approvals/grants/grant-lookup.js';
 import { SESSION_ACTIONS } from './live-sessions.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
@@ -328,7 +327,7 @@ export class DecisionsService implements OnApplicationShutdown {
    * A repeat of a request that approvers approved "for N minutes" is allowed by that
    * grant (policy-files.md). Only an `ask` becomes an allow this way: a deny stays.
    */
-  private allowedByGrant(pending: DecisionRequestEntity, grant: GrantEntity, now: Date): DecisionRequestEntity {
+  private allowedByGrant(pending: DecisionRequestEntity, grant: Grant, now: Date): DecisionRequestEntity {
     const row = Object.assign(new DecisionRequestEntity(), pending);
     row.status = 'allowed';
     row.decidedAt = now;
@@ -353,7 +352,7 @@ export class DecisionsService implements OnApplicationShutdown {
     return groups;
   }
 
-  private auditEvent(row: DecisionRequestEntity, sourceAddress: string, grant: GrantEntity | null) {
+  private auditEvent(row: DecisionRequestEntity, sourceAddress: string, grant: Grant | null) {
     return {
       eventType: 'decision',
       actorType: 'device' as const,

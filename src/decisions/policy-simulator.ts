@@ -8,7 +8,7 @@ import { deviceIdSchema } from '../devices/devices.dto.js';
 import { DevicesService, STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
-import { GrantLookup } from './grants/grant-lookup.js';
+import { GrantLookup } from '../approvals/grants/grant-lookup.js';
 
 export const simulateSchema = z.strictObject({
   deviceId: deviceIdSchema,

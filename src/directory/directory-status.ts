@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SyncCounts } from './directory-store.js';
+import { readSetting, writeSetting } from '../database/settings.js';
 import type { SyncCursor } from './directory-model.js';
 import type { ReadProgress, SyncKind } from './directory-sync.js';
 
@@ -39,19 +40,6 @@ const STATUS_KEY = 'directory.status';
 const CURSOR_KEY = 'directory.cursor';
 
 const EMPTY: StoredStatus = { running: null, lastRun: null, lastSuccess: null, lastFullSuccessAt: null, warnings: [] };
-
-async function readSetting<T>(m: DataSource | EntityManager, key: string): Promise<T | null> {
-  const rows = await m.query<{ value: T }[]>('SELECT value FROM settings WHERE key = $1', [key]);
-  return rows[0]?.value ?? null;
-}
-
-async function writeSetting(m: DataSource | EntityManager, key: string, value: unknown): Promise<void> {
-  await m.query(
-    `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
-     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-    [key, JSON.stringify(value)],
-  );
-}
 
 export const readStatus = async (m: DataSource | EntityManager): Promise<StoredStatus> => ({
   ...EMPTY,

@@ -4,7 +4,7 @@ import type { RoleBinding } from '../auth/roles.js';
 import type { GroupIdentity } from '../users/roles.service.js';
 import type { DirectorySnapshot } from './directory-model.js';
 import { normalizeDn } from './ldap-filter.js';
-import type { StoredGroup, StoredUser, SyncCounts } from './store-common.js';
+import type { EndSessions, StoredGroup, StoredUser, SyncCounts } from './store-common.js';
 import { writeGroups } from './store-groups.js';
 import { writeMemberships, type MembershipRow } from './store-memberships.js';
 import { writeUsers } from './store-users.js';
@@ -72,6 +72,7 @@ export async function applySnapshot(
   m: EntityManager,
   next: DirectorySnapshot,
   roleBindingsFor: (groups: GroupIdentity[]) => RoleBinding[],
+  endSessions: EndSessions,
 ): Promise<{ counts: SyncCounts; roleEvents: AuditEvent['details'][] }> {
   const counts: SyncCounts = {
     usersInDirectory: next.users.size,
@@ -93,7 +94,7 @@ export async function applySnapshot(
     `SELECT gm.user_id, gm.group_id, g.name, g.source, g.aliases FROM group_members gm
      JOIN groups g ON g.id = gm.group_id JOIN users u ON u.id = gm.user_id WHERE u.source = 'directory'`,
   );
-  const users = await writeUsers(m, next, counts);
+  const users = await writeUsers(m, next, counts, endSessions);
   const groups = await writeGroups(m, next, counts);
   const roleEvents = await writeMemberships(m, next, counts, memberships, users, groups, roleBindingsFor);
   return { counts, roleEvents };

@@ -9,6 +9,7 @@ import { ApiError, ErrorCode } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { SessionRevocation } from '../auth/session-revocation.js';
 import { RolesService } from '../users/roles.service.js';
 import { describeSettings, directorySettings, type DirectorySettings } from './directory-settings.js';
 import { readDirectory, type SyncKind } from './directory-sync.js';
@@ -49,6 +50,7 @@ export class DirectorySyncService implements OnApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly roles: RolesService,
+    private readonly sessions: SessionRevocation,
     private readonly clock: Clock,
     private readonly database: Database,
   ) {
@@ -238,8 +240,11 @@ export class DirectorySyncService implements OnApplicationShutdown {
   ): Promise<SyncCounts> {
     try {
       return await lease.transaction(async (m) => {
-        const { counts, roleEvents } = await applySnapshot(m, read.snapshot, (groups) =>
-          this.roles.roleBindingsFor(groups),
+        const { counts, roleEvents } = await applySnapshot(
+          m,
+          read.snapshot,
+          (groups) => this.roles.roleBindingsFor(groups),
+          (tx, userIds) => this.sessions.endAllOf(tx, userIds),
         );
         await writeCursor(m, read.cursor);
         if (dryRun) throw new DryRunRollback(counts);

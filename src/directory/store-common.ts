@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { DirectoryGroup } from './directory-model.js';
 import { normalizeDn, normalizeGroupRef } from './ldap-filter.js';
 
@@ -87,3 +88,9 @@ export function withoutNameClashes<T>(
   }
   return kept;
 }
+
+/**
+ * Ends these people's sessions in the sync's transaction: auth owns the sessions table, so
+ * the directory asks its SessionRevocation service (directory-sync.service passes it in).
+ */
+export type EndSessions = (m: EntityManager, userIds: string[]) => Promise<void>;

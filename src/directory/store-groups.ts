@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import * as accounts from '../users/directory-accounts.js';
 import type { DirectoryGroup, DirectorySnapshot } from './directory-model.js';
 import { groupAliases, sameArray, withoutNameClashes, type StoredGroup, type SyncCounts } from './store-common.js';
 
@@ -11,11 +12,7 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
   // The policy files name groups case-insensitively, and a directory group also by its CN or
   // DN: a directory group answering to a local group's name in any of those ways would hand
   // the local group's roles to directory-managed members, so it is skipped.
-  const localGroupNames = new Set(
-    (await m.query<{ name: string }[]>(`SELECT name FROM groups WHERE source <> 'directory'`)).map((r) =>
-      r.name.toLowerCase(),
-    ),
-  );
+  const localGroupNames = new Set((await accounts.localGroupNames(m)).map((name) => name.toLowerCase()));
   const keptGroups = new Map<string, DirectoryGroup>(
     withoutNameClashes(
       next.groups.values(),
@@ -29,9 +26,10 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
   const groupIdOf = new Map(storedGroups.map((g) => [g.guid, g.group_id]));
   const goneGroups = storedGroups.filter((g) => !keptGroups.has(g.guid));
   counts.groupsRemoved = goneGroups.length;
-  if (goneGroups.length > 0) {
-    await m.query('DELETE FROM groups WHERE id = ANY($1::uuid[])', [goneGroups.map((g) => g.group_id)]);
-  }
+  await accounts.deleteGroups(
+    m,
+    goneGroups.map((g) => g.group_id),
+  );
   const storedGroupByGuid = new Map(storedGroups.map((g) => [g.guid, g]));
   const groupUpdates = [...keptGroups.values()].filter((g) => {
     const s = storedGroupByGuid.get(g.guid);
@@ -48,24 +46,15 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
   });
   counts.groupsUpdated = groupUpdates.length;
   const renamedGroups = groupUpdates.filter((g) => storedGroupByGuid.get(g.guid)!.name !== g.name);
-  if (renamedGroups.length > 0) {
-    await m.query(`UPDATE groups SET name = '~sync-' || id::text WHERE id = ANY($1::uuid[])`, [
-      renamedGroups.map((g) => groupIdOf.get(g.guid)),
-    ]);
-  }
+  await accounts.parkGroupNames(
+    m,
+    renamedGroups.map((g) => groupIdOf.get(g.guid)!),
+  );
   if (groupUpdates.length > 0) {
     const ids = groupUpdates.map((g) => groupIdOf.get(g.guid)!);
-    await m.query(
-      `UPDATE groups g SET name = v.name, description = v.description,
-         aliases = ARRAY(SELECT jsonb_array_elements_text($4::jsonb -> g.id::text))
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, name, description)
-       WHERE g.id = v.id`,
-      [
-        ids,
-        groupUpdates.map((g) => g.name),
-        groupUpdates.map((g) => g.description),
-        JSON.stringify(Object.fromEntries(groupUpdates.map((g, i) => [ids[i], groupAliases(g)]))),
-      ],
+    await accounts.updateDirectoryGroups(
+      m,
+      groupUpdates.map((g, i) => ({ id: ids[i], name: g.name, description: g.description, aliases: groupAliases(g) })),
     );
     await m.query(
       `UPDATE directory_groups d SET dn = v.dn, cn = v.cn, usn_changed = v.usn,
@@ -84,18 +73,10 @@ export async function writeGroups(m: EntityManager, next: DirectorySnapshot, cou
   const newGroups = [...keptGroups.values()].filter((g) => !storedGroupByGuid.has(g.guid));
   counts.groupsAdded = newGroups.length;
   if (newGroups.length > 0) {
-    const rows = await m.query<{ id: string; name: string }[]>(
-      `INSERT INTO groups (name, source, description, aliases)
-       SELECT v.name, 'directory', v.description, ARRAY(SELECT jsonb_array_elements_text($3::jsonb -> v.name))
-       FROM unnest($1::text[], $2::text[]) AS v(name, description)
-       RETURNING id, name`,
-      [
-        newGroups.map((g) => g.name),
-        newGroups.map((g) => g.description),
-        JSON.stringify(Object.fromEntries(newGroups.map((g) => [g.name, groupAliases(g)]))),
-      ],
+    const idByName = await accounts.insertDirectoryGroups(
+      m,
+      newGroups.map((g) => ({ name: g.name, description: g.description, aliases: groupAliases(g) })),
     );
-    const idByName = new Map(rows.map((r) => [r.name, r.id]));
     for (const g of newGroups) groupIdOf.set(g.guid, idByName.get(g.name)!);
     await m.query(
       `INSERT INTO directory_groups (group_id, guid, dn, cn, usn_changed, member_guids)

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { addMemberships, removeMemberships } from '../users/directory-accounts.js';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import type { RoleBinding } from '../auth/roles.js';
 import { describeRoleBindings, type GroupIdentity } from '../users/roles.service.js';
@@ -58,20 +59,12 @@ export async function writeMemberships(
   const toAdd = [...desired].filter((k) => !current.has(k));
   counts.membershipsAdded = toAdd.length;
   counts.membershipsRemoved = toRemove.length + memberships.filter((r) => goneGroupIds.has(r.group_id)).length;
-  const pairs = (keys: string[]) => [keys.map((k) => k.split(' ')[0]), keys.map((k) => k.split(' ')[1])];
-  await inBatches(toRemove, (slice) =>
-    m.query(
-      `DELETE FROM group_members gm USING unnest($1::uuid[], $2::uuid[]) AS v(g, u)
-       WHERE gm.group_id = v.g AND gm.user_id = v.u`,
-      pairs(slice),
-    ),
-  );
-  await inBatches(toAdd, (slice) =>
-    m.query(
-      `INSERT INTO group_members (group_id, user_id) SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-      pairs(slice),
-    ),
-  );
+  const pairs = (keys: string[]): [string[], string[]] => [
+    keys.map((k) => k.split(' ')[0]),
+    keys.map((k) => k.split(' ')[1]),
+  ];
+  await inBatches(toRemove, (slice) => removeMemberships(m, ...pairs(slice)));
+  await inBatches(toAdd, (slice) => addMemberships(m, ...pairs(slice)));
 
   // ---- role changes, per person, under the policy set in force now (so only membership changes count).
   // Roles before come from the groups as they were (a renamed group may stop matching `access`).

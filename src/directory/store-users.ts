@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import * as accounts from '../users/directory-accounts.js';
 import type { DirectorySnapshot, DirectoryUser } from './directory-model.js';
-import { inBatches, withoutNameClashes, type StoredUser, type SyncCounts } from './store-common.js';
+import { inBatches, withoutNameClashes, type EndSessions, type StoredUser, type SyncCounts } from './store-common.js';
 
 export type KeptUser = DirectoryUser & { username: string };
 
@@ -8,17 +9,18 @@ export type KeptUser = DirectoryUser & { username: string };
  * Writes the snapshot's users: new ones added, changed ones updated (renames keep the row: the
  * identity is the objectGUID), missing ones removed (disabled, name freed, sessions ended).
  */
-export async function writeUsers(m: EntityManager, next: DirectorySnapshot, counts: SyncCounts) {
+export async function writeUsers(
+  m: EntityManager,
+  next: DirectorySnapshot,
+  counts: SyncCounts,
+  endSessions: EndSessions,
+) {
   const storedUsers = await m.query<StoredUser[]>(
     `SELECT du.user_id, du.guid, u.username, u.display_name, u.disabled, du.directory_disabled, du.dn, du.upn, du.mail,
             du.usn_changed, du.removed_at IS NOT NULL AS removed
      FROM directory_users du JOIN users u ON u.id = du.user_id`,
   );
-  const localUserNames = new Set(
-    (await m.query<{ username: string }[]>(`SELECT username FROM users WHERE source <> 'directory'`)).map(
-      (r) => r.username,
-    ),
-  );
+  const localUserNames = new Set(await accounts.localUserNames(m));
   // Of two accounts sharing a name, the one changed longest ago (lowest uSNChanged) keeps it.
   const keptUsers = new Map<string, KeptUser>(
     withoutNameClashes(
@@ -43,14 +45,14 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     usn: number;
     removed: boolean;
   }[] = [];
-  const endSessions: string[] = [];
+  const sessionsToEnd: string[] = [];
   for (const stored of storedUsers) {
     const user = keptUsers.get(stored.guid);
     if (!user) {
       if (stored.removed) continue;
       // Gone from the directory (or its scope): no roles, no sign-in, and its name is freed.
       counts.usersRemoved++;
-      endSessions.push(stored.user_id);
+      sessionsToEnd.push(stored.user_id);
       updates.push({
         id: stored.user_id,
         username: `${stored.username}~removed-${stored.guid.slice(0, 8)}`,
@@ -82,7 +84,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
     counts.usersUpdated++;
     if (disabled && !stored.disabled) {
       counts.usersDisabled++;
-      endSessions.push(stored.user_id);
+      sessionsToEnd.push(stored.user_id);
     }
     updates.push({
       id: stored.user_id,
@@ -101,20 +103,13 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
   const storedNameOf = new Map(storedUsers.map((u) => [u.user_id, u.username]));
   const renamed = updates.filter((u) => u.username !== storedNameOf.get(u.id));
   await inBatches(renamed, (slice) =>
-    m.query(`UPDATE users SET username = '~sync-' || id::text WHERE id = ANY($1::uuid[])`, [slice.map((u) => u.id)]),
+    accounts.parkUserNames(
+      m,
+      slice.map((u) => u.id),
+    ),
   );
   await inBatches(updates, async (slice) => {
-    await m.query(
-      `UPDATE users u SET username = v.username, display_name = v.display_name, disabled = v.disabled, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS v(id, username, display_name, disabled)
-       WHERE u.id = v.id`,
-      [
-        slice.map((u) => u.id),
-        slice.map((u) => u.username),
-        slice.map((u) => u.displayName),
-        slice.map((u) => u.disabled),
-      ],
-    );
+    await accounts.updateDirectoryUsers(m, slice);
     await m.query(
       `UPDATE directory_users d SET dn = v.dn, upn = v.upn, mail = v.mail, usn_changed = v.usn,
          directory_disabled = v.directory_disabled,
@@ -136,14 +131,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
   const added = [...keptUsers.values()].filter((u) => !storedByGuid.has(u.guid));
   counts.usersAdded = added.length;
   await inBatches(added, async (slice) => {
-    const rows = await m.query<{ id: string; username: string }[]>(
-      `INSERT INTO users (username, display_name, source, disabled)
-       SELECT v.username, v.display_name, 'directory', v.disabled
-       FROM unnest($1::text[], $2::text[], $3::bool[]) AS v(username, display_name, disabled)
-       RETURNING id, username`,
-      [slice.map((u) => u.username), slice.map((u) => u.displayName), slice.map((u) => u.disabled)],
-    );
-    const idByName = new Map(rows.map((r) => [r.username, r.id]));
+    const idByName = await accounts.insertDirectoryUsers(m, slice);
     for (const u of slice) userIdOf.set(u.guid, idByName.get(u.username)!);
     await m.query(
       `INSERT INTO directory_users (user_id, guid, dn, upn, mail, usn_changed, directory_disabled)
@@ -159,11 +147,7 @@ export async function writeUsers(m: EntityManager, next: DirectorySnapshot, coun
       ],
     );
   });
-  if (endSessions.length > 0) {
-    await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = ANY($1::uuid[]) AND revoked_at IS NULL', [
-      endSessions,
-    ]);
-  }
+  await endSessions(m, sessionsToEnd);
 
   return { storedUsers, keptUsers, userIdOf };
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { RoleBinding } from '../auth/roles.js';
-import { Clock } from '../common/clock.js';
+import { SignInBlocks, type SignInBlock } from '../auth/sign-in-blocks.js';
 import { RolesService, type GroupIdentity } from './roles.service.js';
 import { UserEntity } from './user.entity.js';
 
@@ -20,22 +20,12 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * People for the console: who has which role and why, a page at a time (user name cursor),
  * with three queries a page (users, their groups, their sign-in blocks).
  */
-/**
- * The sign-in blocks in force ($1 = now) by user name. LoginThrottleService keys its rows
- * `account:<name>` (every address) and `pair:<address> <name>` (one address).
- * TODO(ownership): ask LoginThrottleService instead of reading its table.
- */
-const BLOCKS = `SELECT CASE WHEN username LIKE 'account:%' THEN substr(username, 9)
-    WHEN username LIKE 'pair:%' THEN substr(username, strpos(username, ' ') + 1) END AS username,
-    blocked_until, failures
-  FROM login_throttle WHERE blocked_until > $1 AND (username LIKE 'account:%' OR username LIKE 'pair:%')`;
-
 @Injectable()
 export class People {
   constructor(
     private readonly dataSource: DataSource,
     private readonly roles: RolesService,
-    private readonly clock: Clock,
+    private readonly signInBlocks: SignInBlocks,
   ) {}
 
   async page(q: {
@@ -64,34 +54,24 @@ export class People {
           WHERE m.user_id = ANY($1) ORDER BY g.name`,
         [ids],
       ),
-      this.dataSource.query<{ username: string; blocked_until: Date }[]>(
-        `SELECT username, max(blocked_until) AS blocked_until FROM (${BLOCKS}) b
-          WHERE username = ANY($2) GROUP BY username`,
-        [this.clock.now(), users.map((u) => u.username)],
-      ),
+      this.signInBlocks.of(users.map((u) => u.username)),
     ]);
     const items = users.map((user) => {
       const groups = memberships
         .filter((m) => m.user_id === user.id)
         .map(({ name, source, aliases }) => ({ name, source, aliases }));
-      const block = blocks.find((b) => b.username === user.username);
       return {
         user,
         groups,
         roleBindings: this.roles.roleBindingsFor(groups),
-        blockedUntil: block?.blocked_until ?? null,
+        blockedUntil: blocks.get(user.username) ?? null,
       };
     });
     return { items, nextCursor: rows.length > q.limit ? users[users.length - 1].username : null };
   }
 
-  /** User names that cannot sign in now, from some address or from all (LoginThrottleService's keys) (also directory names with no account here yet). */
-  async blockedNames(limit: number): Promise<{ username: string; blockedUntil: Date; failures: number }[]> {
-    const rows = await this.dataSource.query<{ username: string; blocked_until: Date; failures: number }[]>(
-      `SELECT username, max(blocked_until) AS blocked_until, max(failures) AS failures FROM (${BLOCKS}) b
-        GROUP BY username ORDER BY max(blocked_until) DESC LIMIT $2`,
-      [this.clock.now(), limit],
-    );
-    return rows.map((r) => ({ username: r.username, blockedUntil: r.blocked_until, failures: r.failures }));
+  /** User names that cannot sign in now, from some address or from all (also directory names with no account here yet). */
+  blockedNames(limit: number): Promise<SignInBlock[]> {
+    return this.signInBlocks.all(limit);
   }
 }

@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ApiError, conflict, ErrorCode, notFound } from '../common/api-error.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RoleBinding } from '../auth/roles.js';
+import { SessionRevocation } from '../auth/session-revocation.js';
 import { GroupEntity } from './group.entity.js';
 import { checkPasswordStrength, hashPassword } from './passwords.js';
 import { describeRoleBindings, RolesService, type GroupIdentity } from './roles.service.js';
@@ -29,7 +30,14 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly roles: RolesService,
     private readonly audit: AuditService,
+    private readonly sessions: SessionRevocation,
   ) {}
+
+  /** Whether anyone has an account yet (first start: none), in the caller's transaction. */
+  async anyExist(m: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await m.query<{ any: boolean }[]>('SELECT EXISTS (SELECT 1 FROM users) AS any');
+    return rows[0].any;
+  }
 
   async findByUsername(username: string): Promise<UserEntity | null> {
     return this.dataSource.getRepository(UserEntity).findOneBy({ username: normalizeUsername(username) });
@@ -128,7 +136,7 @@ export class UsersService {
     await this.dataSource.transaction(async (m) => {
       await m.query('UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2', [passwordHash, user.id]);
       // A new password ends every session signed in with the old one.
-      await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
+      await this.sessions.endAllOf(m, [user.id]);
       await this.audit.appendIn(m, actorEvent(actor, 'user.password_set', { details: { username: user.username } }));
     });
   }
@@ -139,8 +147,7 @@ export class UsersService {
     const before = await this.roleBindingsOf(user.id);
     await this.dataSource.transaction(async (m) => {
       await m.query('UPDATE users SET disabled = $1, updated_at = now() WHERE id = $2', [disabled, id]);
-      if (disabled)
-        await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id]);
+      if (disabled) await this.sessions.endAllOf(m, [id]);
       await this.audit.appendIn(
         m,
         actorEvent(actor, disabled ? 'user.disabled' : 'user.enabled', {

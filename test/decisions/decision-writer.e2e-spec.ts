@@ -70,4 +70,36 @@ describe('decision writer', () => {
     ]);
     expect(stored).toEqual([]);
   });
+
+  it('records a batch and the audit records of the rows inserted, in batch order, and a repeat not again', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const write = (requestId: string) =>
+      writer.write({
+        row: Object.assign(repeatRow(requestId, randomUUID()), { grantId: null, reason: 'Allowed by rule' }),
+        event: { eventType: 'decision', actorType: 'device' as const, requestId },
+      });
+    expect(await Promise.all(ids.map(write))).toEqual(ids.map(() => ({ inserted: true, grantEnded: false })));
+    expect(await write(ids[1])).toEqual({ inserted: false, grantEnded: false });
+    const records = await t.database.dataSource.query<{ request_id: string }[]>(
+      'SELECT request_id FROM audit_records WHERE request_id = ANY($1::text[]) ORDER BY seq',
+      [ids],
+    );
+    expect(records.map((r) => r.request_id)).toEqual(ids);
+    const stored = await t.database.dataSource.query(
+      'SELECT 1 FROM decision_requests WHERE request_id = ANY($1::uuid[])',
+      [ids],
+    );
+    expect(stored).toHaveLength(3);
+  });
+
+  it('leaves the audit append to the audit module: record_decisions only writes decisions', async () => {
+    // One owner per table (src/database/table-owners.ts): the database function decisions
+    // calls must not append to the audit chain itself.
+    const functions = await t.database.dataSource.query<{ source: string }[]>(
+      "SELECT prosrc AS source FROM pg_proc WHERE proname = 'record_decisions'",
+    );
+    expect(functions).toHaveLength(1);
+    expect(functions[0].source).toContain('INSERT INTO decision_requests');
+    expect(functions[0].source).not.toContain('audit_append');
+  });
 });

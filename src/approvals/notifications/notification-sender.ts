@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock.js';
 import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
+import { DecisionRequests } from '../../decisions/decision-requests.js';
 import { emailChannel, smtpTransport, webhookChannel, type Deliver } from './channels.js';
 import type { NotificationChannel, NotificationEvent } from './notification.entity.js';
 import type { NotificationPayload } from './outbox.js';
@@ -58,6 +59,7 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly requests: DecisionRequests,
   ) {
     const transport = smtpTransport(config);
     if (transport) {
@@ -129,12 +131,8 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private async stillPending(requestId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<{ pending: boolean }[]>(
-      `SELECT status = 'pending' AND expires_at > $2 AS pending FROM decision_requests WHERE request_id = $1`,
-      [requestId, this.clock.now()],
-    );
-    return rows[0]?.pending === true;
+  private stillPending(requestId: string): Promise<boolean> {
+    return this.requests.isPending(requestId, this.clock.now());
   }
 
   private async failed(n: DueRow, reason: string): Promise<void> {

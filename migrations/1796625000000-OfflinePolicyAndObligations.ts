@@ -6,10 +6,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * poll, and the allow after an approval, carry it. `offline_policy_issues`: which policy
  * version each device was given as its offline policy, and until when it may use it, so that
  * uploaded offline decisions are checked against what the device really held.
- * record_decisions (migration OneTripCommits) is redefined to write the obligations.
+ * record_decisions (as DecisionsAuditThroughAudit left it) is redefined to write the obligations.
  */
-export class OfflinePolicyAndObligations1796620000000 implements MigrationInterface {
-  name = 'OfflinePolicyAndObligations1796620000000';
+export class OfflinePolicyAndObligations1796625000000 implements MigrationInterface {
+  name = 'OfflinePolicyAndObligations1796625000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE "decision_requests" ADD "obligations" text array NOT NULL DEFAULT \'{}\'');
@@ -26,12 +26,12 @@ export class OfflinePolicyAndObligations1796620000000 implements MigrationInterf
   }
 }
 
-/** record_decisions as OneTripCommits wrote it, with or without the obligations column. */
+/** record_decisions as DecisionsAuditThroughAudit wrote it (decisions only), with or without the obligations column. */
 function recordDecisions(withObligations: boolean): string {
   const column = withObligations ? ', obligations' : '';
   const value = withObligations ? ", coalesce(r.obligations, '{}')" : '';
   const type = withObligations ? ', obligations text[]' : '';
-  return `CREATE OR REPLACE FUNCTION record_decisions(p_rows jsonb, p_contents text[], p_now timestamptz, p_recorded_at text)
+  return `CREATE OR REPLACE FUNCTION record_decisions(p_rows jsonb, p_now timestamptz)
       RETURNS TABLE (out_request_id uuid, out_result text) LANGUAGE plpgsql AS $$
       DECLARE
         grant_ids uuid[];
@@ -65,10 +65,6 @@ function recordDecisions(withObligations: boolean): string {
           RETURNING request_id
         )
         SELECT coalesce(array_agg(request_id), '{}') INTO inserted FROM ins;
-        PERFORM audit_append(
-          ARRAY(SELECT u.c FROM unnest(p_contents) WITH ORDINALITY AS u(c, o)
-                WHERE (p_rows->(u.o::int - 1)->>'request_id')::uuid = ANY(inserted) ORDER BY u.o),
-          p_recorded_at);
         RETURN QUERY SELECT unnest(inserted), 'inserted'::text UNION ALL SELECT unnest(ended), 'grant_ended'::text;
       END $$`;
 }

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { canonicalJson } from '../../audit/audit-chain.js';
 import { GrantEntity } from './grant.entity.js';
+
+/** A grant as other modules see it: read through GrantLookup, never written by them. */
+export type Grant = Readonly<GrantEntity>;
 
 /** What makes two requests "the same request" for a grant (policy-files.md). */
 export interface GrantKeyParts {
@@ -22,11 +26,10 @@ export const targetKey = (target: GrantKeyParts['target']): string =>
  */
 @Injectable()
 export class GrantLookup {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@InjectRepository(GrantEntity) private readonly grants: Repository<GrantEntity>) {}
 
-  async find(parts: GrantKeyParts, now: Date): Promise<GrantEntity | null> {
-    return this.dataSource
-      .getRepository(GrantEntity)
+  async find(parts: GrantKeyParts, now: Date): Promise<Grant | null> {
+    return this.grants
       .createQueryBuilder('g')
       .where('g.device_id = :deviceId AND g.action = :action AND g.remote_user_id = :remoteUserId', parts)
       .andWhere('g.target_key = :target AND g.ended_at IS NULL AND g.expires_at > :now', {
@@ -35,5 +38,10 @@ export class GrantLookup {
       })
       .orderBy('g.expires_at', 'DESC')
       .getOne();
+  }
+
+  /** The grant an approval of this request made, live or not (a request's story). */
+  byRequest(requestId: string): Promise<Grant | null> {
+    return this.grants.findOneBy({ requestId });
   }
 }

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type EntityManager, type Repository } from 'typeorm';
+import { DecisionRequestEntity } from './decision-request.entity.js';
+import { EXPIRED_REASON } from './decision-view.js';
+
+/** The answer approvers gave a pending request. */
+export interface Settlement {
+  status: 'approved' | 'rejected';
+  decidedAt: Date;
+  validUntil: Date | null;
+  reason: string;
+}
+
+/**
+ * The requests' state changes that other modules ask for (approvals: votes and expiry), and
+ * the reads they need: decisions owns decision_requests. Methods that take an EntityManager
+ * run in the caller's transaction, so a vote or an expiry commits with its audit records.
+ */
+@Injectable()
+export class DecisionRequests {
+  constructor(@InjectRepository(DecisionRequestEntity) private readonly requests: Repository<DecisionRequestEntity>) {}
+
+  get(requestId: string): Promise<DecisionRequestEntity | null> {
+    return this.requests.findOneBy({ requestId });
+  }
+
+  /** Pending and not yet past its expiry at `now`. */
+  async isPending(requestId: string, now: Date): Promise<boolean> {
+    const rows = await this.requests.query<{ pending: boolean }[]>(
+      `SELECT status = 'pending' AND expires_at > $2 AS pending FROM decision_requests WHERE request_id = $1`,
+      [requestId, now],
+    );
+    return rows[0]?.pending === true;
+  }
+
+  /** The request, locked until the caller's transaction ends (votes on it queue behind each other). */
+  lockForUpdate(m: EntityManager, requestId: string): Promise<DecisionRequestEntity | null> {
+    return m
+      .getRepository(DecisionRequestEntity)
+      .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
+  }
+
+  /** Settles a request that is still pending and unexpired at `decidedAt`; false if it no longer is. */
+  async settle(m: EntityManager, requestId: string, s: Settlement): Promise<boolean> {
+    const [rows] = await m.query<[{ request_id: string }[], number]>(
+      `UPDATE decision_requests SET status = $2, decided_at = $3, valid_until = $4, reason = $5
+        WHERE request_id = $1 AND status = 'pending' AND expires_at > $3 RETURNING request_id`,
+      [requestId, s.status, s.decidedAt, s.validUntil, s.reason],
+    );
+    return rows.length > 0;
+  }
+
+  /** Expires every pending request whose expiry has come by `now`; returns them, as now stored. */
+  async expireDue(m: EntityManager, now: Date): Promise<DecisionRequestEntity[]> {
+    const [rows] = await m.query<[{ request_id: string }[], number]>(
+      `UPDATE decision_requests SET status = 'expired', decided_at = expires_at, reason = $2
+        WHERE status = 'pending' AND expires_at <= $1 RETURNING request_id`,
+      [now, EXPIRED_REASON],
+    );
+    return this.byIds(
+      m,
+      rows.map((r) => r.request_id),
+    );
+  }
+
+  byIds(m: EntityManager, requestIds: string[]): Promise<DecisionRequestEntity[]> {
+    if (requestIds.length === 0) return Promise.resolve([]);
+    return m.getRepository(DecisionRequestEntity).findBy({ requestId: In(requestIds) });
+  }
+}
