@@ -6,13 +6,12 @@ import { AgentDecisionsController } from './agent-decisions.controller.js';
 import { DecisionsService } from './decisions.service.js';
 import { GrantLookup } from './grants/grant-lookup.js';
 import { PolicySimulator } from './policy-simulator.js';
-import { RequestStories } from './request-story.js';
 import { SimulationController } from './simulation.controller.js';
 
 @Module({
   imports: [AuditModule, PoliciesModule, DevicesModule],
   controllers: [AgentDecisionsController, SimulationController],
-  providers: [DecisionsService, GrantLookup, PolicySimulator, RequestStories],
-  exports: [DecisionsService, GrantLookup, PolicySimulator, RequestStories],
+  providers: [DecisionsService, GrantLookup, PolicySimulator],
+  exports: [DecisionsService, GrantLookup, PolicySimulator],
 })
 export class DecisionsModule {}

@@ -16,8 +16,16 @@ export interface TrailFields {
   requestId: string;
 }
 
-/** The records as a table; request ids lead to the request's story. */
-export function RecordsTable(props: { ctx: PageContext; records: ChainedRecord[]; caption: string }): JSX.Element {
+/**
+ * The records as a table; request ids lead to the request's story. `step`: a last column with
+ * each record's place in a request's story (AuditStory's step).
+ */
+export function RecordsTable(props: {
+  ctx: PageContext;
+  records: (ChainedRecord & { step?: string })[];
+  caption: string;
+  step?: boolean;
+}): JSX.Element {
   const { ctx } = props;
   return (
     <div class="table-wrap">
@@ -35,6 +43,7 @@ export function RecordsTable(props: { ctx: PageContext; records: ChainedRecord[]
             <th scope="col">Remote user</th>
             <th scope="col">Outcome</th>
             <th scope="col">Request</th>
+            {props.step ? <th scope="col">Step</th> : ''}
           </tr>
         </thead>
         <tbody>
@@ -56,6 +65,7 @@ export function RecordsTable(props: { ctx: PageContext; records: ChainedRecord[]
                   '—'
                 )}
               </td>
+              {props.step ? <td safe>{r.step ?? '—'}</td> : ''}
             </tr>
           ))}
         </tbody>
