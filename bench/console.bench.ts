@@ -24,7 +24,9 @@ import {
   adminQuery,
   call,
   createBenchDatabase,
+  ensure,
   freePort,
+  staffToken,
   startGatehouse,
   waitReady,
 } from './bench-server.js';
@@ -68,12 +70,6 @@ const askBody = () => ({
   target: { path: `/opt/acme/${randomUUID()}.bin` },
   context: { ticket: 'INC-4711', reason: 'Firmware log upload' },
 });
-
-async function ensure<T extends { status: number; body: any }>(what: string, res: Promise<T>, status = 200) {
-  const r = await res;
-  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
-  return r;
-}
 
 /** Devices and pending requests copied from the real ones, in a few statements. */
 async function seed(db: pg.Client, askedIds: string[]): Promise<void> {
@@ -164,20 +160,11 @@ async function main(): Promise<void> {
       asked.push(body.requestId);
     }
     // One request with a whole story (asked, approved, completed) for the story page.
-    await ensure(
-      'approver',
-      call(base, 'POST', '/api/v1/users', {
-        token: admin,
-        body: { username: 'approver', password: APPROVER_PASSWORD, groups: ['Biomed-Approvers'] },
-      }),
-      201,
-    );
-    const approver = (
-      await ensure(
-        'approver login',
-        call(base, 'POST', '/api/v1/auth/login', { body: { username: 'approver', password: APPROVER_PASSWORD } }),
-      )
-    ).body.accessToken as string;
+    const approver = await staffToken(base, admin, {
+      username: 'approver',
+      password: APPROVER_PASSWORD,
+      groups: ['Biomed-Approvers'],
+    });
     const storyId = asked.pop()!;
     await ensure(
       'approve',
