@@ -18,8 +18,10 @@ import {
   BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD,
   call,
   createBenchDatabase,
+  ensure,
   freePort,
   ServerChild,
+  staffToken,
   startGatehouse,
   waitReady,
 } from './bench-server.js';
@@ -47,16 +49,6 @@ const allowBody = () => ({
   remoteUser: { id: 'jdoe@acme.example', enterprise: 'acme-medical', groups: ['tier2'] },
   target: { path: '/var/log/acme/system.log' },
 });
-
-async function ensure<T extends { status: number; body: any }>(
-  what: string,
-  res: Promise<T>,
-  status = 200,
-): Promise<T> {
-  const r = await res;
-  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 /** Runs `fn` with at most `width` calls in flight. */
 async function inParallel<T>(items: T[], width: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
@@ -118,20 +110,11 @@ async function main(): Promise<void> {
         call(baseA, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } }),
       )
     ).body.accessToken as string;
-    await ensure(
-      'approver',
-      call(baseA, 'POST', '/api/v1/users', {
-        token: admin,
-        body: { username: 'approver', password: APPROVER_PASSWORD, groups: ['Biomed-Approvers'] },
-      }),
-      201,
-    );
-    const approverA = (
-      await ensure(
-        'approver login',
-        call(baseA, 'POST', '/api/v1/auth/login', { body: { username: 'approver', password: APPROVER_PASSWORD } }),
-      )
-    ).body.accessToken as string;
+    const approverA = await staffToken(baseA, admin, {
+      username: 'approver',
+      password: APPROVER_PASSWORD,
+      groups: ['Biomed-Approvers'],
+    });
     const token = (
       await ensure(
         'enrollment token',

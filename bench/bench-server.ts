@@ -115,6 +115,30 @@ export async function call(
   return { status: res.status, body, headers: res.headers };
 }
 
+/** The call's answer, or an error naming what was asked when its status is not `status`. */
+export async function ensure<T extends { status: number; body: any }>(
+  what: string,
+  res: Promise<T>,
+  status = 200,
+): Promise<T> {
+  const r = await res;
+  if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+  return r;
+}
+
+/** Creates a local user in `groups` (as the admin) and signs them in: their access token. */
+export async function staffToken(
+  base: string,
+  admin: string,
+  user: { username: string; password: string; groups: string[] },
+): Promise<string> {
+  await ensure(`user ${user.username}`, call(base, 'POST', '/api/v1/users', { token: admin, body: user }), 201);
+  const login = call(base, 'POST', '/api/v1/auth/login', {
+    body: { username: user.username, password: user.password },
+  });
+  return (await ensure(`${user.username} login`, login)).body.accessToken as string;
+}
+
 /** Waits for /health/ready, or fails with the server's last lines. */
 export async function waitReady(base: string, server: ServerChild): Promise<void> {
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;

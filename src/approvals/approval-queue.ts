@@ -72,26 +72,10 @@ export class ApprovalQueue {
     const now = this.clock.now();
     const column = `r.${QUEUE_SORTS[q.sort]}`;
     const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-    const qb = this.dataSource
-      .getRepository(DecisionRequestEntity)
-      .createQueryBuilder('r')
-      .where('r.approval IS NOT NULL')
+    const qb = this.filtered(staff, q, now)
       .orderBy(column, dir)
       .addOrderBy('r.request_id', dir)
       .limit(q.limit + 1);
-    if (q.status === 'pending') qb.andWhere(`r.status = 'pending' AND r.expires_at > :now`, { now });
-    else if (q.status === 'expired')
-      qb.andWhere(`(r.status = 'expired' OR (r.status = 'pending' AND r.expires_at <= :now))`, { now });
-    else if (q.status !== 'all') qb.andWhere('r.status = :status', { status: q.status });
-    const scope = readScope(staff.roleBindings);
-    if (scope !== '*') qb.andWhere('r.device_groups && :scope', { scope });
-    if (q.deviceGroup) qb.andWhere(':group = ANY(r.device_groups)', { group: q.deviceGroup });
-    if (q.action) qb.andWhere('r.action = :action', { action: q.action });
-    if (q.deviceId) qb.andWhere('r.device_id = :deviceId', { deviceId: q.deviceId });
-    if (q.minAgeMinutes !== undefined)
-      qb.andWhere('r.created_at <= :oldest', { oldest: new Date(now.getTime() - q.minAgeMinutes * 60_000) });
-    if (q.maxAgeMinutes !== undefined)
-      qb.andWhere('r.created_at >= :newest', { newest: new Date(now.getTime() - q.maxAgeMinutes * 60_000) });
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
       qb.andWhere(`(${column}, r.request_id) ${dir === 'ASC' ? '>' : '<'} (:cv, :cid)`, { cv: c.value, cid: c.id });
@@ -108,6 +92,42 @@ export class ApprovalQueue {
           })
         : null;
     return { items, nextCursor };
+  }
+
+  /**
+   * How many requests are pending in the caller's scope, counted up to `cap` (the menu's
+   * badge: "100+" needs no more). The queue's own filter, without building any summary.
+   */
+  async countPending(staff: StaffPrincipal, cap: number): Promise<number> {
+    const query: Pick<QueueQuery, 'status'> = { status: 'pending' };
+    const [sql, params] = this.filtered(staff, query, this.clock.now()).select('1').limit(cap).getQueryAndParameters();
+    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM (${sql}) capped`,
+      params,
+    );
+    return n;
+  }
+
+  /** The queue's rows for a query's filters and the caller's scope (no order, no cursor). */
+  private filtered(staff: StaffPrincipal, q: Partial<QueueQuery> & Pick<QueueQuery, 'status'>, now: Date) {
+    const qb = this.dataSource
+      .getRepository(DecisionRequestEntity)
+      .createQueryBuilder('r')
+      .where('r.approval IS NOT NULL');
+    if (q.status === 'pending') qb.andWhere(`r.status = 'pending' AND r.expires_at > :now`, { now });
+    else if (q.status === 'expired')
+      qb.andWhere(`(r.status = 'expired' OR (r.status = 'pending' AND r.expires_at <= :now))`, { now });
+    else if (q.status !== 'all') qb.andWhere('r.status = :status', { status: q.status });
+    const scope = readScope(staff.roleBindings);
+    if (scope !== '*') qb.andWhere('r.device_groups && :scope', { scope });
+    if (q.deviceGroup) qb.andWhere(':group = ANY(r.device_groups)', { group: q.deviceGroup });
+    if (q.action) qb.andWhere('r.action = :action', { action: q.action });
+    if (q.deviceId) qb.andWhere('r.device_id = :deviceId', { deviceId: q.deviceId });
+    if (q.minAgeMinutes !== undefined)
+      qb.andWhere('r.created_at <= :oldest', { oldest: new Date(now.getTime() - q.minAgeMinutes * 60_000) });
+    if (q.maxAgeMinutes !== undefined)
+      qb.andWhere('r.created_at >= :newest', { newest: new Date(now.getTime() - q.maxAgeMinutes * 60_000) });
+    return qb;
   }
 
   async get(staff: StaffPrincipal, requestId: string): Promise<ApprovalDetail> {

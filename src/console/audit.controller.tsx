@@ -3,12 +3,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AuditSearch } from '../audit/audit-search.service.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AuditCheckpointsService } from '../audit/audit-checkpoints.service.js';
 import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
-import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { AuditStory } from '../audit/audit-story.js';
+import { Staff, type StaffPrincipal } from '../auth/principal.js';
+import { ApiError, ErrorCode } from '../common/api-error.js';
 import { zodDetails } from '../common/zod-validation.js';
-import { RequestStories } from '../decisions/request-story.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
+import { pageId } from './ids.js';
 import { instantOfLocalTime } from './local-time.js';
 import { AuditPage } from './pages/audit-page.js';
 import { nextPageHref } from './pages/parts.js';
@@ -16,7 +19,6 @@ import { ChainPage } from './pages/chain-page.js';
 import { RequestStoryPage } from './pages/request-story-page.js';
 
 const PAGE_SIZE = 50;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const text = (max: number) => z.string().trim().max(max).default('');
 const localTime = z
@@ -47,9 +49,10 @@ export class ConsoleAuditController {
   constructor(
     private readonly renderer: ConsoleRenderer,
     private readonly trail: AuditSearch,
-    private readonly stories: RequestStories,
+    private readonly stories: AuditStory,
     private readonly audit: AuditService,
     private readonly integrity: AuditIntegrityService,
+    private readonly checkpoints: AuditCheckpointsService,
   ) {}
 
   @Get()
@@ -85,23 +88,38 @@ export class ConsoleAuditController {
   @ConsolePage('verify', 'AuditRecord')
   async chain(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const verify = (request.query as Record<string, unknown>).verify === '1';
-    const [head, result] = await Promise.all([
+    const [head, checkpoint, result] = await Promise.all([
       this.audit.head(),
+      this.checkpoints.latest(),
       verify ? this.integrity.verify({ full: true }) : undefined,
     ]);
-    return this.renderer.send(reply, <ChainPage ctx={this.renderer.context(request)} head={head} result={result} />);
-  }
-
-  @Get('requests/:requestId')
-  @ConsolePage('read', 'AuditRecord')
-  async story(@Param('requestId') requestId: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    if (!UUID.test(requestId)) throw notFound('Request');
-    const id = requestId.toLowerCase();
-    const story = await this.stories.get(id);
-    if (!story) throw notFound('Request');
+    const signatureValid = checkpoint ? await this.checkpoints.signatureValid(checkpoint) : false;
     return this.renderer.send(
       reply,
-      <RequestStoryPage ctx={this.renderer.context(request)} requestId={id} story={story} />,
+      <ChainPage
+        ctx={this.renderer.context(request)}
+        head={head}
+        checkpoint={checkpoint}
+        signatureValid={signatureValid}
+        result={result}
+      />,
     );
+  }
+
+  /**
+   * The API's story (GET /api/v1/audit/requests/{id}): the same permission and scope check
+   * (auditors read every story, approvers those of their devices) and the same reading of the trail.
+   */
+  @Get('requests/:requestId')
+  @ConsolePage('read', 'Approval')
+  async story(
+    @Staff() staff: StaffPrincipal,
+    @Param('requestId') requestId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    // Request ids are stored in lower case (users.dto uuidSchema).
+    const story = await this.stories.of(staff, pageId(requestId, 'Request').toLowerCase());
+    return this.renderer.send(reply, <RequestStoryPage ctx={this.renderer.context(request)} story={story} />);
   }
 }

@@ -76,8 +76,7 @@ export class ConsoleDevicesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
-    const device = await this.devices.getInScope(staff, deviceId, 'read');
+    const device = await this.inScope(staff, deviceId, 'read');
     const [requests, audit] = await Promise.all([
       this.search.requestsOf(deviceId, HISTORY_SIZE),
       this.audit.search({ deviceId, sort: 'newest', limit: HISTORY_SIZE }),
@@ -98,30 +97,51 @@ export class ConsoleDevicesController {
 
   @Post(':deviceId/revoke')
   @ConsolePage('manage', 'Device')
-  async revoke(
+  revoke(
     @Staff() staff: StaffPrincipal,
     @Param('deviceId') deviceId: string,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
-    await this.devices.getInScope(staff, deviceId, 'manage');
-    await this.devices.revoke(deviceId, actorOf(staff, originOf(request)));
-    return this.renderer.redirect(reply, `/devices/${encodeURIComponent(deviceId)}?done=revoked`);
+    return this.change(staff, deviceId, request, reply, 'revoke');
   }
 
-  /** The enrollment is gone afterwards, so the list is where the person lands. */
   @Post(':deviceId/reset')
   @ConsolePage('manage', 'Device')
-  async reset(
+  reset(
     @Staff() staff: StaffPrincipal,
     @Param('deviceId') deviceId: string,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
+    return this.change(staff, deviceId, request, reply, 'reset');
+  }
+
+  /** The device, if the id has a device id's shape and the device is in the caller's scope for `action`; else 404. */
+  private async inScope(staff: StaffPrincipal, deviceId: string, action: 'read' | 'manage') {
     if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
-    await this.devices.getInScope(staff, deviceId, 'manage');
-    await this.devices.reset(deviceId, actorOf(staff, originOf(request)));
-    return this.renderer.redirect(reply, `/devices?q=${encodeURIComponent(deviceId)}&revoked=all`);
+    return this.devices.getInScope(staff, deviceId, action);
+  }
+
+  /**
+   * Revoke or reset through the API's service, as the person. After a reset the enrollment is
+   * gone, so the list (filtered to the device) is where the person lands; after a revoke, its page.
+   */
+  private async change(
+    staff: StaffPrincipal,
+    deviceId: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    change: 'revoke' | 'reset',
+  ) {
+    await this.inScope(staff, deviceId, 'manage');
+    const actor = actorOf(staff, originOf(request));
+    const id = encodeURIComponent(deviceId);
+    if (change === 'revoke') {
+      await this.devices.revoke(deviceId, actor);
+      return this.renderer.redirect(reply, `/devices/${id}?done=revoked`);
+    }
+    await this.devices.reset(deviceId, actor);
+    return this.renderer.redirect(reply, `/devices?q=${id}&revoked=all`);
   }
 }

@@ -3,12 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
+import { Clock } from '../common/clock.js';
 import { zodDetails } from '../common/zod-validation.js';
 import { createEnrollmentTokenSchema } from '../devices/devices.dto.js';
 import { EnrollmentTokensService } from '../devices/enrollment-tokens.service.js';
 import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
-import { EnrollmentTokensPage } from './pages/enrollment-tokens-page.js';
+import { EnrollmentTokensPage, type NewToken } from './pages/enrollment-tokens-page.js';
+import { ShownOnce } from './shown-once.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,31 +32,42 @@ const createForm = z
   }))
   .pipe(createEnrollmentTokenSchema);
 
-const NOTICES: Record<string, string> = { revoked: 'The token was revoked: it enrolls no more devices.' };
+const NOTICES: Record<string, string> = {
+  revoked: 'The token was revoked: it enrolls no more devices.',
+  // After the redirect, when the secret was already shown (a reload) or is not in this process.
+  created: 'The token was created. Its secret was shown once and is not shown again: revoke it if it was not copied.',
+};
 
 @ConsoleController()
 @Controller('enrollment-tokens')
 export class ConsoleEnrollmentTokensController {
+  /** The new token's secret, from the form's answer (a redirect) to the page after it. */
+  private readonly justCreated: ShownOnce<NewToken>;
+
   constructor(
     private readonly renderer: ConsoleRenderer,
     private readonly tokens: EnrollmentTokensService,
-  ) {}
+    clock: Clock,
+  ) {
+    this.justCreated = new ShownOnce(clock);
+  }
 
   @Get()
   @ConsolePage('read', 'EnrollmentToken')
-  async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async list(@Staff() staff: StaffPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const done = (request.query as Record<string, unknown>).done;
-    const notice = typeof done === 'string' ? NOTICES[done] : undefined;
+    const created = done === 'created' ? this.justCreated.take(staff.sessionId) : undefined;
+    const notice = typeof done === 'string' && !created ? NOTICES[done] : undefined;
     const tokens = await this.tokens.list();
     return this.renderer.send(
       reply,
-      <EnrollmentTokensPage ctx={this.renderer.context(request)} tokens={tokens} notice={notice} />,
+      <EnrollmentTokensPage ctx={this.renderer.context(request)} tokens={tokens} created={created} notice={notice} />,
     );
   }
 
   /**
-   * Answers with the page itself (no redirect): the secret exists only in this answer, so
-   * it must not travel through a URL or a session. `no-store` keeps it out of the cache.
+   * Post/Redirect/Get: the secret waits in memory for this session's next page, which shows
+   * it once (never in a URL or a log), so a reload neither creates a second token nor shows it again.
    */
   @Post()
   @ConsolePage('manage', 'EnrollmentToken')
@@ -62,12 +75,8 @@ export class ConsoleEnrollmentTokensController {
     const parsed = createForm.safeParse(request.body ?? {});
     if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the form', zodDetails(parsed.error));
     const created = await this.tokens.create(parsed.data, actorOf(staff, originOf(request)));
-    const tokens = await this.tokens.list();
-    return this.renderer.send(
-      reply,
-      <EnrollmentTokensPage ctx={this.renderer.context(request)} tokens={tokens} created={created} />,
-      201,
-    );
+    this.justCreated.put(staff.sessionId, created);
+    return this.renderer.redirect(reply, '/enrollment-tokens?done=created');
   }
 
   @Post(':id/revoke')

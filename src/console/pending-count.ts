@@ -13,12 +13,9 @@ export class PendingCount {
 
   async of(staff: StaffPrincipal): Promise<string> {
     if (!may(staff, 'read', 'Approval')) return '';
-    const { items, nextCursor } = await this.queue.list(staff, {
-      status: 'pending',
-      sort: 'createdAt',
-      order: 'desc',
-      limit: INBOX_SIZE,
-    });
-    return items.length === 0 ? '' : `${items.length}${nextCursor ? '+' : ''}`;
+    // A capped count, not the inbox's list: building 100 summaries for a badge cost the request
+    // and grants pages ~12 ms of CPU each at 10,000 open requests (bench:console).
+    const n = await this.queue.countPending(staff, INBOX_SIZE + 1);
+    return n === 0 ? '' : n > INBOX_SIZE ? `${INBOX_SIZE}+` : String(n);
   }
 }

@@ -10,7 +10,6 @@ import { DecisionRequests } from './decision-requests.js';
 import { DecisionsService } from './decisions.service.js';
 import { LiveSessions } from './live-sessions.js';
 import { PolicySimulator } from './policy-simulator.js';
-import { RequestStories } from './request-story.js';
 import { SimulationController } from './simulation.controller.js';
 
 @Module({
@@ -22,7 +21,7 @@ import { SimulationController } from './simulation.controller.js';
     TypeOrmModule.forFeature([DecisionRequestEntity]),
   ],
   controllers: [AgentDecisionsController, SimulationController],
-  providers: [DecisionsService, DecisionRequests, LiveSessions, PolicySimulator, RequestStories],
-  exports: [DecisionsService, DecisionRequests, LiveSessions, PolicySimulator, RequestStories],
+  providers: [DecisionsService, DecisionRequests, LiveSessions, PolicySimulator],
+  exports: [DecisionsService, DecisionRequests, LiveSessions, PolicySimulator],
 })
 export class DecisionsModule {}

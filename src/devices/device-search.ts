@@ -23,7 +23,7 @@ export interface DeviceSearchQuery {
   limit: number;
 }
 
-/** Rows read per round while filling a page; a group filter is applied to each round. */
+/** Rows read per round after the first while filling a page; a group filter is applied to each round. */
 const BATCH = 500;
 /** A page reads at most this many rows, so that a rare group never scans all devices at once. */
 const MAX_SCANNED = 5_000;
@@ -50,8 +50,12 @@ export class DeviceSearch {
     const items: DeviceView[] = [];
     let after = q.after;
     let scanned = 0;
+    // The first round reads one page (and one more row): with no group filter and a caller who
+    // sees every device, that is the page. Reading BATCH rows at once made every list page build
+    // 500 views (each matching the policy files' device groups) for 50 shown.
+    let size = q.limit + 1;
     for (;;) {
-      const rows = await this.batch(q, after);
+      const rows = await this.batch(q, after, size);
       scanned += rows.length;
       for (const row of rows) {
         after = row.id;
@@ -65,9 +69,10 @@ export class DeviceSearch {
           return { items: page, nextCursor: page[page.length - 1].id };
         }
       }
-      if (rows.length < BATCH) return { items, nextCursor: null };
+      if (rows.length < size) return { items, nextCursor: null };
       // Too many rows left out by the group or scope: the page ends here, "next" goes on from the last row read.
       if (scanned >= MAX_SCANNED) return { items, nextCursor: after ?? null };
+      size = BATCH;
     }
   }
 
@@ -78,10 +83,10 @@ export class DeviceSearch {
       .find({ where: { deviceId }, order: { createdAt: 'DESC' }, take: limit });
   }
 
-  private batch(q: DeviceSearchQuery, after: string | undefined): Promise<DeviceEntity[]> {
+  private batch(q: DeviceSearchQuery, after: string | undefined, size: number): Promise<DeviceEntity[]> {
     const now = this.clock.now();
     const fresh = new Date(now.getTime() - STATE_MAX_AGE_MS);
-    const qb = this.dataSource.getRepository(DeviceEntity).createQueryBuilder('d').orderBy('d.id', 'ASC').limit(BATCH);
+    const qb = this.dataSource.getRepository(DeviceEntity).createQueryBuilder('d').orderBy('d.id', 'ASC').limit(size);
     if (after !== undefined) qb.andWhere('d.id > :after', { after });
     if (q.text) {
       qb.andWhere(

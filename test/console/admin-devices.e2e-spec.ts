@@ -59,6 +59,17 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'admin-enrollment-tokens');
 
+    // Post/Redirect/Get: a reload neither makes a second token nor shows the secret again.
+    expect(new URL(page.url()).pathname).toBe('/enrollment-tokens');
+    expect(page.url()).not.toContain(secret);
+    await page.reload();
+    await page.waitForLoadState('load');
+    const listed = await api(app.baseUrl, 'GET', '/api/v1/enrollment-tokens', { token: admin });
+    expect(listed.body).toHaveLength(1);
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.getByRole('status').first().textContent()).toContain('shown once and is not shown again');
+
     // The device's agent enrolls with the copied token, and reports that it is in clinical use.
     const res = await enroll(app.baseUrl, secret, 'ct-0042', 'SOMATOM X.cite', 'North clinic');
     expect(res.status).toBe(201);

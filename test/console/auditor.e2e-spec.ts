@@ -78,10 +78,17 @@ describe('console: audit trail, a request story, the chain (auditor)', () => {
     const decided = await page.locator('section', { hasText: 'Rules and decision' }).textContent();
     expect(decided).toContain('acme-file-transfers-ask');
     expect(decided).toMatch(/approved|allowed|completed/);
-    expect(await page.locator('section', { hasText: 'Votes' }).textContent()).toContain('alice: approve at');
-    expect(await page.locator('section', { hasText: 'Grant and completion' }).textContent()).toContain('succeeded');
+    // What only the trail's story (AuditStory, as the API answers it) tells: the vote's effect and
+    // comment, how long the work took, and each record's step.
+    const votes = await page.locator('section', { hasText: 'Votes' }).textContent();
+    expect(votes).toMatch(/alice: approve at .+ \(approved\) — “Checked with the ward”/);
+    const completion = await page.locator('section', { hasText: 'Grant and completion' }).textContent();
+    expect(completion).toMatch(/Grant\s*—/); // this rule allows no grant
+    expect(completion).toContain('succeeded');
+    expect(completion).toMatch(/Work took\s*\d+ (s|min \d+ s)/);
+    const steps = page.locator('section', { hasText: 'Every record' }).locator('tbody tr td:last-child');
+    expect(await steps.allTextContents()).toEqual(['asked', 'vote', 'completed']);
     const story = await page.locator('section', { hasText: 'Every record' }).textContent();
-    expect(story).toContain('decision');
     expect(story).toContain('approval.approved');
     expect(story).toContain('decision.completed');
     expect(await seriousAxeViolations(page)).toEqual([]);
@@ -118,18 +125,61 @@ describe('console: audit trail, a request story, the chain (auditor)', () => {
     await context.close();
   });
 
-  it('shows the chain head and verifies the whole chain', async () => {
+  it('shows the chain head and the last signed checkpoint, and verifies the whole chain against it', async () => {
     const { page, context } = await openConsole(browser, app.baseUrl);
     await page.goto('/audit/chain');
     await signIn(page, 'ivy', APPROVER_PASSWORD);
+    // Signed now, as the scheduler does every few minutes (the API's own endpoint).
+    const signed = await api(app.baseUrl, 'POST', '/api/v1/audit/checkpoints', { token: world.admin });
+    expect(signed.status).toBe(200);
+    const cp = signed.body as { seq: number; hash: string; at: string; keyId: string };
     // Read with a token from before (signing in again would add a record and move the head).
     const head = (await api(app.baseUrl, 'GET', '/api/v1/audit/checkpoint', { token: world.admin })).body.head;
     await page.reload();
     expect(await page.locator('section', { hasText: 'Head of the chain' }).textContent()).toContain(head.hash);
+    const checkpoint = page.locator('section', { hasText: 'Last signed checkpoint' });
+    const facts = async () =>
+      Object.fromEntries(
+        await checkpoint
+          .locator('dt')
+          .evaluateAll((terms) => terms.map((t) => [t.textContent, t.nextElementSibling?.textContent])),
+      ) as Record<string, string>;
+    const shown = await facts();
+    expect(shown.Record).toBe(String(cp.seq));
+    expect(shown['Its hash']).toBe(cp.hash);
+    expect(shown['Key id']).toBe(cp.keyId);
+    // In the hospital's zone, named: the time as Berlin reads it.
+    const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' });
+    expect(shown.Signed).toContain(berlin.format(new Date(cp.at)));
+    expect(shown.Signed).toContain('(Europe/Berlin)');
+    expect(shown.Signature).toMatch(/^valid/);
+    expect(shown['Chain verifies against it']).toMatch(/^not checked/);
+
     await submit(page, 'Verify the whole chain');
     expect(await page.locator('#verification').textContent()).toMatch(/^The chain checks out: \d+ records/);
+    expect((await facts())['Chain verifies against it']).toBe(
+      `yes: record ${cp.seq} is in the verified chain with this hash`,
+    );
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'auditor-chain');
     await context.close();
+  });
+
+  it("lets an approver read the stories of their own devices' requests only, as the API does", async () => {
+    for (const [person, status] of [
+      ['alice', 200], // Biomed-Approvers decide for the CT scanner
+      ['carol', 404], // an approver for the lab only: out of scope reads as not found
+    ] as const) {
+      const { page, context } = await openConsole(browser, app.baseUrl);
+      await page.goto('/sign-in');
+      await signIn(page, person, APPROVER_PASSWORD);
+      const res = await page.goto(`/audit/requests/${requestId}`);
+      expect(res!.status()).toBe(status);
+      const fromApi = await api(app.baseUrl, 'GET', `/api/v1/audit/requests/${requestId}`, {
+        token: world.tokens[person],
+      });
+      expect(fromApi.status).toBe(status);
+      await context.close();
+    }
   });
 });

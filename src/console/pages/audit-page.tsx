@@ -2,7 +2,7 @@ import type { ChainedRecord } from '../../audit/audit-chain.js';
 import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
-import { TextField } from './parts.js';
+import { DataTable, TextField } from './parts.js';
 
 /** The search form's fields as sent (kept in the form, and in the next page's link). */
 export interface TrailFields {
@@ -16,51 +16,54 @@ export interface TrailFields {
   requestId: string;
 }
 
-/** The records as a table; request ids lead to the request's story. */
-export function RecordsTable(props: { ctx: PageContext; records: ChainedRecord[]; caption: string }): JSX.Element {
+/**
+ * The records as a table; request ids lead to the request's story. `step`: a last column with
+ * each record's place in a request's story (AuditStory's step).
+ */
+export function RecordsTable(props: {
+  ctx: PageContext;
+  records: (ChainedRecord & { step?: string })[];
+  caption: string;
+  step?: boolean;
+}): JSX.Element {
   const { ctx } = props;
   return (
-    <div class="table-wrap">
-      <table>
-        <caption class="visually-hidden" safe>
-          {props.caption}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">When</th>
-            <th scope="col">Event</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Device</th>
-            <th scope="col">Remote user</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Request</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.records.map((r) => (
-            <tr>
-              <td>{r.seq}</td>
-              <td safe>{formatTime(r.recordedAt, ctx.timeZone)}</td>
-              <td safe>{r.eventType}</td>
-              <td safe>{r.actorId ?? r.actorType}</td>
-              <td safe>{r.deviceId ?? '—'}</td>
-              <td safe>{r.remoteUser ?? '—'}</td>
-              <td safe>{r.outcome ?? '—'}</td>
-              <td>
-                {r.requestId ? (
-                  <a href={`/audit/requests/${r.requestId}`} aria-label={`Story of request ${r.requestId}`} safe>
-                    {r.requestId.slice(0, 8)}
-                  </a>
-                ) : (
-                  '—'
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption={props.caption}
+      columns={[
+        '#',
+        'When',
+        'Event',
+        'Actor',
+        'Device',
+        'Remote user',
+        'Outcome',
+        'Request',
+        props.step ? 'Step' : false,
+      ]}
+    >
+      {props.records.map((r) => (
+        <tr>
+          <td>{r.seq}</td>
+          <td safe>{formatTime(r.recordedAt, ctx.timeZone)}</td>
+          <td safe>{r.eventType}</td>
+          <td safe>{r.actorId ?? r.actorType}</td>
+          <td safe>{r.deviceId ?? '—'}</td>
+          <td safe>{r.remoteUser ?? '—'}</td>
+          <td safe>{r.outcome ?? '—'}</td>
+          <td>
+            {r.requestId ? (
+              <a href={`/audit/requests/${r.requestId}`} aria-label={`Story of request ${r.requestId}`} safe>
+                {r.requestId.slice(0, 8)}
+              </a>
+            ) : (
+              '—'
+            )}
+          </td>
+          {props.step ? <td safe>{r.step ?? '—'}</td> : ''}
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

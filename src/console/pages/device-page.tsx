@@ -6,7 +6,7 @@ import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
 import { deviceStateText } from './devices-page.js';
-import { Fact, Notice } from './parts.js';
+import { DataTable, Fact, Notice } from './parts.js';
 
 /** Revoke and reset, for those who may manage devices (the server checks the device's scope again). */
 function DeviceActions(props: { ctx: PageContext; device: DeviceView }): JSX.Element {
@@ -75,38 +75,26 @@ export function DevicePage(props: {
         {props.requests.length === 0 ? (
           <p class="empty">This device has asked nothing yet.</p>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Asked</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Remote user</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.requests.map((r) => (
-                  <tr>
-                    <td>
-                      {r.approval ? (
-                        <a href={`/approvals/${r.requestId}`} safe>
-                          {formatTime(r.createdAt, ctx.timeZone)}
-                        </a>
-                      ) : (
-                        <span safe>{formatTime(r.createdAt, ctx.timeZone)}</span>
-                      )}
-                    </td>
-                    <td safe>{r.action}</td>
-                    <td safe>{r.remoteUser.id}</td>
-                    <td>
-                      <span class={`status ${r.status}`}>{r.status}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Asked', 'Action', 'Remote user', 'Status']}>
+            {props.requests.map((r) => (
+              <tr>
+                <td>
+                  {r.approval ? (
+                    <a href={`/approvals/${r.requestId}`} safe>
+                      {formatTime(r.createdAt, ctx.timeZone)}
+                    </a>
+                  ) : (
+                    <span safe>{formatTime(r.createdAt, ctx.timeZone)}</span>
+                  )}
+                </td>
+                <td safe>{r.action}</td>
+                <td safe>{r.remoteUser.id}</td>
+                <td>
+                  <span class={`status ${r.status}`}>{r.status}</span>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
       <section class="card" aria-labelledby="trail">
@@ -114,28 +102,16 @@ export function DevicePage(props: {
         {props.audit.length === 0 ? (
           <p class="empty">No audit record names this device.</p>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Outcome</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.audit.map((a) => (
-                  <tr>
-                    <td safe>{formatTime(a.recordedAt, ctx.timeZone)}</td>
-                    <td safe>{a.eventType}</td>
-                    <td safe>{a.actorId ?? a.actorType}</td>
-                    <td safe>{a.outcome}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['When', 'Event', 'Actor', 'Outcome']}>
+            {props.audit.map((a) => (
+              <tr>
+                <td safe>{formatTime(a.recordedAt, ctx.timeZone)}</td>
+                <td safe>{a.eventType}</td>
+                <td safe>{a.actorId ?? a.actorType}</td>
+                <td safe>{a.outcome}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </Layout>

@@ -3,7 +3,7 @@ import type { DeviceView } from '../../devices/devices.service.js';
 import { formatAge } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
-import { nextPageHref } from './parts.js';
+import { DataTable, nextPageHref } from './parts.js';
 
 /** "In clinical use", "Idle" or why it is not known: a stale report counts as unknown. */
 export function deviceStateText(device: DeviceView, now: Date): string {
@@ -96,38 +96,23 @@ export function DevicesPage(props: {
       {devices.length === 0 ? (
         <p class="empty">No device matches. Devices appear here once they enroll with a token.</p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Devices</caption>
-            <thead>
-              <tr>
-                <th scope="col">Device</th>
-                <th scope="col">Model</th>
-                <th scope="col">Site</th>
-                <th scope="col">Groups</th>
-                <th scope="col">State</th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {devices.map((d) => (
-                <tr>
-                  <th scope="row">
-                    <a href={`/devices/${encodeURIComponent(d.id)}`} safe>
-                      {d.id}
-                    </a>
-                    {d.revoked ? <span class="status rejected"> revoked</span> : ''}
-                  </th>
-                  <td safe>{d.model}</td>
-                  <td safe>{d.site ?? '—'}</td>
-                  <td safe>{d.groups.join(', ') || '—'}</td>
-                  <td safe>{deviceStateText(d, ctx.now)}</td>
-                  <td>{d.lastSeenAt ? formatAge(d.lastSeenAt, ctx.now) : 'never'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Devices" columns={['Device', 'Model', 'Site', 'Groups', 'State', 'Last seen']}>
+          {devices.map((d) => (
+            <tr>
+              <th scope="row">
+                <a href={`/devices/${encodeURIComponent(d.id)}`} safe>
+                  {d.id}
+                </a>
+                {d.revoked ? <span class="status rejected"> revoked</span> : ''}
+              </th>
+              <td safe>{d.model}</td>
+              <td safe>{d.site ?? '—'}</td>
+              <td safe>{d.groups.join(', ') || '—'}</td>
+              <td safe>{deviceStateText(d, ctx.now)}</td>
+              <td>{d.lastSeenAt ? formatAge(d.lastSeenAt, ctx.now) : 'never'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {props.nextCursor ? (
         <p>

@@ -3,7 +3,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
-import { Notice } from './parts.js';
+import { DataTable, Notice } from './parts.js';
 
 /** A token that has just been made: its secret, this once, with a copy button (copy.js). */
 export interface NewToken {
@@ -77,54 +77,40 @@ export function EnrollmentTokensPage(props: {
         {tokens.length === 0 ? (
           <p class="empty">No token yet. A field engineer needs one to enroll a device.</p>
         ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Created</th>
-                  <th scope="col">Groups</th>
-                  <th scope="col">Uses</th>
-                  <th scope="col">Valid until</th>
-                  <th scope="col">State</th>
-                  {mayManage ? <th scope="col">Revoke</th> : ''}
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.map((t) => {
-                  const state = tokenState(t, ctx.now);
-                  return (
-                    <tr data-token-id={t.id}>
-                      <td safe>{`${formatTime(t.createdAt, ctx.timeZone)} by ${t.createdBy}`}</td>
-                      <td safe>{t.deviceGroups.join(', ') || '—'}</td>
-                      <td safe>{`${t.uses} of ${t.maxUses}`}</td>
-                      <td safe>{formatTime(t.expiresAt, ctx.timeZone)}</td>
-                      <td safe>{state}</td>
-                      {mayManage ? (
-                        <td>
-                          {state === 'live' ? (
-                            <form method="post" action={`/enrollment-tokens/${t.id}/revoke`}>
-                              <input type="hidden" name="_csrf" value={ctx.csrfToken ?? ''} />
-                              <button
-                                type="submit"
-                                class="danger"
-                                aria-label={`Revoke the token created ${formatTime(t.createdAt, ctx.timeZone)}`}
-                              >
-                                Revoke
-                              </button>
-                            </form>
-                          ) : (
-                            ''
-                          )}
-                        </td>
+          <DataTable columns={['Created', 'Groups', 'Uses', 'Valid until', 'State', mayManage && 'Revoke']}>
+            {tokens.map((t) => {
+              const state = tokenState(t, ctx.now);
+              return (
+                <tr data-token-id={t.id}>
+                  <td safe>{`${formatTime(t.createdAt, ctx.timeZone)} by ${t.createdBy}`}</td>
+                  <td safe>{t.deviceGroups.join(', ') || '—'}</td>
+                  <td safe>{`${t.uses} of ${t.maxUses}`}</td>
+                  <td safe>{formatTime(t.expiresAt, ctx.timeZone)}</td>
+                  <td safe>{state}</td>
+                  {mayManage ? (
+                    <td>
+                      {state === 'live' ? (
+                        <form method="post" action={`/enrollment-tokens/${t.id}/revoke`}>
+                          <input type="hidden" name="_csrf" value={ctx.csrfToken ?? ''} />
+                          <button
+                            type="submit"
+                            class="danger"
+                            aria-label={`Revoke the token created ${formatTime(t.createdAt, ctx.timeZone)}`}
+                          >
+                            Revoke
+                          </button>
+                        </form>
                       ) : (
                         ''
                       )}
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+                    </td>
+                  ) : (
+                    ''
+                  )}
+                </tr>
+              );
+            })}
+          </DataTable>
         )}
       </section>
     </Layout>

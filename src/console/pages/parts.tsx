@@ -1,3 +1,4 @@
+import type { Children } from '@kitajs/html';
 /** Small pieces the console's pages share. */
 
 /** A term and its value in a `dl.facts`; an empty value shows as a dash. */
@@ -43,4 +44,39 @@ export function nextPageHref(path: string, fields: Record<string, string>, curso
   const params = new URLSearchParams({ ...fields, ...cursor });
   for (const [name, value] of [...params]) if (value === '') params.delete(name);
   return `${path}?${params.toString()}`;
+}
+
+/**
+ * A list's table: it scrolls sideways on its own on a phone (`table-wrap`), the column heads
+ * are `th scope=col` (a false entry: a column this person does not get), and the caption, when
+ * the section's heading does not already name the table, is for screen readers. Children are the rows.
+ */
+export function DataTable(props: { caption?: string; columns: (string | false)[]; children?: Children }): JSX.Element {
+  return (
+    <div class="table-wrap">
+      <table>
+        {props.caption ? (
+          <caption class="visually-hidden" safe>
+            {props.caption}
+          </caption>
+        ) : (
+          ''
+        )}
+        <thead>
+          <tr>
+            {props.columns.map((column) =>
+              column === false ? (
+                ''
+              ) : (
+                <th scope="col" safe>
+                  {column}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
 }

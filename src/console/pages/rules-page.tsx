@@ -4,7 +4,7 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
-import { Notice } from './parts.js';
+import { DataTable, Notice } from './parts.js';
 
 const list = (values: string[] | undefined) => (values && values.length > 0 ? values.join(', ') : '—');
 
@@ -73,56 +73,40 @@ export function RulesPage(props: {
         ''
       )}
       {set && set.rules.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <caption class="visually-hidden">Rules in force</caption>
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Effect</th>
-                <th scope="col">Actions</th>
-                <th scope="col">Devices</th>
-                <th scope="col">Remote users</th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
-            <tbody>
-              {set.rules.map((rule) => (
-                <tr id={`rule-${rule.id}`}>
-                  <th scope="row">
-                    <span safe>{rule.id}</span>
-                    {rule.description ? (
-                      <div class="muted" safe>
-                        {rule.description}
-                      </div>
-                    ) : (
-                      ''
-                    )}
-                  </th>
-                  <td>{rule.effect}</td>
-                  <td safe>{list(rule.actions)}</td>
-                  <td safe>{list(rule.devices)}</td>
-                  <td safe>
-                    {[
-                      list(rule.remoteUsers?.enterprises),
-                      list(rule.remoteUsers?.users),
-                      list(rule.remoteUsers?.groups),
-                    ]
-                      .filter((v) => v !== '—')
-                      .join(' · ') || 'anyone'}
-                  </td>
-                  <td>
-                    <RuleSource
-                      ctx={ctx}
-                      rule={rule}
-                      consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Rules in force"
+          columns={['Rule', 'Effect', 'Actions', 'Devices', 'Remote users', 'Source']}
+        >
+          {set.rules.map((rule) => (
+            <tr id={`rule-${rule.id}`}>
+              <th scope="row">
+                <span safe>{rule.id}</span>
+                {rule.description ? (
+                  <div class="muted" safe>
+                    {rule.description}
+                  </div>
+                ) : (
+                  ''
+                )}
+              </th>
+              <td>{rule.effect}</td>
+              <td safe>{list(rule.actions)}</td>
+              <td safe>{list(rule.devices)}</td>
+              <td safe>
+                {[list(rule.remoteUsers?.enterprises), list(rule.remoteUsers?.users), list(rule.remoteUsers?.groups)]
+                  .filter((v) => v !== '—')
+                  .join(' · ') || 'anyone'}
+              </td>
+              <td>
+                <RuleSource
+                  ctx={ctx}
+                  rule={rule}
+                  consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
+                />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : (
         <p class="empty">No rule: every request gets the default.</p>
       )}
