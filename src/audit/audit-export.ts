@@ -25,6 +25,20 @@ const JSON_LINE = `json_build_object('seq', seq,
   'approvers', approvers, 'sourceAddress', source_address, 'requestId', request_id, 'details', details,
   'prevHash', prev_hash, 'hash', hash)::text`;
 
+/**
+ * Records first..last as jsonl, the export's lines, a batch at a time: what audit:prune archives
+ * of a segment before removing it (on the owner's connection, so it reads what it then deletes).
+ */
+export async function* seqRangeLines(dataSource: DataSource, first: number, last: number): AsyncGenerator<string> {
+  for (let low = first; low <= last; low += EXPORT_BATCH) {
+    const [batch] = await dataSource.query<{ lines: string | null }[]>(
+      `SELECT string_agg(${JSON_LINE}, E'\\n' ORDER BY seq) AS lines FROM audit_records WHERE seq BETWEEN $1 AND $2`,
+      [low, Math.min(low + EXPORT_BATCH - 1, last)],
+    );
+    if (batch?.lines) yield batch.lines + '\n';
+  }
+}
+
 @Injectable()
 export class AuditExport {
   constructor(private readonly dataSource: DataSource) {}

@@ -88,7 +88,7 @@ export class AuditIntegrityService implements OnApplicationShutdown {
     if (request.point) against.push({ ...request.point, source: 'request' });
     const run = this.running ?? this.start(request);
     const chain = await run.result;
-    const result = chain.ok ? ((await this.checkReached(chain.head, against)) ?? chain) : chain;
+    const result = chain.ok ? ((await this.checkReached(chain, against)) ?? chain) : chain;
     return { ...result, checkpoints: against, run: run.info };
   }
 
@@ -144,9 +144,17 @@ export class AuditIntegrityService implements OnApplicationShutdown {
   }
 
   /** After a good walk to `head`: is each checkpoint's record there with that hash? */
-  private async checkReached(head: ChainPoint | null, against: CheckedCheckpoint[]): Promise<VerifyResult | null> {
+  private async checkReached(
+    { head, prunedThrough = 0 }: { head: ChainPoint | null; prunedThrough?: number },
+    against: CheckedCheckpoint[],
+  ): Promise<VerifyResult | null> {
     const headSeq = head?.seq ?? 0;
     for (const cp of [...against].sort((a, b) => a.seq - b.seq)) {
+      if (cp.seq <= prunedThrough) {
+        // Its record is in an archive now: that file, not the database, can be checked against it.
+        const reason = `${describe(cp)} is of a pruned record (records up to ${prunedThrough} were archived): verify the archive against it with audit:verify --file`;
+        return { ok: false, records: headSeq, firstBadSeq: cp.seq, reason, prunedThrough };
+      }
       if (cp.seq > headSeq) {
         const reason = `the chain ends at record ${headSeq}, before ${describe(cp)}: records ${headSeq + 1} to ${cp.seq} or more were removed`;
         return { ok: false, records: headSeq, firstBadSeq: headSeq + 1, reason };

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { GENESIS_HASH, hashRecord, normalizeEvent, type ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
+import { chainStart } from './pruned-start.js';
 
 /** A point the chain must still pass through: record `seq` with hash `hash`. */
 export interface ChainPoint {
@@ -8,14 +9,15 @@ export interface ChainPoint {
   hash: string;
 }
 
+/** prunedThrough: records up to this one were pruned (audit:prune); the walk started after it. */
 export type VerifyResult =
-  | { ok: true; records: number; head: ChainPoint | null }
-  | { ok: false; records: number; firstBadSeq: number; reason: string };
+  | { ok: true; records: number; head: ChainPoint | null; prunedThrough?: number }
+  | { ok: false; records: number; firstBadSeq: number; reason: string; prunedThrough?: number };
 
 export interface VerifyOptions {
   /** Points (checkpoints) the chain must reach, each with its name for the reason. */
   checkpoints?: (ChainPoint & { name: string })[];
-  /** Start after this point, already verified (incremental); default: from the first record. */
+  /** Start after this point, already verified (incremental); default: from the first record, or after a prune. */
   from?: ChainPoint | null;
   onProgress?: (checked: number) => void;
   /** Recomputes a page's hashes (a worker thread in the server); default: here, in this thread. */
@@ -37,14 +39,18 @@ const PAGE = 1000;
  */
 export async function verifyAuditChain(dataSource: DataSource, options: VerifyOptions = {}): Promise<VerifyResult> {
   const checkpoints = new Map((options.checkpoints ?? []).map((c) => [c.seq, c]));
-  let expectedSeq = (options.from?.seq ?? 0) + 1;
-  let prevHash = options.from?.hash ?? GENESIS_HASH;
+  const start = options.from ? { from: options.from } : await chainStart(dataSource);
+  if ('bad' in start) return { ok: false, records: 0, firstBadSeq: start.bad.seq, reason: start.bad.reason };
+  const pruned = start.prunedThrough === undefined ? {} : { prunedThrough: start.prunedThrough };
+  let expectedSeq = (start.from?.seq ?? 0) + 1;
+  let prevHash = start.from?.hash ?? GENESIS_HASH;
   let checked = 0;
   const bad = (firstBadSeq: number, reason: string): VerifyResult => ({
     ok: false,
     records: checked,
     firstBadSeq,
     reason,
+    ...pruned,
   });
   for (;;) {
     const rows = await dataSource.query<AuditRow[]>(
@@ -83,5 +89,5 @@ export async function verifyAuditChain(dataSource: DataSource, options: VerifyOp
         `records ${lastSeq + 1} to ${beyond[beyond.length - 1].seq} or more were removed`,
     );
   }
-  return { ok: true, records: checked, head: lastSeq > 0 ? { seq: lastSeq, hash: prevHash } : null };
+  return { ok: true, records: checked, head: lastSeq > 0 ? { seq: lastSeq, hash: prevHash } : null, ...pruned };
 }

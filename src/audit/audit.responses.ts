@@ -65,7 +65,15 @@ const checkedCheckpointSchema = chainHeadSchema.extend({
   at: z.string().optional(),
 });
 
-const verifyExtras = { checkpoints: z.array(checkedCheckpointSchema), run: verifyRunSchema };
+const verifyExtras = {
+  checkpoints: z.array(checkedCheckpointSchema),
+  run: verifyRunSchema,
+  prunedThrough: z
+    .number()
+    .int()
+    .optional()
+    .describe('Records up to this one were pruned (audit:prune); a full walk started after it'),
+};
 
 export const auditVerifySchema = z.union([
   z.object({ ok: z.literal(true), records: z.number().int(), head: chainHeadSchema.nullable(), ...verifyExtras }),

@@ -112,6 +112,12 @@ export const configSchema = z
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
     AUDIT_SIGNING_KEY_FILE: readableFile.optional(),
     AUDIT_CHECKPOINT_MINUTES: int(0, 24 * 60).default(5),
+    // Retention (audit:prune, src/audit/audit-prune.ts): 2192 days = six years, HIPAA's documentation retention.
+    AUDIT_RETENTION_DAYS: int(1, 100 * 366).default(2192),
+    // Where audit:prune archives each segment before removing it; unset: audit:prune refuses.
+    AUDIT_ARCHIVE_DIR: z.string().min(1).optional(),
+    // Records per segment, the unit pruned whole (records 1-N, N+1-2N, ...).
+    AUDIT_SEGMENT_RECORDS: int(1, 100_000_000).default(100_000),
     // SIEM forwarding (src/audit/forwarding). Unset AUDIT_FORWARD_URLS: nothing is forwarded.
     AUDIT_FORWARD_URLS: forwardUrls.optional(),
     AUDIT_FORWARD_CA_FILE: readableFile
