@@ -43,6 +43,24 @@ describe('configuration', () => {
     expect(problem('a day')).toMatch(/OFFLINE_POLICY_HOURS: expected a whole number from 1 to 720/);
   });
 
+  it('keeps audit records six years (2192 days) by default, in segments of 100,000; names a bad value', () => {
+    const config = loadConfig({});
+    expect(config.AUDIT_RETENTION_DAYS).toBe(2192);
+    expect(config.AUDIT_SEGMENT_RECORDS).toBe(100_000);
+    expect(config.AUDIT_ARCHIVE_DIR).toBeUndefined();
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    expect(problem({ AUDIT_RETENTION_DAYS: '0' })).toMatch(/AUDIT_RETENTION_DAYS: expected at least 1 \(got '0'\)/);
+    expect(problem({ AUDIT_RETENTION_DAYS: 'six years' })).toMatch(/AUDIT_RETENTION_DAYS: expected a whole number/);
+    expect(problem({ AUDIT_SEGMENT_RECORDS: '0' })).toMatch(/AUDIT_SEGMENT_RECORDS: expected at least 1/);
+  });
+
   it('says which rule a weak GATEHOUSE_ADMIN_PASSWORD breaks, without echoing it', () => {
     const weak = (env: Record<string, string>) => {
       try {
