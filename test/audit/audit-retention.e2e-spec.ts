@@ -156,6 +156,13 @@ describe('audit retention: audit:prune', () => {
       head: { seq: Number(pruned.seq) },
     });
 
+    // A checkpoint of a pruned record is for the archive: online, verify says so.
+    const old = await run(config, 'audit:verify', ['--checkpoint', checkpointFile]);
+    expect(old.code).toBe(1);
+    expect(JSON.parse(old.output).reason).toMatch(
+      /the checkpoint file \(record 5, .*\) is of a pruned record \(records up to 5 were archived\): verify the archive/,
+    );
+
     // A second run finds nothing more to prune.
     expect(JSON.parse((await run(config, 'audit:prune')).output).pruned).toEqual([]);
   });
@@ -185,6 +192,30 @@ describe('audit retention: audit:prune', () => {
     const res = await run(config, 'audit:verify');
     expect(res.code).toBe(1);
     expect(JSON.parse(res.output)).toMatchObject({ ok: false, firstBadSeq: 6, reason: 'record 6 is missing' });
+  });
+
+  it('refuses a pruned start that no kept checkpoint vouches for', async () => {
+    // Whoever may append (the server's role) claims records up to 8 were pruned.
+    await writeChained(
+      server.dataSource.manager,
+      [
+        normalizeEvent({
+          eventType: 'audit.pruned',
+          actorType: 'system',
+          details: { firstSeq: 6, lastSeq: 8, lastHash: 'f'.repeat(64) },
+        }),
+      ],
+      new Date(),
+    );
+    const res = await run(config, 'audit:verify');
+    expect(res.code).toBe(1);
+    expect(JSON.parse(res.output)).toMatchObject({
+      ok: false,
+      firstBadSeq: 9,
+      reason: expect.stringMatching(
+        /no signed checkpoint kept of that record has the hash .*: the pruned start was forged/,
+      ),
+    });
   });
 });
 
