@@ -22,7 +22,7 @@ import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
 import { GrantLookup, type Grant } from '../approvals/grants/grant-lookup.js';
-import { SESSION_ACTIONS } from './live-sessions.js';
+import { LONGEST_SESSION_MS, SESSION_ACTIONS } from './live-sessions.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
 @Injectable()
@@ -102,13 +102,18 @@ export class DecisionsService implements OnApplicationShutdown {
    */
   async get(device: DeviceEntity, requestId: string, waitSeconds: number): Promise<AgentAnswer> {
     const deadline = this.clock.now().getTime() + waitSeconds * 1000;
+    let first: AgentAnswer | null = null;
     for (;;) {
       const waiter = this.waiters.register(requestId);
       try {
         const row = await this.find(device, requestId);
         const now = this.clock.now().getTime();
         const answer = await this.withEnd(toAnswer(row, now));
-        // Also wake when it changes by itself: a pending request expires, a session's validUntil passes.
+        // A change since the poll began (approved, rejected, expired, ended) is the answer at once;
+        // only a poll that began on a live session waits on to hear of its end.
+        if (first !== null && (answer.status !== first.status || answer.ended !== first.ended)) return answer;
+        first ??= answer;
+        // Also wake when it changes by itself: a pending request expires, a live session's time runs out.
         const changesAt =
           answer.status === 'pending' ? (row.expiresAt ?? new Date(deadline)) : this.liveSessionUntil(row, answer, now);
         const left = Math.min(deadline, changesAt?.getTime() ?? deadline) - now;
@@ -221,9 +226,8 @@ export class DecisionsService implements OnApplicationShutdown {
       !answer.ended &&
       row.completedAt === null &&
       SESSION_ACTIONS.includes(row.action) &&
-      row.validUntil !== null &&
-      row.validUntil.getTime() > now;
-    return live ? row.validUntil : null;
+      row.createdAt.getTime() + LONGEST_SESSION_MS > now;
+    return live ? new Date(row.createdAt.getTime() + LONGEST_SESSION_MS) : null;
   }
 
   /** A request the rules send to approvers is denied while the grant of its earlier approval stands ended. */

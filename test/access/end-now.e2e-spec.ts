@@ -39,6 +39,24 @@ describe('end now (issue 14)', () => {
   });
   afterAll(async () => app.close());
 
+  it('a long poll on a pending session returns as soon as it is approved (it waits on only when it began on a live one)', async () => {
+    const body = decisionBody({
+      remoteUser: { id: 'kim@acme.example', enterprise: 'acme-medical', groups: ['tier1'] },
+    });
+    expect((await decide(body)).body).toMatchObject({ decision: 'pending', policies: ['acme-tier1-sessions-ask'] });
+    const poll = api(app.baseUrl, 'GET', `/api/v1/agent/decisions/${body.requestId}?wait=30`, { token: w.ct });
+    await new Promise((r) => setTimeout(r, 300)); // the poll is waiting (it would answer pending at once otherwise)
+    const approvedAt = Date.now();
+    const approve = api(app.baseUrl, 'POST', `/api/v1/approvals/${body.requestId}/approve`, {
+      token: w.tokens.alice,
+      body: {},
+    });
+    expect((await approve).status).toBe(200);
+    expect((await poll).body).toMatchObject({ decision: 'allow', status: 'approved' });
+    expect(Date.now() - approvedAt).toBeLessThan(5000); // not the 30 s the poll may wait
+    expect((await complete(body.requestId, 'succeeded')).status).toBe(200); // not live for the tests below
+  });
+
   it('reaches a long-polling agent in under 1 s; the agent confirms with complete, and it is audited', async () => {
     const sessionBody = decisionBody();
     expect((await decide(sessionBody)).body.decision).toBe('allow');
