@@ -128,8 +128,6 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['agent-policy/offline-decisions.service.ts', ['audit_records']],
     ['agent-policy/policy-versions.ts', ['policy_versions']],
     ['approvals/grants.service.ts', ['decision_requests']],
-    ['reports/digests.service.ts', ['audit_records', 'devices']],
-    ['reports/report-jobs.ts', ['audit_records', 'decision_requests', 'grants', 'notifications', 'settings']],
   ]),
 ];
 

@@ -64,6 +64,12 @@ export class DecisionRequests {
     );
   }
 
+  /** How many requests were allowed as repeats under the grant (a grant's report has something to say). */
+  async countUnderGrant(m: EntityManager, grantId: string): Promise<number> {
+    return m.getRepository(DecisionRequestEntity).countBy({ grantId });
+  }
+
+
   byIds(m: EntityManager, requestIds: string[]): Promise<DecisionRequestEntity[]> {
     if (requestIds.length === 0) return Promise.resolve([]);
     return m.getRepository(DecisionRequestEntity).findBy({ requestId: In(requestIds) });
