@@ -29,6 +29,14 @@ export class AuditReads {
     return rows.map((r) => ({ seq: Number(r.seq), eventType: r.event_type, requestId: r.request_id }));
   }
 
+  /** Which of these requests already have a record of this event type (an upload sent twice records once). */
+  async requestsWithEvent(m: EntityManager, requestIds: string[], eventType: string): Promise<Set<string>> {
+    const rows = await m.query<{ request_id: string }[]>(
+      'SELECT request_id FROM audit_records WHERE request_id = ANY($1) AND event_type = $2',
+      [requestIds, eventType],
+    );
+    return new Set(rows.map((r) => r.request_id));
+  }
 
   /** The records of these devices recorded in [from, to), oldest first (a device group's digest). */
   async ofDevicesBetween(deviceIds: string[], from: Date, to: Date): Promise<ChainedRecord[]> {
@@ -48,5 +56,19 @@ export class AuditReads {
       [requestIds, eventTypes],
     );
     return new Map(rows.map((r) => [r.request_id, r.at]));
+  }
+
+  /**
+   * Records of the given event types, newest first, before `before` (a seq) when given; one
+   * more than `limit` tells the caller another page follows. Keyset on seq, over the
+   * (event_type, seq) index: a page costs the same however long the trail.
+   */
+  async newestOfEvents(eventTypes: string[], before: number | undefined, limit: number): Promise<ChainedRecord[]> {
+    const rows = await this.dataSource.query<AuditRow[]>(
+      `SELECT * FROM audit_records WHERE event_type = ANY($1) AND ($2::bigint IS NULL OR seq < $2)
+        ORDER BY seq DESC LIMIT $3`,
+      [eventTypes, before ?? null, limit],
+    );
+    return rows.map(fromRow);
   }
 }

@@ -123,10 +123,7 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['auth/sessions.service.ts', ['users']],
     ['devices/device-search.ts', ['decision_requests']],
     ['directory/directory-auth.service.ts', ['users']],
-    ['policies/policy-history.ts', ['audit_records']],
     // Landed with the field and audit features of the same round, written before the map:
-    ['agent-policy/offline-decisions.service.ts', ['audit_records']],
-    ['agent-policy/policy-versions.ts', ['policy_versions']],
     ['approvals/grants.service.ts', ['decision_requests']],
   ]),
 ];
