@@ -69,6 +69,15 @@ export class DecisionRequests {
     return m.getRepository(DecisionRequestEntity).countBy({ grantId });
   }
 
+  /** Those of these requests that came from the vendor enterprise (its remote user's). */
+  async fromEnterprise(m: EntityManager, requestIds: string[], enterprise: string): Promise<string[]> {
+    if (requestIds.length === 0) return [];
+    const rows = await m.query<{ request_id: string }[]>(
+      `SELECT request_id FROM decision_requests WHERE request_id = ANY($1) AND remote_user ->> 'enterprise' = $2`,
+      [requestIds, enterprise],
+    );
+    return rows.map((r) => r.request_id);
+  }
 
   byIds(m: EntityManager, requestIds: string[]): Promise<DecisionRequestEntity[]> {
     if (requestIds.length === 0) return Promise.resolve([]);
