@@ -118,10 +118,8 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['approvals/approval-queue.ts', ['audit_records', 'decision_requests', 'devices']],
     ['approvals/approvers.ts', ['directory_users', 'group_members', 'groups', 'users']],
     ['audit/audit-search.service.ts', ['devices']],
-    ['audit/audit-story.ts', ['decision_requests']],
     ['auth/login.service.ts', ['group_members', 'groups', 'users']],
     ['auth/sessions.service.ts', ['users']],
-    ['devices/device-search.ts', ['decision_requests']],
     ['directory/directory-auth.service.ts', ['users']],
     // Landed with the field and audit features of the same round, written before the map:
   ]),

@@ -25,6 +25,11 @@ export class DecisionRequests {
     return this.requests.findOneBy({ requestId });
   }
 
+  /** A device's latest requests (newest first), on the (device, created) index: its page in the console. */
+  latestOfDevice(deviceId: string, limit: number): Promise<DecisionRequestEntity[]> {
+    return this.requests.find({ where: { deviceId }, order: { createdAt: 'DESC' }, take: limit });
+  }
+
   /** Pending and not yet past its expiry at `now`. */
   async isPending(requestId: string, now: Date): Promise<boolean> {
     const rows = await this.requests.query<{ pending: boolean }[]>(
