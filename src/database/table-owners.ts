@@ -118,7 +118,6 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     ['approvals/approval-queue.ts', ['audit_records', 'decision_requests', 'devices']],
     ['approvals/approvers.ts', ['directory_users', 'group_members', 'groups', 'users']],
     ['audit/audit-search.service.ts', ['devices']],
-    ['auth/login.service.ts', ['group_members', 'groups', 'users']],
     ['auth/sessions.service.ts', ['users']],
     ['directory/directory-auth.service.ts', ['users']],
     // Landed with the field and audit features of the same round, written before the map:
