@@ -122,12 +122,18 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
       'sign-in finds the account by a read-only join of directory_users with users (the user itself: UsersService)',
   },
   ...pending([
+    // Marks the notification columns of decision_requests (notified_at, reminded_at,
+    // outcome_notified_at): approvals should own them, which takes a migration that moves them
+    // (with their data) to an approvals table.
     ['approvals/approval-jobs.ts', ['decision_requests']],
+    // The queue's filtered, keyset-paged read joins requests, votes, grants and devices in one query.
     ['approvals/approval-queue.ts', ['audit_records', 'decision_requests', 'devices']],
     ['approvals/approvers.ts', ['directory_users', 'group_members', 'groups', 'users']],
+    // Its deviceGroup filter places devices without their group scope, unlike DevicesService's
+    // groups: asking DevicesService would change which records a search finds.
     ['audit/audit-search.service.ts', ['devices']],
+    // resume() runs on every staff request: one join of sessions and users, not two reads.
     ['auth/sessions.service.ts', ['users']],
-    // Landed with the field and audit features of the same round, written before the map:
   ]),
 ];
 
