@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { withOrigin, type Origin } from '../audit/actor.js';
+import { AuditReads } from '../audit/audit-reads.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { withDeadline } from '../common/deadline.js';
@@ -33,6 +34,7 @@ export class OfflineDecisionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly auditReads: AuditReads,
     private readonly versions: PolicyVersions,
     private readonly clock: Clock,
   ) {}
@@ -53,11 +55,7 @@ export class OfflineDecisionsService {
     );
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [UPLOAD_LOCK]);
-      const known = await m.query<{ request_id: string }[]>(
-        'SELECT request_id FROM audit_records WHERE request_id = ANY($1) AND event_type = $2',
-        [[...firsts.keys()], OFFLINE_DECISION_EVENT],
-      );
-      const recorded = new Set(known.map((r) => r.request_id));
+      const recorded = await this.auditReads.requestsWithEvent(m, [...firsts.keys()], OFFLINE_DECISION_EVENT);
       const fresh = events.filter((e) => !recorded.has(e.requestId!));
       if (fresh.length > 0) await this.audit.appendIn(m, ...fresh);
       return fresh.length;

@@ -27,6 +27,14 @@ import { NotificationOutbox } from './notifications/outbox.js';
     NotificationOutbox,
     NotificationSender,
   ],
-  exports: [ApprovalJobs, NotificationSender, ApprovalQueue, ApprovalsService, GrantsService, ApprovalEvents],
+  exports: [
+    ApprovalJobs,
+    NotificationSender,
+    NotificationOutbox,
+    ApprovalQueue,
+    ApprovalsService,
+    GrantsService,
+    ApprovalEvents,
+  ],
 })
 export class ApprovalsModule {}

@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service.js';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { conflict, forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { GrantEntity } from './grants/grant.entity.js';
 import { canOnApproval, readScope } from './approver-rights.js';
 
@@ -31,6 +32,7 @@ export class GrantsService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly requests: DecisionRequests,
   ) {}
 
   async list(staff: StaffPrincipal, liveOnly: boolean, limit: number): Promise<GrantView[]> {
@@ -89,6 +91,18 @@ export class GrantsService {
     endedBy: string,
     now: Date,
   ): Promise<GrantEntity[]> {
+    let enterpriseRequests: string[] = [];
+    if ('enterprise' in filter) {
+      // The enterprise is the request's (decisions owns decision_requests): of the requests
+      // whose grants are live (few), those that came from it.
+      const live = await m.query<{ request_id: string }[]>(
+        'SELECT request_id FROM grants WHERE ended_at IS NULL AND expires_at > $1',
+        [now],
+      );
+      const requestIds = live.map((g) => g.request_id);
+      enterpriseRequests = await this.requests.fromEnterprise(m, requestIds, filter.enterprise);
+      if (enterpriseRequests.length === 0) return [];
+    }
     const qb = m
       .getRepository(GrantEntity)
       .createQueryBuilder()
@@ -98,12 +112,7 @@ export class GrantsService {
       .returning('*');
     if ('requestId' in filter) qb.andWhere('request_id = :requestId', filter);
     else if ('deviceId' in filter) qb.andWhere('device_id = :deviceId', filter);
-    else {
-      qb.andWhere(
-        "request_id IN (SELECT request_id FROM decision_requests WHERE remote_user ->> 'enterprise' = :enterprise)",
-        filter,
-      );
-    }
+    else qb.andWhere('request_id = ANY(:enterpriseRequests)', { enterpriseRequests });
     const result = await qb.execute();
     return (result.raw as Record<string, unknown>[]).map((raw) => m.getRepository(GrantEntity).create(fromRaw(raw)));
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DecisionsModule } from '../decisions/decisions.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { AuditExport } from './audit-export.js';
 import { AuditSearchController } from './audit-search.controller.js';
@@ -7,7 +8,7 @@ import { AuditStory } from './audit-story.js';
 
 /** Reading the trail (search, stories, export); apart from AuditModule, which every feature imports to write. */
 @Module({
-  imports: [PoliciesModule],
+  imports: [PoliciesModule, DecisionsModule],
   controllers: [AuditSearchController],
   providers: [AuditSearch, AuditStory, AuditExport],
   exports: [AuditSearch, AuditStory],

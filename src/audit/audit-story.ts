@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { canOnApproval } from '../approvals/approver-rights.js';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
-import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import type { ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 
@@ -38,10 +38,13 @@ export interface RequestStory {
  */
 @Injectable()
 export class AuditStory {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly requests: DecisionRequests,
+  ) {}
 
   async of(staff: StaffPrincipal, requestId: string): Promise<RequestStory> {
-    const request = await this.dataSource.getRepository(DecisionRequestEntity).findOneBy({ requestId });
+    const request = await this.requests.get(requestId);
     // Auditors and admins read every story; an approver only those of their devices. Out of
     // scope reads as not found, as in the approval queue: request ids cannot be probed.
     const allowed =

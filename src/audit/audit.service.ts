@@ -30,9 +30,12 @@ export class AuditService implements OnApplicationShutdown {
     return writeChained(manager, events.map(normalizeEvent), this.clock.now());
   }
 
-  /** The head of the chain, to be kept elsewhere as a checkpoint (detects truncation of the tail). */
-  async head(): Promise<{ seq: number; hash: string } | null> {
-    const rows = await this.dataSource.query<
+  /**
+   * The head of the chain, to be kept elsewhere as a checkpoint (detects truncation of the
+   * tail); read in the caller's transaction when given one.
+   */
+  async head(db: DataSource | EntityManager = this.dataSource): Promise<{ seq: number; hash: string } | null> {
+    const rows = await db.query<
       {
         seq: string;
         hash: string;

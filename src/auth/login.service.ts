@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { actorEvent, withOrigin, type Origin } from '../audit/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -29,7 +28,6 @@ export class LoginService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly directory: DirectoryAuthService,
-    private readonly dataSource: DataSource,
   ) {}
 
   /** The name the throttle counts: the directory account a sign-in name stands for, else the name itself. */
@@ -50,13 +48,8 @@ export class LoginService {
   }
 
   /** A local member of the local group gatehouse-admins: always an administrator, never locked out for good. */
-  private async isBreakGlass(username: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM users u JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id
-       WHERE u.username = $1 AND u.source = 'local' AND g.source = 'local' AND lower(g.name) = $2 LIMIT 1`,
-      [username, BUILTIN_ADMIN_GROUP],
-    );
-    return rows.length > 0;
+  private isBreakGlass(username: string): Promise<boolean> {
+    return this.users.isLocalMemberOfLocalGroup(username, BUILTIN_ADMIN_GROUP);
   }
 
   /** Whether this throttle key is a directory account (its password is checked by a bind). */

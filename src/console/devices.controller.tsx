@@ -5,6 +5,7 @@ import { AuditSearch } from '../audit/audit-search.service.js';
 import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
 import { zodDetails } from '../common/zod-validation.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { DeviceSearch } from '../devices/device-search.js';
 import { deviceIdSchema } from '../devices/devices.dto.js';
 import { DevicesService } from '../devices/devices.service.js';
@@ -38,6 +39,7 @@ export class ConsoleDevicesController {
     private readonly devices: DevicesService,
     private readonly audit: AuditSearch,
     private readonly policies: PolicyService,
+    private readonly requests: DecisionRequests,
   ) {}
 
   @Get()
@@ -78,7 +80,7 @@ export class ConsoleDevicesController {
   ) {
     const device = await this.inScope(staff, deviceId, 'read');
     const [requests, audit] = await Promise.all([
-      this.search.requestsOf(deviceId, HISTORY_SIZE),
+      this.requests.latestOfDevice(deviceId, HISTORY_SIZE),
       this.audit.search({ deviceId, sort: 'newest', limit: HISTORY_SIZE }),
     ]);
     const done = (request.query as Record<string, unknown>).done;

@@ -12,6 +12,15 @@ export async function readSetting<T>(db: Db, key: string): Promise<T | null> {
   return rows[0]?.value ?? null;
 }
 
+/**
+ * Reads a key's value and locks its row until the caller's transaction ends (a job that keeps
+ * its place in a key reads and moves it in one transaction); null if the key has none.
+ */
+export async function readSettingForUpdate<T>(m: EntityManager, key: string): Promise<T | null> {
+  const rows = await m.query<{ value: T }[]>('SELECT value FROM settings WHERE key = $1 FOR UPDATE', [key]);
+  return rows[0]?.value ?? null;
+}
+
 export async function writeSetting(db: Db, key: string, value: unknown): Promise<void> {
   await db.query(
     `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())

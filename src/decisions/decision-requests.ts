@@ -25,6 +25,11 @@ export class DecisionRequests {
     return this.requests.findOneBy({ requestId });
   }
 
+  /** A device's latest requests (newest first), on the (device, created) index: its page in the console. */
+  latestOfDevice(deviceId: string, limit: number): Promise<DecisionRequestEntity[]> {
+    return this.requests.find({ where: { deviceId }, order: { createdAt: 'DESC' }, take: limit });
+  }
+
   /** Pending and not yet past its expiry at `now`. */
   async isPending(requestId: string, now: Date): Promise<boolean> {
     const rows = await this.requests.query<{ pending: boolean }[]>(
@@ -62,6 +67,21 @@ export class DecisionRequests {
       m,
       rows.map((r) => r.request_id),
     );
+  }
+
+  /** How many requests were allowed as repeats under the grant (a grant's report has something to say). */
+  async countUnderGrant(m: EntityManager, grantId: string): Promise<number> {
+    return m.getRepository(DecisionRequestEntity).countBy({ grantId });
+  }
+
+  /** Those of these requests that came from the vendor enterprise (its remote user's). */
+  async fromEnterprise(m: EntityManager, requestIds: string[], enterprise: string): Promise<string[]> {
+    if (requestIds.length === 0) return [];
+    const rows = await m.query<{ request_id: string }[]>(
+      `SELECT request_id FROM decision_requests WHERE request_id = ANY($1) AND remote_user ->> 'enterprise' = $2`,
+      [requestIds, enterprise],
+    );
+    return rows.map((r) => r.request_id);
   }
 
   byIds(m: EntityManager, requestIds: string[]): Promise<DecisionRequestEntity[]> {

@@ -3,7 +3,6 @@ import { subject } from '@casl/ability';
 import { DataSource } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
-import { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { DeviceEntity } from './device.entity.js';
 import { DevicesService, STATE_MAX_AGE_MS, type DeviceView } from './devices.service.js';
 
@@ -74,13 +73,6 @@ export class DeviceSearch {
       if (scanned >= MAX_SCANNED) return { items, nextCursor: after ?? null };
       size = BATCH;
     }
-  }
-
-  /** The device's latest requests (newest first), on the (device, created) index. */
-  requestsOf(deviceId: string, limit: number): Promise<DecisionRequestEntity[]> {
-    return this.dataSource
-      .getRepository(DecisionRequestEntity)
-      .find({ where: { deviceId }, order: { createdAt: 'DESC' }, take: limit });
   }
 
   private batch(q: DeviceSearchQuery, after: string | undefined, size: number): Promise<DeviceEntity[]> {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidCredentialsError } from 'ldapts';
 import { DataSource } from 'typeorm';
-import { UserEntity } from '../users/user.entity.js';
+import type { UserEntity } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
 import { readCursor } from './directory-status.js';
 import { DirectorySyncService } from './directory-sync.service.js';
 import { classifyDirectoryError } from './directory.errors.js';
@@ -33,6 +34,7 @@ export class DirectoryAuthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly sync: DirectorySyncService,
+    private readonly users: UsersService,
   ) {}
 
   get enabled(): boolean {
@@ -68,7 +70,7 @@ export class DirectoryAuthService {
     } finally {
       await closeQuietly(client);
     }
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: account.id });
+    const user = await this.users.findById(account.id);
     return user ? { user } : { refused: 'unknown_user' };
   }
 

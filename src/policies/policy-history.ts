@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { ChainedRecord } from '../audit/audit-chain.js';
-import { fromRow, type AuditRow } from '../audit/audit-row.js';
+import { AuditReads } from '../audit/audit-reads.js';
 
 /** The audit events that tell a policy set's history: each new version, and each console edit. */
 export const POLICY_HISTORY_EVENTS = [
@@ -14,19 +13,14 @@ export const POLICY_HISTORY_EVENTS = [
 /** Who changed the rules, what, and when: read from the audit trail (the one record of it), newest first. */
 @Injectable()
 export class PolicyHistory {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly auditReads: AuditReads) {}
 
   async list(
     before: number | undefined,
     limit: number,
   ): Promise<{ records: ChainedRecord[]; nextBefore: number | null }> {
-    // Keyset on seq, over the (event_type, seq) index: a page costs the same however long the trail.
-    const rows = await this.dataSource.query<AuditRow[]>(
-      `SELECT * FROM audit_records WHERE event_type = ANY($1) AND ($2::bigint IS NULL OR seq < $2)
-        ORDER BY seq DESC LIMIT $3`,
-      [POLICY_HISTORY_EVENTS, before ?? null, limit + 1],
-    );
-    const records = rows.slice(0, limit).map(fromRow);
+    const rows = await this.auditReads.newestOfEvents(POLICY_HISTORY_EVENTS, before, limit + 1);
+    const records = rows.slice(0, limit);
     return { records, nextBefore: rows.length > limit ? records[records.length - 1].seq : null };
   }
 }

@@ -156,6 +156,18 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  /**
+   * A set as stored when it was first loaded (JSON: its instants are strings), or null when
+   * no such version was ever in force.
+   */
+  async storedVersion(version: string): Promise<PolicySet | null> {
+    const rows = await this.dataSource.query<{ content: PolicySet }[]>(
+      'SELECT content FROM policy_versions WHERE version = $1',
+      [version],
+    );
+    return rows[0]?.content ?? null;
+  }
+
   /** Stores a version the first time any replica loads it, and audits what changed. */
   private async recordVersion(set: PolicySet, previous: PolicySet | null, actor: Actor): Promise<void> {
     await this.dataSource.transaction(async (m) => {

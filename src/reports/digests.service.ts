@@ -1,15 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { canOnApproval } from '../approvals/approver-rights.js';
 import { AuditCheckpointsService } from '../audit/audit-checkpoints.service.js';
-import { fromRow, type AuditRow } from '../audit/audit-row.js';
+import { AuditReads } from '../audit/audit-reads.js';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { forbidden, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { DeviceEntity } from '../devices/device.entity.js';
-import { groupsOfDevice } from '../devices/device-groups-of.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { coveringCheckpoint } from './covering-checkpoint.js';
 import { digestOf, type Digest } from './digest.js';
@@ -25,7 +23,8 @@ import type { ReportDocument } from './report-sections.js';
 export class Digests {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly auditReads: AuditReads,
+    private readonly devices: DevicesService,
     private readonly policies: PolicyService,
     private readonly checkpoints: AuditCheckpointsService,
     private readonly clock: Clock,
@@ -50,24 +49,11 @@ export class Digests {
   }
 
   async build(group: string, span: DigestSpan): Promise<Digest> {
-    const devices = (await this.dataSource.getRepository(DeviceEntity).find())
-      .filter((d) => groupsOfDevice(d, this.policies.grouper).has(group))
-      .map((d) => d.id);
-    const rows = await this.dataSource.query<AuditRow[]>(
-      `SELECT * FROM audit_records WHERE device_id = ANY($1) AND recorded_at >= $2 AND recorded_at < $3 ORDER BY seq`,
-      [devices, span.from, span.to],
-    );
-    const records = rows.map(fromRow);
-    const completed = records.filter((r) => r.eventType === 'decision.completed').map((r) => r.requestId);
+    const devices = (await this.devices.list()).filter((d) => d.groups.includes(group)).map((d) => d.id);
+    const records = await this.auditReads.ofDevicesBetween(devices, span.from, span.to);
+    const completed = records.filter((r) => r.eventType === 'decision.completed').map((r) => r.requestId!);
     // When each completed session was allowed (its answer or its grant), which may precede the period.
-    const allowed = completed.length
-      ? await this.dataSource.query<{ request_id: string; at: Date }[]>(
-          `SELECT request_id, max(recorded_at) AS at FROM audit_records
-            WHERE request_id = ANY($1) AND event_type IN ('decision', 'grant.created') GROUP BY request_id`,
-          [completed],
-        )
-      : [];
-    const allowedAt = new Map(allowed.map((a) => [a.request_id, a.at]));
+    const allowedAt = await this.auditReads.latestOfEventsByRequest(completed, ['decision', 'grant.created']);
     const checkpoint = await coveringCheckpoint(this.checkpoints, records.at(-1)?.seq ?? 0);
     return digestOf(group, span, records, allowedAt, checkpoint);
   }

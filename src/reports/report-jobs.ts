@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { GrantLookup } from '../approvals/grants/grant-lookup.js';
 import { NotificationSender } from '../approvals/notifications/notification-sender.js';
+import { NotificationOutbox } from '../approvals/notifications/outbox.js';
+import { AuditReads } from '../audit/audit-reads.js';
+import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CoalescingRunner } from '../common/coalescing-runner.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { readSettingForUpdate, writeSetting, writeSettingOnce } from '../database/settings.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { lastCompleteSpan, localDate, type DigestPeriod } from './digest-period.js';
 import { reportRecipients } from './report-recipients.js';
@@ -67,6 +73,11 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
     private readonly clock: Clock,
     private readonly policies: PolicyService,
     private readonly sender: NotificationSender,
+    private readonly outbox: NotificationOutbox,
+    private readonly audit: AuditService,
+    private readonly auditReads: AuditReads,
+    private readonly grants: GrantLookup,
+    private readonly requests: DecisionRequests,
   ) {}
 
   onModuleInit(): void {
@@ -94,38 +105,31 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
 
   private async queueEnded(m: EntityManager): Promise<string[]> {
     const now = this.clock.now();
-    const [head] = await m.query<{ seq: string }[]>('SELECT seq FROM audit_records ORDER BY seq DESC LIMIT 1');
-    const headSeq = head ? Number(head.seq) : 0;
+    const headSeq = (await this.audit.head(m))?.seq ?? 0;
     const cursor = await this.cursor(m, headSeq, now);
     if (!cursor) return []; // first round: reports start from here, not for the whole history
     // Commits to the chain are serialised by its lock: every record up to the head read above is visible.
-    const records = await m.query<{ seq: string; event_type: string; request_id: string }[]>(
-      `SELECT seq, event_type, request_id FROM audit_records
-        WHERE seq > $1 AND seq <= $2 AND event_type IN ('decision.completed', 'grant.ended') AND request_id IS NOT NULL
-        ORDER BY seq LIMIT ${BATCH}`,
-      [cursor.seq, headSeq],
-    );
-    const expired = await m.query<{ request_id: string }[]>(
-      `SELECT request_id FROM grants WHERE ended_at IS NULL AND expires_at > $1 AND expires_at <= $2`,
-      [cursor.grantsUntil, now],
-    );
+    const records = await this.auditReads.requestEventsBetween(m, {
+      afterSeq: cursor.seq,
+      upToSeq: headSeq,
+      eventTypes: ['decision.completed', 'grant.ended'],
+      limit: BATCH,
+    });
+    const expired = await this.grants.ranOutBetween(m, cursor.grantsUntil, now);
     const ends: InterventionReportNotice[] = [
       ...records.map((r): InterventionReportNotice => ({
-        requestId: r.request_id,
-        trigger: r.event_type === 'grant.ended' ? 'grant-ended' : 'completed',
+        requestId: r.requestId,
+        trigger: r.eventType === 'grant.ended' ? 'grant-ended' : 'completed',
       })),
-      ...expired.map((g): InterventionReportNotice => ({ requestId: g.request_id, trigger: 'grant-expired' })),
+      ...expired.map((requestId): InterventionReportNotice => ({ requestId, trigger: 'grant-expired' })),
     ];
     const queued: string[] = [];
     for (const end of ends) if (await this.queue(m, end, now)) queued.push(end.requestId);
     const next: Cursor = {
-      seq: records.length === BATCH ? Number(records.at(-1)!.seq) : headSeq,
+      seq: records.length === BATCH ? records.at(-1)!.seq : headSeq,
       grantsUntil: now.toISOString(),
     };
-    await m.query('UPDATE settings SET value = $2, updated_at = now() WHERE key = $1', [
-      CURSOR_KEY,
-      JSON.stringify(next),
-    ]);
+    await writeSetting(m, CURSOR_KEY, next);
     return queued;
   }
 
@@ -143,13 +147,9 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
           period,
           date: lastCompleteSpan(period, now, this.config.CONSOLE_TIME_ZONE).date,
         };
-        const rows = await m.query<unknown[]>(
-          `INSERT INTO notifications (channel, event, request_id, recipients, payload, next_attempt_at, created_at)
-           VALUES ('email', 'report.digest', $1, $2, $3, $4, $4)
-           ON CONFLICT (channel, event, request_id) DO NOTHING RETURNING id`,
-          [digestKey(notice), [...recipients].sort(), JSON.stringify(notice), now],
-        );
-        if (rows.length > 0) queued.push(digestKey(notice));
+        const key = digestKey(notice);
+        if (await this.outbox.enqueueReport(m, 'report.digest', key, [...recipients].sort(), notice, now))
+          queued.push(key);
       }
     }
     this.digestsQueuedOn = today;
@@ -158,15 +158,10 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
 
   /** The job's place, locked for this round; null (and the place set to now) on the very first round. */
   private async cursor(m: EntityManager, headSeq: number, now: Date): Promise<Cursor | null> {
-    const rows = await m.query<{ value: Cursor }[]>('SELECT value FROM settings WHERE key = $1 FOR UPDATE', [
-      CURSOR_KEY,
-    ]);
-    if (rows[0]) return rows[0].value;
+    const cursor = await readSettingForUpdate<Cursor>(m, CURSOR_KEY);
+    if (cursor) return cursor;
     const start: Cursor = { seq: headSeq, grantsUntil: now.toISOString() };
-    await m.query('INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, now()) ON CONFLICT (key) DO NOTHING', [
-      CURSOR_KEY,
-      JSON.stringify(start),
-    ]);
+    await writeSettingOnce(m, CURSOR_KEY, start);
     return null;
   }
 
@@ -176,23 +171,17 @@ export class ReportJobs implements OnModuleInit, OnApplicationShutdown {
    * recipients. Returns whether a report was queued now.
    */
   private async queue(m: EntityManager, end: InterventionReportNotice, now: Date): Promise<boolean> {
-    const [request] = await m.query<{ device_groups: string[]; grant_id: string | null; repeats: number }[]>(
-      `SELECT device_groups, grant_id,
-              (SELECT count(*)::int FROM decision_requests x JOIN grants g ON g.id = x.grant_id
-                WHERE g.request_id = r.request_id) AS repeats
-         FROM decision_requests r WHERE request_id = $1`,
-      [end.requestId],
-    );
-    if (!request || request.grant_id !== null) return false;
-    if (end.trigger !== 'completed' && request.repeats === 0) return false;
-    const recipients = reportRecipients(this.policies.set, request.device_groups);
+    const [request] = await this.requests.byIds(m, [end.requestId]);
+    if (!request || request.grantId !== null) return false;
+    if (end.trigger !== 'completed' && !(await this.ranUnderGrant(m, end.requestId))) return false;
+    const recipients = reportRecipients(this.policies.set, request.deviceGroups);
     if (recipients.length === 0) return false;
-    const rows = await m.query<unknown[]>(
-      `INSERT INTO notifications (channel, event, request_id, recipients, payload, next_attempt_at, created_at)
-       VALUES ('email', 'report.intervention', $1, $2, $3, $4, $4)
-       ON CONFLICT (channel, event, request_id) DO NOTHING RETURNING id`,
-      [end.requestId, recipients, JSON.stringify(end), now],
-    );
-    return rows.length > 0;
+    return this.outbox.enqueueReport(m, 'report.intervention', end.requestId, recipients, end, now);
+  }
+
+  /** Whether any request was allowed under the grant that approving this one made. */
+  private async ranUnderGrant(m: EntityManager, requestId: string): Promise<boolean> {
+    const grant = await this.grants.byRequest(requestId, m);
+    return grant !== null && (await this.requests.countUnderGrant(m, grant.id)) > 0;
   }
 }

@@ -43,6 +43,16 @@ export class UsersService {
     return this.dataSource.getRepository(UserEntity).findOneBy({ username: normalizeUsername(username) });
   }
 
+  /** Whether a local account of this name is a member of the local group of this name (case-insensitive). */
+  async isLocalMemberOfLocalGroup(username: string, group: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM users u JOIN group_members m ON m.user_id = u.id JOIN groups g ON g.id = m.group_id
+       WHERE u.username = $1 AND u.source = 'local' AND g.source = 'local' AND lower(g.name) = $2 LIMIT 1`,
+      [username, group.toLowerCase()],
+    );
+    return rows.length > 0;
+  }
+
   async findById(id: string): Promise<UserEntity | null> {
     return this.dataSource.getRepository(UserEntity).findOneBy({ id });
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { canonicalJson } from '../../audit/audit-chain.js';
 import { GrantEntity } from './grant.entity.js';
 
@@ -40,8 +40,20 @@ export class GrantLookup {
       .getOne();
   }
 
-  /** The grant an approval of this request made, live or not (a request's story). */
-  byRequest(requestId: string): Promise<Grant | null> {
-    return this.grants.findOneBy({ requestId });
+  /** The grant an approval of this request made, live or not (a request's story); in the caller's transaction when given one. */
+  byRequest(requestId: string, m?: EntityManager): Promise<Grant | null> {
+    return (m ? m.getRepository(GrantEntity) : this.grants).findOneBy({ requestId });
+  }
+
+  /**
+   * The requests whose grants ran out (were not ended) in (after, upTo]: the report job asks
+   * each round for the span since its last, in its own transaction.
+   */
+  async ranOutBetween(m: EntityManager, after: Date | string, upTo: Date): Promise<string[]> {
+    const rows = await m.query<{ request_id: string }[]>(
+      'SELECT request_id FROM grants WHERE ended_at IS NULL AND expires_at > $1 AND expires_at <= $2',
+      [after, upTo],
+    );
+    return rows.map((g) => g.request_id);
   }
 }

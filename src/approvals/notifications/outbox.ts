@@ -91,6 +91,29 @@ export class NotificationOutbox {
     }
   }
 
+  /**
+   * Queues a report by e-mail in the caller's transaction, keyed by `key` (a request id, or a
+   * digest's derived UUID): the outbox holds one per key, so a second call queues nothing.
+   * Returns whether it was queued now. Reports are queued whatever `enabled` says: the report
+   * job runs only when SMTP is configured.
+   */
+  async enqueueReport(
+    m: EntityManager,
+    event: Extract<NotificationEvent, `report.${string}`>,
+    key: string,
+    recipients: string[],
+    payload: object,
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await m.query<unknown[]>(
+      `INSERT INTO notifications (channel, event, request_id, recipients, payload, next_attempt_at, created_at)
+       VALUES ('email', $1, $2, $3, $4, $5, $5)
+       ON CONFLICT (channel, event, request_id) DO NOTHING RETURNING id`,
+      [event, key, recipients, JSON.stringify(payload), now],
+    );
+    return rows.length > 0;
+  }
+
   private payload(
     event: NotificationPayload['event'],
     r: DecisionRequestEntity,
