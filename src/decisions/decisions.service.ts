@@ -275,8 +275,13 @@ export class DecisionsService implements OnApplicationShutdown {
    * The ITSM's verdicts for the rules that would match but for their ticket `check`; none (and
    * no wait) for requests that no such rule concerns: the fast path stays as it was.
    */
-  private async ticketVerdicts(device: DeviceEntity, body: DecideBody, now: Date): Promise<Map<string, TicketVerdict>> {
+  private ticketVerdicts(
+    device: DeviceEntity,
+    body: DecideBody,
+    now: Date,
+  ): ReadonlyMap<string, TicketVerdict> | Promise<ReadonlyMap<string, TicketVerdict>> {
     const rules = this.policies.engine?.ticketChecksFor(this.engineInput(device, body, now)) ?? [];
+    if (rules.length === 0) return NO_VERDICTS;
     return this.tickets.verdicts(rules, body.context?.ticket, device.id, now);
   }
 
@@ -404,6 +409,8 @@ export class DecisionsService implements OnApplicationShutdown {
     };
   }
 }
+
+const NO_VERDICTS: ReadonlyMap<string, TicketVerdict> = new Map();
 
 const grantKeyOf = (row: DecisionRequestEntity) => ({
   deviceId: row.deviceId,

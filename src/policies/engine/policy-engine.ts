@@ -113,8 +113,9 @@ export class PolicyEngine {
         errors.push({ ruleId: rule.rule.id, message: (error as Error).message });
       }
     }
-    if (ticketNotes.length > 0) return { ...this.decideMatched(matched, input), ticketNotes, errors };
-    return { ...this.decideMatched(matched, input), errors };
+    const decision = this.decideMatched(matched, input, errors);
+    if (ticketNotes.length > 0) decision.ticketNotes = ticketNotes;
+    return decision;
   }
 
   /**
@@ -140,14 +141,15 @@ export class PolicyEngine {
   private decideMatched(
     matched: Record<'deny' | 'ask' | 'allow', EngineRule[]>,
     input: DecisionInput,
-  ): Omit<EngineDecision, 'errors'> {
+    errors: EngineDecision['errors'],
+  ): EngineDecision {
     const { deny, ask, allow } = matched;
-    if (deny.length > 0) return { decision: 'deny', decidedBy: 'deny', ruleIds: idsOf(deny) };
+    if (deny.length > 0) return { decision: 'deny', decidedBy: 'deny', ruleIds: idsOf(deny), errors };
     if (ask.length > 0) {
       const approval = this.mergeApproval(ask);
       // The allow that an approval makes of it carries the ask rules' obligations.
       const obligations = obligationsOf(ask);
-      return { decision: 'pending', decidedBy: 'ask', ruleIds: idsOf(ask), approval, ...obligations };
+      return { decision: 'pending', decidedBy: 'ask', ruleIds: idsOf(ask), approval, ...obligations, errors };
     }
     if (allow.length > 0) {
       const windowEnd = latestEnd(allow, input.now);
@@ -157,12 +159,13 @@ export class PolicyEngine {
         ruleIds: idsOf(allow),
         windowEnd,
         ...obligationsOf(allow),
+        errors,
       };
     }
     if (this.set.defaults.effect === 'ask') {
-      return { decision: 'pending', decidedBy: 'default', ruleIds: [], approval: this.set.defaults.approval };
+      return { decision: 'pending', decidedBy: 'default', ruleIds: [], approval: this.set.defaults.approval, errors };
     }
-    return { decision: 'deny', decidedBy: 'default', ruleIds: [] };
+    return { decision: 'deny', decidedBy: 'default', ruleIds: [], errors };
   }
 
   /** Every rule with whether it matches, and for the others the first condition that did not. */
