@@ -76,7 +76,8 @@ export class TicketChecks {
     }
     if (!this.client) return { kind: 'unavailable', reason: 'ITSM unavailable: SERVICENOW_URL is not set' };
     try {
-      const record = await this.cached(ticket, () => this.client!.findTicket(table, ticket));
+      const budget = this.config.SERVICENOW_TIMEOUT_MS;
+      const record = await this.cached(ticket, () => withinBudget(this.client!.findTicket(table, ticket), budget));
       return record ? { record } : { kind: 'refused', reason: `ticket ${ticket} is unknown to ServiceNow` };
     } catch (error) {
       if (!(error instanceof ItsmUnavailableError)) throw error;
@@ -100,6 +101,15 @@ export class TicketChecks {
     }
     return record;
   }
+}
+
+/** One budget for the whole look-up (an OAuth token, then the ticket): the agent waits no longer. */
+function withinBudget<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ItsmUnavailableError(`no answer from ServiceNow within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function authOf(config: AppConfig): ServiceNowAuth {
