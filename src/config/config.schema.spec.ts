@@ -126,6 +126,42 @@ describe('configuration', () => {
     expect(ok).toMatchObject({ LDAP_TLS_INSECURE: false, LDAP_PAGE_SIZE: 500 });
   });
 
+  it('wants SERVICENOW_URL over https with one way to sign in, and says which', () => {
+    expect(() => loadConfig({ SERVICENOW_URL: 'http://sn.hosp.test' })).toThrow(
+      /SERVICENOW_URL: expected an https:\/\/ URL/,
+    );
+    expect(() => loadConfig({ SERVICENOW_URL: 'https://sn.hosp.test' })).toThrow(
+      /SERVICENOW_URL: needs SERVICENOW_USER and SERVICENOW_PASSWORD, or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET/,
+    );
+    expect(() => loadConfig({ SERVICENOW_URL: 'https://sn.hosp.test', SERVICENOW_USER: 'gh' })).toThrow(
+      /SERVICENOW_PASSWORD: SERVICENOW_USER and SERVICENOW_PASSWORD must be set together/,
+    );
+    expect(() => loadConfig({ SERVICENOW_CLIENT_ID: 'id', SERVICENOW_CLIENT_SECRET: 's' })).toThrow(
+      /SERVICENOW_URL: required when SERVICENOW_CLIENT_ID is set/,
+    );
+    const both = {
+      SERVICENOW_URL: 'https://sn.hosp.test',
+      SERVICENOW_USER: 'gh',
+      SERVICENOW_PASSWORD: 'pw',
+      SERVICENOW_CLIENT_ID: 'id',
+      SERVICENOW_CLIENT_SECRET: 's',
+    };
+    expect(() => loadConfig(both)).toThrow(/SERVICENOW_CLIENT_ID: set either/);
+    expect(() => loadConfig({ SERVICENOW_CA_FILE: '/etc/hostname' })).toThrow(
+      /SERVICENOW_CA_FILE: expected a PEM file/,
+    );
+    const ok = loadConfig({
+      SERVICENOW_URL: 'https://sn.hosp.test/',
+      SERVICENOW_CLIENT_ID: 'id',
+      SERVICENOW_CLIENT_SECRET: 's',
+    });
+    expect(ok).toMatchObject({
+      SERVICENOW_URL: 'https://sn.hosp.test',
+      SERVICENOW_TIMEOUT_MS: 2000,
+      SERVICENOW_CACHE_SECONDS: 60,
+    });
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
   });

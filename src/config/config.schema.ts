@@ -158,6 +158,27 @@ export const configSchema = z
     LDAP_PAGE_SIZE: int(10, 5000).default(500),
     LDAP_FULL_SYNC_MINUTES: int(0, 7 * 24 * 60).default(360),
     LDAP_INCREMENTAL_SYNC_MINUTES: int(0, 24 * 60).default(5),
+    // ServiceNow (src/itsm): confirms the tickets of rules with `ticket.check: servicenow`.
+    SERVICENOW_URL: z
+      .url({ protocol: /^https$/, error: 'expected an https:// URL such as https://hospital.service-now.com' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    SERVICENOW_USER: z.string().min(1).optional(),
+    SERVICENOW_PASSWORD: z.string().min(1).optional(),
+    SERVICENOW_CLIENT_ID: z.string().min(1).optional(),
+    SERVICENOW_CLIENT_SECRET: z.string().min(1).optional(),
+    SERVICENOW_CA_FILE: readableFile
+      .refine((p) => !existsSync(p) || readFileSync(p, 'utf8').includes('-----BEGIN CERTIFICATE-----'), {
+        error: "expected a PEM file with the CA certificate(s) that issued ServiceNow's certificate",
+      })
+      .optional(),
+    // A ticket look-up with no answer within this is "ITSM unavailable" (the rule's onUnavailable).
+    SERVICENOW_TIMEOUT_MS: int(100, 30_000).default(2000),
+    // How long ServiceNow's answer on a ticket is reused (0: ask every time); failures are never kept.
+    SERVICENOW_CACHE_SECONDS: int(0, 3600).default(60),
+    // The states (value or label, any case) in which a ticket confirms a rule.
+    SERVICENOW_CHANGE_STATES: z.string().min(1).default('scheduled,implement'),
+    SERVICENOW_INCIDENT_STATES: z.string().min(1).default('in progress'),
   })
   .superRefine((c, ctx) => {
     if (c.DATABASE_MIGRATION_URL && !c.DATABASE_URL) {
@@ -203,6 +224,7 @@ export const configSchema = z
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when LDAP_URL is set' });
       }
     }
+    serviceNowProblems(c).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path: [path], message }));
     if (c.GATEHOUSE_ADMIN_PASSWORD) {
       // The same rules as the API, checked here so that the start stops naming the rule broken.
       for (const problem of passwordProblems(c.GATEHOUSE_ADMIN_PASSWORD, c.GATEHOUSE_ADMIN_USERNAME)) {
@@ -226,6 +248,36 @@ export const configSchema = z
     }
   })
   .transform((c) => ({ ...c, LOGIN_ACCOUNT_LOCK_AFTER: c.LOGIN_ACCOUNT_LOCK_AFTER ?? 5 * c.LOGIN_LOCK_AFTER }));
+
+/** SERVICENOW_URL needs exactly one way to sign in: a user and password, or an OAuth client. */
+function serviceNowProblems(c: Partial<Record<string, unknown>>): [string, string][] {
+  const problems: [string, string][] = [];
+  const pairs = [
+    ['SERVICENOW_USER', 'SERVICENOW_PASSWORD'],
+    ['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET'],
+  ] as const;
+  for (const [a, b] of pairs) {
+    if (Boolean(c[a]) !== Boolean(c[b])) {
+      problems.push([c[a] ? b : a, `${a} and ${b} must be set together`]);
+    }
+    if (c[a] && !c.SERVICENOW_URL) problems.push(['SERVICENOW_URL', `required when ${a} is set`]);
+  }
+  const basic = Boolean(c.SERVICENOW_USER && c.SERVICENOW_PASSWORD);
+  const oauth = Boolean(c.SERVICENOW_CLIENT_ID && c.SERVICENOW_CLIENT_SECRET);
+  if (c.SERVICENOW_URL && !basic && !oauth && !c.SERVICENOW_USER && !c.SERVICENOW_CLIENT_ID) {
+    problems.push([
+      'SERVICENOW_URL',
+      'needs SERVICENOW_USER and SERVICENOW_PASSWORD, or SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET (OAuth)',
+    ]);
+  }
+  if (basic && oauth) {
+    problems.push([
+      'SERVICENOW_CLIENT_ID',
+      'set either SERVICENOW_USER/PASSWORD or SERVICENOW_CLIENT_ID/SECRET, not both',
+    ]);
+  }
+  return problems;
+}
 
 export type AppConfig = z.infer<typeof configSchema> & {
   tls?: { cert: Buffer; key: Buffer };

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { GrantLookupModule } from '../approvals/grants/grant-lookup.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { ItsmModule } from '../itsm/itsm.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { AgentDecisionsController } from './agent-decisions.controller.js';
 import { DecisionRequestEntity } from './decision-request.entity.js';
@@ -18,6 +19,7 @@ import { SimulationController } from './simulation.controller.js';
     PoliciesModule,
     DevicesModule,
     GrantLookupModule,
+    ItsmModule,
     TypeOrmModule.forFeature([DecisionRequestEntity]),
   ],
   controllers: [AgentDecisionsController, SimulationController],

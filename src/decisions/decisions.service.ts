@@ -12,7 +12,8 @@ import type { AppConfig } from '../config/config.schema.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
 import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { groupsOfDevice } from '../devices/device-groups-of.js';
-import type { EngineDecision } from '../policies/engine/decision.types.js';
+import type { DecisionInput, EngineDecision, TicketVerdict } from '../policies/engine/decision.types.js';
+import { TicketChecks } from '../itsm/ticket-checks.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import type { AccessEndsHook } from './access-ends-hook.js';
@@ -40,6 +41,7 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly clock: Clock,
     private readonly bus: NotificationBus,
     private readonly grants: GrantLookup,
+    private readonly tickets: TicketChecks,
   ) {
     this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
@@ -54,7 +56,8 @@ export class DecisionsService implements OnApplicationShutdown {
   async decide(device: DeviceEntity, body: DecideBody, sourceAddress: string): Promise<AgentAnswer> {
     const now = this.clock.now();
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-    let row = this.evaluate(device, body, now, bodyHash);
+    const verdicts = await this.ticketVerdicts(device, body, now);
+    let row = this.evaluate(device, body, now, bodyHash, verdicts);
     const grant =
       row.status === 'pending'
         ? await withDeadline(this.grants.find(grantKeyOf(row), now), this.config.DATABASE_TIMEOUT_MS, 'Grant look-up')
@@ -67,7 +70,7 @@ export class DecisionsService implements OnApplicationShutdown {
       ({ inserted, grantEnded } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, grant) }));
       if (grantEnded) {
         // The grant ended between the look-up and the commit: the request is what the rules say.
-        row = await this.refusedAfterEnd(this.evaluate(device, body, now, bodyHash), now);
+        row = await this.refusedAfterEnd(this.evaluate(device, body, now, bodyHash, verdicts), now);
         ({ inserted } = await this.writer.write({ row, event: this.auditEvent(row, sourceAddress, null) }));
       }
     } catch (error) {
@@ -255,23 +258,47 @@ export class DecisionsService implements OnApplicationShutdown {
     return row;
   }
 
-  private evaluate(device: DeviceEntity, body: DecideBody, now: Date, bodyHash: string): DecisionRequestEntity {
+  private engineInput(device: DeviceEntity, body: DecideBody, now: Date): DecisionInput {
+    return {
+      action: body.action,
+      remoteUser: body.remoteUser,
+      target: body.target,
+      context: body.context,
+      device: {
+        id: device.id,
+        groups: this.groupsOf(device),
+        state: device.state,
+        stateReportedAt: device.stateReportedAt?.getTime() ?? null,
+      },
+      now: now.getTime(),
+      stateMaxAgeMs: STATE_MAX_AGE_MS,
+    };
+  }
+
+  /**
+   * The ITSM's verdicts for the rules that would match but for their ticket `check`; none (and
+   * no wait) for requests that no such rule concerns: the fast path stays as it was.
+   */
+  private ticketVerdicts(
+    device: DeviceEntity,
+    body: DecideBody,
+    now: Date,
+  ): ReadonlyMap<string, TicketVerdict> | Promise<ReadonlyMap<string, TicketVerdict>> {
+    const rules = this.policies.engine?.ticketChecksFor(this.engineInput(device, body, now)) ?? [];
+    if (rules.length === 0) return NO_VERDICTS;
+    return this.tickets.verdicts(rules, body.context?.ticket, device.id, now);
+  }
+
+  private evaluate(
+    device: DeviceEntity,
+    body: DecideBody,
+    now: Date,
+    bodyHash: string,
+    ticketVerdicts: ReadonlyMap<string, TicketVerdict>,
+  ): DecisionRequestEntity {
     const engine = this.policies.engine;
     const result: EngineDecision = engine
-      ? engine.decide({
-          action: body.action,
-          remoteUser: body.remoteUser,
-          target: body.target,
-          context: body.context,
-          device: {
-            id: device.id,
-            groups: this.groupsOf(device),
-            state: device.state,
-            stateReportedAt: device.stateReportedAt?.getTime() ?? null,
-          },
-          now: now.getTime(),
-          stateMaxAgeMs: STATE_MAX_AGE_MS,
-        })
+      ? engine.decide({ ...this.engineInput(device, body, now), ticketVerdicts })
       : { decision: 'deny', decidedBy: 'default', ruleIds: [], errors: [] };
     const row = new DecisionRequestEntity();
     Object.assign(row, {
@@ -322,6 +349,8 @@ export class DecisionsService implements OnApplicationShutdown {
             : `Denied by ${rules}`;
         break;
     }
+    // Why a rule that requires a ticket check did not decide as written (the answer says why).
+    if (result.ticketNotes) row.reason += ` (ticket: ${result.ticketNotes.join('; ')})`;
     if (result.errors.length > 0)
       row.reason += ` (skipped rules that failed to evaluate: ${result.errors.map((e) => e.ruleId).join(', ')})`;
     return row;
@@ -384,6 +413,8 @@ export class DecisionsService implements OnApplicationShutdown {
     };
   }
 }
+
+const NO_VERDICTS: ReadonlyMap<string, TicketVerdict> = new Map();
 
 const grantKeyOf = (row: DecisionRequestEntity) => ({
   deviceId: row.deviceId,

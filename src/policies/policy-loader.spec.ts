@@ -596,6 +596,45 @@ describe('validation', () => {
     ]);
   });
 
+  it("wants a ticket 'check' for ciMatch and onUnavailable, and no offline rule with one", () => {
+    expect(
+      problemsOf(
+        'deviceGroups: [{ name: g, devices: [d1] }]',
+        'rules:',
+        '  - { id: a, effect: allow, actions: [log-upload], devices: [g], ticket: { required: true, ciMatch: true } }',
+        '  - { id: b, effect: allow, actions: [log-upload], devices: [g], ticket: { onUnavailable: ask } }',
+        '  - id: c', // 5
+        '    effect: allow',
+        '    actions: [log-upload]',
+        '    devices: [g]',
+        '    offline: true',
+        '    ticket: { required: true, check: servicenow }', // 10
+      ),
+    ).toEqual([
+      [3, "rules[0].ticket: needs 'check: servicenow'"],
+      [4, "rules[1].ticket: needs 'check: servicenow'"],
+      [9, "rules[2].offline: 'offline: true' cannot go with a ticket 'check'"],
+    ]);
+    const ok = loadPolicySources([
+      {
+        name: 'p.yaml',
+        text: [
+          'deviceGroups: [{ name: g, devices: [d1] }]',
+          'rules:',
+          '  - { id: a, effect: allow, actions: [remote-session], devices: [g],',
+          '      ticket: { required: true, check: servicenow, ciMatch: true, onUnavailable: ask } }',
+        ].join('\n'),
+      },
+    ]);
+    if (!ok.ok) throw new Error(JSON.stringify(ok.problems));
+    expect(ok.set.rules[0].ticket).toEqual({
+      required: true,
+      check: 'servicenow',
+      ciMatch: true,
+      onUnavailable: 'ask',
+    });
+  });
+
   it('checks globs in remote users, targets and device groups', () => {
     expect(
       problemsOf(

@@ -134,6 +134,8 @@ const ticketSchema = z.strictObject({
   pattern: checked(z.string(), regexProblem).optional(),
   check: z.enum(['servicenow']).optional(),
   onUnavailable: z.enum(['deny', 'ask']).optional(),
+  // The ticket must name the device as its configuration item (cmdb_ci's name = the device id).
+  ciMatch: z.boolean().optional(),
 });
 
 export const ruleSchema = z
@@ -169,6 +171,13 @@ export const ruleSchema = z
     // policy-files.md "Added keys": which effects each key is for.
     if (rule.offline && rule.effect !== 'allow') {
       ctx.addIssue({ code: 'custom', message: "'offline: true' is for allow rules only", path: ['offline'] });
+    }
+    if (rule.offline && rule.ticket?.check) {
+      // An agent offline cannot ask the ITSM: the rule would allow without the check.
+      ctx.addIssue({ code: 'custom', message: "'offline: true' cannot go with a ticket 'check'", path: ['offline'] });
+    }
+    if ((rule.ticket?.onUnavailable || rule.ticket?.ciMatch) && !rule.ticket.check) {
+      ctx.addIssue({ code: 'custom', message: "needs 'check: servicenow'", path: ['ticket'] });
     }
     if (rule.breakGlass && rule.effect !== 'ask') {
       ctx.addIssue({ code: 'custom', message: "'breakGlass: true' is for ask rules only", path: ['breakGlass'] });

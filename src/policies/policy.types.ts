@@ -68,8 +68,12 @@ export interface TicketCondition {
   required?: boolean;
   /** A regular expression (validated) that context.ticket must match. */
   pattern?: string;
+  /** The ITSM that must confirm the ticket (src/itsm): it exists, is open, and its window covers now. */
   check?: 'servicenow';
+  /** What the rule does when the ITSM cannot answer (default deny); never allow. */
   onUnavailable?: 'deny' | 'ask';
+  /** The ticket's configuration item (cmdb_ci, by name) must be the device id. */
+  ciMatch?: boolean;
 }
 
 export interface DeviceGroupDefinition {

@@ -18,7 +18,16 @@ export interface DecisionInput {
   /** The instant of the decision (ms since epoch), from the injected clock. */
   now: number;
   stateMaxAgeMs: number;
+  /**
+   * The ITSM's verdict on the ticket for each rule with a ticket `check` (by rule id), found
+   * by the decisions service before deciding; a checked rule without a verdict does not match.
+   */
+  ticketVerdicts?: ReadonlyMap<string, TicketVerdict>;
 }
+
+/** What the ITSM said of a request's ticket for one rule: confirmed, refused (why), or no answer. */
+export type TicketVerdict =
+  { kind: 'confirmed' } | { kind: 'refused'; reason: string } | { kind: 'unavailable'; reason: string };
 
 export type DecisionValue = 'allow' | 'deny' | 'pending';
 
@@ -37,6 +46,8 @@ export interface EngineDecision {
    * for pending: what the allow carries if approvers approve it.
    */
   obligations?: string[];
+  /** Why rules with a ticket check did not match as written (refused, or the ITSM's choice on no answer). */
+  ticketNotes?: string[];
   /** Rules that failed to evaluate: skipped, never allowed. */
   errors: { ruleId: string; message: string }[];
 }

@@ -1,7 +1,7 @@
 import { compileGlob } from '../globs.js';
 import type { ApprovalSettings, PolicyRule, PolicySet } from '../policy.types.js';
 import { compileWhen, type CompiledWhen } from '../time-window.js';
-import type { DecisionInput, EngineDecision } from './decision.types.js';
+import type { DecisionInput, EngineDecision, TicketVerdict } from './decision.types.js';
 import { explainMismatch } from './mismatch-reasons.js';
 import {
   REMOTE_USER_FIELDS,
@@ -28,6 +28,9 @@ const NO_GROUP = ' no device group';
 
 /** Remote users whose abilities are kept; past this the oldest are forgotten (bounded memory). */
 const MAX_CACHED_ABILITIES = 10_000;
+
+/** A rule with a ticket check that the caller did not check: it does not match (never a silent allow). */
+const UNCHECKED: TicketVerdict = { kind: 'refused', reason: 'the ticket was not checked with the ITSM' };
 
 type Matcher = (subject: RequestSubject) => boolean;
 
@@ -58,6 +61,8 @@ export class PolicyEngine {
   private readonly abilities = new Map<string, RequestAbility>();
   /** Compiled conditions, shared by the abilities of all remote users. */
   private readonly compiled = new WeakMap<object, unknown>();
+  /** Whether any rule has a ticket `check`: without one, ticketChecksFor() costs nothing. */
+  private readonly hasTicketChecks: boolean;
 
   constructor(readonly set: PolicySet) {
     this.rules = set.rules.map((rule) => {
@@ -73,6 +78,7 @@ export class PolicyEngine {
       this.byId.set(rule.id, engineRule);
       return engineRule;
     });
+    this.hasTicketChecks = set.rules.some((r) => r.ticket?.check !== undefined);
   }
 
   get version(): string {
@@ -88,15 +94,55 @@ export class PolicyEngine {
     const subject = requestSubject(input);
     const matched: Record<'deny' | 'ask' | 'allow', EngineRule[]> = { deny: [], ask: [], allow: [] };
     const errors: EngineDecision['errors'] = [];
+    const ticketNotes: string[] = [];
     // Every rule of the action is checked, even once a deny matched, so that errors are all reported.
     for (const caslRule of this.candidates(this.abilityFor(input.remoteUser), input)) {
       const rule = this.byId.get(caslRule.reason!)!;
       try {
-        if (caslRule.matchesConditions(subject as never)) matched[rule.rule.effect].push(rule);
+        if (!caslRule.matchesConditions(subject as never)) continue;
+        const ticket = rule.rule.ticket;
+        const verdict = ticket?.check ? (input.ticketVerdicts?.get(rule.rule.id) ?? UNCHECKED) : null;
+        if (verdict === null || verdict.kind === 'confirmed') {
+          matched[rule.rule.effect].push(rule);
+          continue;
+        }
+        ticketNotes.push(`${rule.rule.id}: ${verdict.reason}`);
+        // No answer from the ITSM: the rule's choice, deny or ask; never allow.
+        if (verdict.kind === 'unavailable') matched[ticket?.onUnavailable ?? 'deny'].push(rule);
       } catch (error) {
         errors.push({ ruleId: rule.rule.id, message: (error as Error).message });
       }
     }
+    const decision = this.decideMatched(matched, input, errors);
+    if (ticketNotes.length > 0) decision.ticketNotes = ticketNotes;
+    return decision;
+  }
+
+  /**
+   * The rules with a ticket `check` that match the request in every other way: the ones whose
+   * ticket the caller must check with the ITSM before decide(). Empty (at once) when no rule checks.
+   */
+  ticketChecksFor(input: DecisionInput): PolicyRule[] {
+    if (!this.hasTicketChecks) return [];
+    const subject = requestSubject(input);
+    const rules: PolicyRule[] = [];
+    for (const caslRule of this.candidates(this.abilityFor(input.remoteUser), input)) {
+      const rule = this.byId.get(caslRule.reason!)!.rule;
+      try {
+        if (rule.ticket?.check && caslRule.matchesConditions(subject as never)) rules.push(rule);
+      } catch {
+        // decide() reports the rule as failing to evaluate.
+      }
+    }
+    return rules;
+  }
+
+  /** The decision rule: any deny wins; else any ask (pending); else any allow; else the default. */
+  private decideMatched(
+    matched: Record<'deny' | 'ask' | 'allow', EngineRule[]>,
+    input: DecisionInput,
+    errors: EngineDecision['errors'],
+  ): EngineDecision {
     const { deny, ask, allow } = matched;
     if (deny.length > 0) return { decision: 'deny', decidedBy: 'deny', ruleIds: idsOf(deny), errors };
     if (ask.length > 0) {
