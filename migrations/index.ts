@@ -15,6 +15,7 @@ import { DecisionsAuditThroughAudit1796620000000 } from './1796620000000-Decisio
 import { OfflinePolicyAndObligations1796625000000 } from './1796625000000-OfflinePolicyAndObligations.js';
 import { AuditForwarding1796630000000 } from './1796630000000-AuditForwarding.js';
 import { AccessEnds1796634000000 } from './1796634000000-AccessEnds.js';
+import { BreakGlass1796640000000 } from './1796640000000-BreakGlass.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -36,4 +37,5 @@ export const MIGRATIONS: Function[] = [
   OfflinePolicyAndObligations1796625000000,
   AuditForwarding1796630000000,
   AccessEnds1796634000000,
+  BreakGlass1796640000000,
 ];

@@ -32,6 +32,8 @@ export interface NotificationPayload {
   /** The same request in the staff API, for integrations. */
   apiLink: string;
   decidedBy?: string[];
+  /** For request.break-glass: who allowed it alone, and why. */
+  breakGlass?: { by: string; reason: string; grantMinutes: number | null };
   at: string;
 }
 
@@ -71,6 +73,7 @@ export class NotificationOutbox {
             .map((v) => v.username)
         : undefined;
     const payload = this.payload(event, request, now, decidedBy);
+    if (event === 'request.break-glass') payload.breakGlass = await this.breakGlassOf(m, request.requestId);
     const channels: { channel: NotificationChannel; recipients: string[] }[] = [];
     if (this.config.SMTP_URL) {
       const answered = new Set(event === 'request.reminder' ? votes.map((v) => v.user_id) : []);
@@ -89,6 +92,14 @@ export class NotificationOutbox {
         [channel, event, request.requestId, recipients, JSON.stringify(payload), now],
       );
     }
+  }
+
+  private async breakGlassOf(m: EntityManager, requestId: string): Promise<NotificationPayload['breakGlass']> {
+    const [use] = await m.query<{ username: string; reason: string; grant_minutes: number | null }[]>(
+      'SELECT username, reason, grant_minutes FROM break_glass_uses WHERE request_id = $1',
+      [requestId],
+    );
+    return use ? { by: use.username, reason: use.reason, grantMinutes: use.grant_minutes } : undefined;
   }
 
   private payload(
