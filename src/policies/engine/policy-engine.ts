@@ -1,5 +1,5 @@
 import { compileGlob } from '../globs.js';
-import type { ApprovalSettings, PolicyRule, PolicySet } from '../policy.types.js';
+import type { PolicyRule, PolicySet } from '../policy.types.js';
 import { compileWhen, type CompiledWhen } from '../time-window.js';
 import type { DecisionInput, EngineDecision, MergedApproval } from './decision.types.js';
 import { explainMismatch } from './mismatch-reasons.js';
