@@ -128,7 +128,9 @@ describe('break-glass (POST /api/v1/approvals/{id}/break-glass, real SMTP server
       () => hook.calls.some((c) => c.headers['x-gatehouse-event'] === 'request.break-glass' && c.body.includes(id)),
       'the webhook',
     );
-    const call = hook.calls.find((c) => c.headers['x-gatehouse-event'] === 'request.break-glass')!;
+    const call = hook.calls.find(
+      (c) => c.headers['x-gatehouse-event'] === 'request.break-glass' && c.body.includes(id),
+    )!;
     expect(JSON.parse(call.body)).toMatchObject({
       requestId: id,
       status: 'approved',
