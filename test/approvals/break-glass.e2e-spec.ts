@@ -105,6 +105,11 @@ describe('break-glass (POST /api/v1/approvals/{id}/break-glass, real SMTP server
 
   it('allows alone with a proper reason: the long poll answers allow, approvers are e-mailed and the webhook called, review needed until another approver reviews', async () => {
     const id = await askPending(app.baseUrl, w.ct, install('emergency-fix'));
+    // The approvers were told, and nobody answers.
+    await waitFor(
+      () => smtp.mails.some((m) => m.subject.startsWith('[Gatehouse] Approval needed') && m.raw.includes(id)),
+      'the first e-mail',
+    );
     const poll = api(app.baseUrl, 'GET', `/api/v1/agent/decisions/${id}?wait=30`, { token: w.ct });
     const res = await breakGlass(t.erin, id, { reason: REASON, grantMinutes: 30 });
     expect(res.status).toBe(200);
@@ -128,6 +133,13 @@ describe('break-glass (POST /api/v1/approvals/{id}/break-glass, real SMTP server
       () => hook.calls.some((c) => c.headers['x-gatehouse-event'] === 'request.break-glass' && c.body.includes(id)),
       'the webhook',
     );
+    // The outcome e-mail (request.decided) names who allowed it.
+    await waitFor(
+      () => smtp.mails.some((m) => m.subject.startsWith('[Gatehouse] Request approved') && m.raw.includes(id)),
+      'the outcome e-mail',
+    );
+    const outcome = smtp.mails.find((m) => m.subject.startsWith('[Gatehouse] Request approved') && m.raw.includes(id))!;
+    expect(outcome.raw).toContain('Decided by:   erin');
     const call = hook.calls.find(
       (c) => c.headers['x-gatehouse-event'] === 'request.break-glass' && c.body.includes(id),
     )!;

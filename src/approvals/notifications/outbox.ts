@@ -72,8 +72,13 @@ export class NotificationOutbox {
             .filter((v) => (request.status === 'rejected' ? v.vote === 'reject' : v.vote === 'approve'))
             .map((v) => v.username)
         : undefined;
-    const payload = this.payload(event, request, now, decidedBy);
-    if (event === 'request.break-glass') payload.breakGlass = await this.breakGlassOf(m, request.requestId);
+    const breakGlass =
+      event === 'request.break-glass' || (event === 'request.decided' && decidedBy?.length === 0)
+        ? await this.breakGlassOf(m, request.requestId)
+        : undefined;
+    // An approval without votes was a break-glass: its outcome names the person who broke it.
+    const payload = this.payload(event, request, now, breakGlass && decidedBy ? [breakGlass.by] : decidedBy);
+    if (event === 'request.break-glass') payload.breakGlass = breakGlass;
     const channels: { channel: NotificationChannel; recipients: string[] }[] = [];
     if (this.config.SMTP_URL) {
       const answered = new Set(event === 'request.reminder' ? votes.map((v) => v.user_id) : []);
