@@ -16,6 +16,7 @@ import { OfflinePolicyAndObligations1796625000000 } from './1796625000000-Offlin
 import { AuditForwarding1796630000000 } from './1796630000000-AuditForwarding.js';
 import { AccessEnds1796634000000 } from './1796634000000-AccessEnds.js';
 import { AuditRetention1796640000000 } from './1796640000000-AuditRetention.js';
+import { BreakGlass1796645000000 } from './1796645000000-BreakGlass.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -38,4 +39,5 @@ export const MIGRATIONS: Function[] = [
   AuditForwarding1796630000000,
   AccessEnds1796634000000,
   AuditRetention1796640000000,
+  BreakGlass1796645000000,
 ];

@@ -8,6 +8,7 @@ import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision
 import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveReason, effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from './grants/grant.entity.js';
+import { BreakGlassUseEntity, type ReviewVerdict } from './break-glass/break-glass-use.entity.js';
 import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
@@ -44,7 +45,10 @@ export interface ApprovalSummary {
     stillNeeded: number;
     timeoutMinutes: number | null;
     maxGrantMinutes: number | null;
+    breakGlass: boolean;
   };
+  /** Set when a member of an emergency group allowed it alone; needsReview until another approver reviews it. */
+  breakGlass: BreakGlassView | null;
   /** Whether the caller may decide it now, and if not why. */
   youMayDecide: boolean;
   whyNot?: string;
@@ -57,6 +61,26 @@ export interface ApprovalDetail extends ApprovalSummary {
   grant: { id: string; expiresAt: string; endedAt: string | null } | null;
   history: { seq: number; at: string; event: string; actor: string; outcome: string; details: unknown }[];
 }
+
+export interface BreakGlassView {
+  by: string;
+  reason: string;
+  grantMinutes: number | null;
+  at: string;
+  needsReview: boolean;
+  review: { verdict: ReviewVerdict; comment: string; by: string; at: string } | null;
+}
+
+const breakGlassView = (u: BreakGlassUseEntity): BreakGlassView => ({
+  by: u.username,
+  reason: u.reason,
+  grantMinutes: u.grantMinutes,
+  at: u.createdAt.toISOString(),
+  needsReview: u.reviewedAt === null,
+  review: u.reviewedAt
+    ? { verdict: u.reviewVerdict!, comment: u.reviewComment!, by: u.reviewedBy!, at: u.reviewedAt.toISOString() }
+    : null,
+});
 
 /** The approvers' queue and one request in full: reads only, always within the caller's device scope. */
 @Injectable()
@@ -114,10 +138,17 @@ export class ApprovalQueue {
       .getRepository(DecisionRequestEntity)
       .createQueryBuilder('r')
       .where('r.approval IS NOT NULL');
-    if (q.status === 'pending') qb.andWhere(`r.status = 'pending' AND r.expires_at > :now`, { now });
-    else if (q.status === 'expired')
+    // A break-glass allow is never pending: needsReview=true lists them whatever the (default) status.
+    const status = q.needsReview === 'true' && q.status === 'pending' ? 'all' : q.status;
+    if (q.needsReview !== undefined) {
+      qb.andWhere(
+        `r.request_id ${q.needsReview === 'true' ? 'IN' : 'NOT IN'} (SELECT request_id FROM break_glass_uses WHERE reviewed_at IS NULL)`,
+      );
+    }
+    if (status === 'pending') qb.andWhere(`r.status = 'pending' AND r.expires_at > :now`, { now });
+    else if (status === 'expired')
       qb.andWhere(`(r.status = 'expired' OR (r.status = 'pending' AND r.expires_at <= :now))`, { now });
-    else if (q.status !== 'all') qb.andWhere('r.status = :status', { status: q.status });
+    else if (status !== 'all') qb.andWhere('r.status = :status', { status });
     const scope = readScope(staff.roleBindings);
     if (scope !== '*') qb.andWhere('r.device_groups && :scope', { scope });
     if (q.deviceGroup) qb.andWhere(':group = ANY(r.device_groups)', { group: q.deviceGroup });
@@ -178,7 +209,7 @@ export class ApprovalQueue {
   async summaries(staff: StaffPrincipal, rows: DecisionRequestEntity[], now: Date): Promise<ApprovalSummary[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.requestId);
-    const [devices, counts, approver] = await Promise.all([
+    const [devices, counts, approver, uses] = await Promise.all([
       this.dataSource.getRepository(DeviceEntity).findBy({ id: In([...new Set(rows.map((r) => r.deviceId))]) }),
       this.dataSource.query<{ request_id: string; n: number; mine: boolean }[]>(
         `SELECT request_id, count(*) FILTER (WHERE vote = 'approve')::int AS n, bool_or(user_id = $2) AS mine
@@ -186,13 +217,21 @@ export class ApprovalQueue {
         [ids, staff.user.id],
       ),
       this.approvers.approver(staff.user.id),
+      this.dataSource.getRepository(BreakGlassUseEntity).findBy({ requestId: In(ids) }),
     ]);
+    const useOf = new Map(uses.map((u) => [u.requestId, u]));
     const deviceById = new Map(devices.map((d) => [d.id, d]));
     const given = new Map(counts.map((c) => [c.request_id, c.n]));
     const answered = new Set(counts.filter((c) => c.mine).map((c) => c.request_id));
     return rows.map((r) => {
       const status = effectiveStatus(r, now.getTime());
-      const a = r.approval as { required?: number; timeoutMinutes?: number; maxGrantMinutes?: number };
+      const a = r.approval as {
+        required?: number;
+        timeoutMinutes?: number;
+        maxGrantMinutes?: number;
+        breakGlass?: boolean;
+      };
+      const use = useOf.get(r.requestId);
       const d = deviceById.get(r.deviceId);
       const n = given.get(r.requestId) ?? 0;
       const whyNot =
@@ -231,7 +270,9 @@ export class ApprovalQueue {
           stillNeeded: status === 'pending' ? Math.max(0, (a.required ?? 1) - n) : 0,
           timeoutMinutes: a.timeoutMinutes ?? null,
           maxGrantMinutes: a.maxGrantMinutes ?? null,
+          breakGlass: a.breakGlass === true,
         },
+        breakGlass: use ? breakGlassView(use) : null,
         youMayDecide: whyNot === undefined,
         ...(whyNot ? { whyNot } : {}),
       };

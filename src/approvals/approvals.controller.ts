@@ -11,14 +11,19 @@ import { ApprovalEvents } from './approval-events.js';
 import { ApprovalQueue } from './approval-queue.js';
 import {
   approveSchema,
+  breakGlassSchema,
   grantsQuerySchema,
   queueQuerySchema,
   rejectSchema,
+  reviewSchema,
   type ApproveBody,
+  type BreakGlassBody,
   type QueueQuery,
   type RejectBody,
+  type ReviewBody,
 } from './approvals.dto.js';
 import { ApprovalsService } from './approvals.service.js';
+import { BreakGlassService } from './break-glass/break-glass.service.js';
 import { GrantsService } from './grants.service.js';
 import { ApiErrors, ApiEventStream, ApiSuccess } from '../openapi/api-responses.js';
 import { approvalDetailSchema, approvalPageSchema, grantViewSchema } from './approvals.responses.js';
@@ -35,6 +40,7 @@ export class ApprovalsController {
     private readonly approvals: ApprovalsService,
     private readonly grants: GrantsService,
     private readonly events: ApprovalEvents,
+    private readonly breakGlass: BreakGlassService,
   ) {}
 
   @Get('approvals')
@@ -109,6 +115,49 @@ export class ApprovalsController {
     @RequestOrigin() origin: Origin,
   ) {
     await this.approvals.reject(staff, requestId, body, actorOf(staff, origin));
+    return this.queue.get(staff, requestId);
+  }
+
+  @Post('approvals/:requestId/break-glass')
+  @HttpCode(200)
+  @RequirePermission('decide', 'Approval')
+  @ApiOperation({
+    summary:
+      'Break-glass: a member of BREAK_GLASS_GROUPS allows a pending request alone (rules with `breakGlass: true`), ' +
+      'with a reason of 20+ characters; every approver is told and it needs a review. 403 outside the group or ' +
+      'scope, own request, or rules without break-glass; 409 if not pending',
+  })
+  @ApiBodySchema(breakGlassSchema)
+  @ApiSuccess(approvalDetailSchema, { description: 'The request as it stands after the break-glass' })
+  @ApiErrors([404, 'No such request in your scope'], [409, 'No longer pending'])
+  async breakGlassAllow(
+    @Staff() staff: StaffPrincipal,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidBody(breakGlassSchema) body: BreakGlassBody,
+    @RequestOrigin() origin: Origin,
+  ) {
+    await this.breakGlass.breakGlass(staff, requestId, body, actorOf(staff, origin));
+    return this.queue.get(staff, requestId);
+  }
+
+  @Post('approvals/:requestId/review')
+  @HttpCode(200)
+  @RequirePermission('decide', 'Approval')
+  @ApiOperation({
+    summary:
+      'Review a break-glass allow: another approver of the request accepts it or raises an incident, with a ' +
+      'comment; 403 for the break-glass person or non-approvers, 409 if reviewed already',
+  })
+  @ApiBodySchema(reviewSchema)
+  @ApiSuccess(approvalDetailSchema, { description: 'The request as it stands after the review' })
+  @ApiErrors([404, 'No such request in your scope, or no break-glass on it'], [409, 'Reviewed already'])
+  async review(
+    @Staff() staff: StaffPrincipal,
+    @Param('requestId', requestIdPipe()) requestId: string,
+    @ValidBody(reviewSchema) body: ReviewBody,
+    @RequestOrigin() origin: Origin,
+  ) {
+    await this.breakGlass.review(staff, requestId, body, actorOf(staff, origin));
     return this.queue.get(staff, requestId);
   }
 

@@ -17,6 +17,23 @@ export type ApproveBody = z.infer<typeof approveSchema>;
 export const rejectSchema = z.strictObject({ comment });
 export type RejectBody = z.infer<typeof rejectSchema>;
 
+/** Break-glass: the reason must say what the emergency is, not "urgent" (issue 14). */
+export const BREAK_GLASS_REASON_MIN = 20;
+
+export const breakGlassSchema = z.strictObject({
+  reason: freeText(COMMENT_MAX).refine((s) => s.trim().length >= BREAK_GLASS_REASON_MIN, {
+    error: `expected at least ${BREAK_GLASS_REASON_MIN} characters saying why this cannot wait`,
+  }),
+  grantMinutes: z.number().int().min(1).max(MAX_GRANT_MINUTES).optional(),
+});
+export type BreakGlassBody = z.infer<typeof breakGlassSchema>;
+
+export const reviewSchema = z.strictObject({
+  verdict: z.enum(['accept', 'incident']),
+  comment: freeText(COMMENT_MAX).refine((s) => s.trim().length > 0, { error: 'expected a comment' }),
+});
+export type ReviewBody = z.infer<typeof reviewSchema>;
+
 export const QUEUE_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'cancelled', 'all'] as const;
 /** The only fields the queue sorts by (never passed into SQL as given). */
 export const QUEUE_SORTS = { createdAt: 'created_at', expiresAt: 'expires_at' } as const;
@@ -29,6 +46,8 @@ export const queueQuerySchema = z.strictObject({
   /** Only requests at least / at most this old. */
   minAgeMinutes: z.coerce.number().int().min(0).max(1_000_000).optional(),
   maxAgeMinutes: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Only break-glass allows that no other approver has reviewed yet (use with status=all or approved). */
+  needsReview: z.enum(['true', 'false']).optional(),
   sort: z.enum(Object.keys(QUEUE_SORTS) as [keyof typeof QUEUE_SORTS]).default('createdAt'),
   order: z.enum(['asc', 'desc']).default('desc'),
   /** The `nextCursor` of the previous page. */

@@ -9,6 +9,7 @@ import { ApprovalQueue } from './approval-queue.js';
 import { Approvers } from './approvers.js';
 import { ApprovalsController } from './approvals.controller.js';
 import { ApprovalsService } from './approvals.service.js';
+import { BreakGlassService } from './break-glass/break-glass.service.js';
 import { GrantsService } from './grants.service.js';
 import { NotificationSender } from './notifications/notification-sender.js';
 import { NotificationOutbox } from './notifications/outbox.js';
@@ -21,6 +22,7 @@ import { NotificationOutbox } from './notifications/outbox.js';
     ApprovalQueue,
     Approvers,
     ApprovalsService,
+    BreakGlassService,
     GrantsService,
     ApprovalEvents,
     ApprovalJobs,

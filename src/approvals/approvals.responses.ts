@@ -34,7 +34,21 @@ export const approvalSummarySchema = z.object({
     stillNeeded: z.number().int(),
     timeoutMinutes: z.number().int().nullable(),
     maxGrantMinutes: z.number().int().nullable(),
+    breakGlass: z.boolean().describe('Every rule that asked allows break-glass (`breakGlass: true`)'),
   }),
+  breakGlass: z
+    .object({
+      by: z.string(),
+      reason: z.string(),
+      grantMinutes: z.number().int().nullable(),
+      at: iso,
+      needsReview: z.boolean(),
+      review: z
+        .object({ verdict: z.enum(['accept', 'incident']), comment: z.string(), by: z.string(), at: iso })
+        .nullable(),
+    })
+    .nullable()
+    .describe('Set when a member of an emergency group allowed it alone'),
   youMayDecide: z.boolean(),
   whyNot: z.string().optional().describe('Why you may not decide it now'),
 });

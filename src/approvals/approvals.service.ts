@@ -133,6 +133,24 @@ export class ApprovalsService {
   }
 
   /**
+   * Break-glass (break-glass.service.ts): the request approved by one person alone, in the
+   * caller's transaction, with its row locked and who may checked; a grant as for a vote,
+   * bounded by the rules' maxGrantMinutes (400 beyond).
+   */
+  async allowAlone(
+    m: EntityManager,
+    request: DecisionRequestEntity,
+    a: { username: string; grantMinutes?: number; reason: string; now: Date },
+  ): Promise<{ grant: GrantEntity | undefined; reason: string }> {
+    const approval = request.approval as unknown as Approval;
+    if (a.grantMinutes !== undefined) checkGrant(a.grantMinutes, approval);
+    const grant = a.grantMinutes !== undefined ? newGrant(request, [a.username], a.grantMinutes, a.now) : undefined;
+    await this.decideIfStillPending(m, request, 'approved', a.now, grant, a.reason);
+    if (grant) await m.getRepository(GrantEntity).insert(grant);
+    return { grant, reason: a.reason };
+  }
+
+  /**
    * The conditional state change; 409 if the request stopped being pending meanwhile.
    * (One rejection decides: any approver in scope can stop an action, as anyone on a ward
    * can stop a procedure; approving needs `required` people.)
@@ -143,6 +161,7 @@ export class ApprovalsService {
     final: 'approved' | 'rejected',
     now: Date,
     grant: GrantEntity | undefined,
+    givenReason?: string,
   ): Promise<void> {
     // The approved request itself must be acted on soon, like any allow; repeats later go
     // through the grant, which can be ended early.
@@ -156,9 +175,10 @@ export class ApprovalsService {
           )
         : null;
     const reason =
-      final === 'approved'
+      givenReason ??
+      (final === 'approved'
         ? `Approved by hospital approvers (${request.ruleIds.join(', ') || 'default'})`
-        : 'Rejected by a hospital approver';
+        : 'Rejected by a hospital approver');
     const settled = await this.requests.settle(m, request.requestId, {
       status: final,
       decidedAt: now,
@@ -193,6 +213,10 @@ function grantFor(
 ): GrantEntity | undefined {
   const minutes = approvals.map((v) => v.grantMinutes);
   if (minutes.some((n) => n === null)) return undefined;
+  return newGrant(request, deciders, Math.min(...(minutes as number[])), now);
+}
+
+function newGrant(request: DecisionRequestEntity, deciders: string[], minutes: number, now: Date): GrantEntity {
   const grant = new GrantEntity();
   Object.assign(grant, {
     id: crypto.randomUUID(),
@@ -204,7 +228,7 @@ function grantFor(
     deviceGroups: request.deviceGroups,
     approvedBy: deciders,
     createdAt: now,
-    expiresAt: new Date(now.getTime() + Math.min(...(minutes as number[])) * 60_000),
+    expiresAt: new Date(now.getTime() + minutes * 60_000),
     endedAt: null,
     endedBy: null,
   });

@@ -11,6 +11,8 @@ import { fromRow, type AuditRow } from './audit-row.js';
 export type StoryStep =
   | 'asked'
   | 'vote'
+  | 'break-glass'
+  | 'break-glass-review'
   | 'grant'
   | 'repeat'
   | 'repeat-completed'
@@ -94,6 +96,11 @@ function stepOf(r: ChainedRecord, requestId: string): StoryStep {
     case 'approval.approved':
     case 'approval.rejected':
       return 'vote';
+    // Allowed alone by a member of an emergency group, then reviewed by another approver (src/approvals/break-glass).
+    case 'approval.break-glass':
+      return 'break-glass';
+    case 'approval.break-glass-reviewed':
+      return 'break-glass-review';
     case 'grant.created':
       return 'grant';
     case 'grant.ended':

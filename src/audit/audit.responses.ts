@@ -31,6 +31,8 @@ export const auditPageSchema = z.object({
 const storyStepSchema = z.enum([
   'asked',
   'vote',
+  'break-glass',
+  'break-glass-review',
   'grant',
   'repeat',
   'repeat-completed',

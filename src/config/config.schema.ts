@@ -110,6 +110,18 @@ export const configSchema = z
     WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     WEBHOOK_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
     APPROVAL_REMINDER_MINUTES: int(1, 24 * 60).default(10),
+    // Break-glass (src/approvals/break-glass): the groups (local or directory, as for roles)
+    // whose members may allow a waiting request alone. Unset or empty: nobody may.
+    BREAK_GLASS_GROUPS: z
+      .string()
+      .regex(/^[^;"<>]*$/, { error: 'expected group names separated by commas, such as ER-On-Call,ICU-Leads' })
+      .transform((list) =>
+        list
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
+      )
+      .default([]),
     AUDIT_SIGNING_KEY_FILE: readableFile.optional(),
     AUDIT_CHECKPOINT_MINUTES: int(0, 24 * 60).default(5),
     // Retention (audit:prune, src/audit/audit-prune.ts): 2192 days = six years, HIPAA's documentation retention.

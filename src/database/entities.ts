@@ -1,5 +1,6 @@
 import { AccessEndEntity } from '../access/access-end.entity.js';
 import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
+import { BreakGlassUseEntity } from '../approvals/break-glass/break-glass-use.entity.js';
 import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
 import { AuditCheckpointEntity } from '../audit/audit-checkpoint.entity.js';
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
@@ -43,4 +44,5 @@ export const ENTITIES = [
   DirectoryGroupEntity,
   OfflinePolicyIssueEntity,
   AccessEndEntity,
+  BreakGlassUseEntity,
 ];

@@ -47,6 +47,7 @@ export const TABLE_OWNERS: Readonly<Record<string, ModuleName>> = {
   approval_votes: 'approvals',
   grants: 'approvals',
   notifications: 'approvals',
+  break_glass_uses: 'approvals',
   directory_users: 'directory',
   directory_groups: 'directory',
   access_ends: 'access',

@@ -4,6 +4,8 @@ const HEADLINES: Record<NotificationPayload['event'], (p: NotificationPayload) =
   'request.created': (p) => `Approval needed: ${p.action} on ${p.deviceId}`,
   'request.reminder': (p) => `Reminder, expires ${p.expiresAt ?? 'soon'}: ${p.action} on ${p.deviceId}`,
   'request.decided': (p) => `Request ${p.status}: ${p.action} on ${p.deviceId}`,
+  'request.break-glass': (p) =>
+    `Break-glass by ${p.breakGlass?.by ?? 'an emergency user'}, review needed: ${p.action} on ${p.deviceId}`,
 };
 
 /** A plain-text e-mail an approver can act on from a phone: what, where, who, why, until when, and the link. */
@@ -27,6 +29,14 @@ export function renderEmail(p: NotificationPayload): { subject: string; text: st
     `Approvers:    ${p.required} of ${p.approvers.join(', ')}`,
     p.status === 'pending' ? `Expires:      ${p.expiresAt}` : `Outcome:      ${p.status}`,
     ...(p.decidedBy?.length ? [`Decided by:   ${p.decidedBy.join(', ')}`] : []),
+    ...(p.breakGlass
+      ? [
+          `Break-glass:  allowed alone by ${p.breakGlass.by}` +
+            (p.breakGlass.grantMinutes ? `, repeats for ${p.breakGlass.grantMinutes} minutes` : ''),
+          `Their reason: ${p.breakGlass.reason}`,
+          'Another approver must review it (accept, or raise an incident) on the request page.',
+        ]
+      : []),
     '',
     `Open the request: ${p.link}`,
   ];

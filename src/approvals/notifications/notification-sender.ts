@@ -115,7 +115,9 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     const own = this.byEvent.get(n.event);
     const deliver: EventDelivery | undefined = own ?? (this.channels[n.channel] as EventDelivery | undefined);
     try {
-      if (!own && n.event !== 'request.decided' && !(await this.stillPending(n.request_id))) {
+      // Only the announcements of a pending request go stale; outcomes and break-glass do not.
+      const forPending = n.event === 'request.created' || n.event === 'request.reminder';
+      if (!own && forPending && !(await this.stillPending(n.request_id))) {
         // "Approval needed" for a request decided meanwhile would mislead: its outcome follows.
         await this.dataSource.query(`UPDATE notifications SET status = 'skipped' WHERE id = $1`, [n.id]);
         return;

@@ -5,6 +5,8 @@ export type NotificationEvent =
   | 'request.created'
   | 'request.reminder'
   | 'request.decided'
+  // A member of an emergency group allowed the request alone (break-glass/).
+  | 'request.break-glass'
   // Sent by src/reports through this outbox (NotificationSender.deliverEvent).
   | 'report.intervention'
   | 'report.digest';

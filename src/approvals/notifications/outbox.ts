@@ -32,6 +32,8 @@ export interface NotificationPayload {
   /** The same request in the staff API, for integrations. */
   apiLink: string;
   decidedBy?: string[];
+  /** For request.break-glass: who allowed it alone, and why. */
+  breakGlass?: { by: string; reason: string; grantMinutes: number | null };
   at: string;
 }
 
@@ -70,7 +72,13 @@ export class NotificationOutbox {
             .filter((v) => (request.status === 'rejected' ? v.vote === 'reject' : v.vote === 'approve'))
             .map((v) => v.username)
         : undefined;
-    const payload = this.payload(event, request, now, decidedBy);
+    const breakGlass =
+      event === 'request.break-glass' || (event === 'request.decided' && decidedBy?.length === 0)
+        ? await this.breakGlassOf(m, request.requestId)
+        : undefined;
+    // An approval without votes was a break-glass: its outcome names the person who broke it.
+    const payload = this.payload(event, request, now, breakGlass && decidedBy ? [breakGlass.by] : decidedBy);
+    if (event === 'request.break-glass') payload.breakGlass = breakGlass;
     const channels: { channel: NotificationChannel; recipients: string[] }[] = [];
     if (this.config.SMTP_URL) {
       const answered = new Set(event === 'request.reminder' ? votes.map((v) => v.user_id) : []);
@@ -112,6 +120,14 @@ export class NotificationOutbox {
       [event, key, recipients, JSON.stringify(payload), now],
     );
     return rows.length > 0;
+  }
+
+  private async breakGlassOf(m: EntityManager, requestId: string): Promise<NotificationPayload['breakGlass']> {
+    const [use] = await m.query<{ username: string; reason: string; grant_minutes: number | null }[]>(
+      'SELECT username, reason, grant_minutes FROM break_glass_uses WHERE request_id = $1',
+      [requestId],
+    );
+    return use ? { by: use.username, reason: use.reason, grantMinutes: use.grant_minutes } : undefined;
   }
 
   private payload(

@@ -31,6 +31,12 @@ export type TicketVerdict =
 
 export type DecisionValue = 'allow' | 'deny' | 'pending';
 
+/** The approval settings a pending request carries (kept with it: decision_requests.approval). */
+export interface MergedApproval extends ApprovalSettings {
+  /** Present when EVERY matching ask rule says `breakGlass: true` (policy-files.md): the strictest wins. */
+  breakGlass?: true;
+}
+
 export interface EngineDecision {
   decision: DecisionValue;
   /** The winning effect, or 'default' when no rule matched. */
@@ -38,7 +44,7 @@ export interface EngineDecision {
   /** Every matching rule id of the winning effect (sorted); empty when the default decided. */
   ruleIds: string[];
   /** For pending: the merged approval settings of the matching ask rules (or the defaults). */
-  approval?: ApprovalSettings;
+  approval?: MergedApproval;
   /** For allow: the instant the matching windows end (ms), or null when they do not end. */
   windowEnd?: number | null;
   /**

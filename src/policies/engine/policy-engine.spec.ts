@@ -111,6 +111,21 @@ describe('policy engine', () => {
     });
   });
 
+  it('carries breakGlass only when every matching ask rule allows it', () => {
+    const breakGlassOn = (ruleId: string) =>
+      BASE.replace(`  - id: ${ruleId}\n`, `  - id: ${ruleId}\n    breakGlass: true\n`);
+    const decide = (yaml: string, pkg: string) =>
+      new PolicyEngine(policySet(yaml)).decide(
+        input(policySet(yaml), { action: 'software-install', target: { package: pkg } }),
+      );
+    // One rule, with it: the request may be broken open.
+    expect(decide(breakGlassOn('ct-installs'), 'other-fw').approval).toMatchObject({ breakGlass: true });
+    // Two rules, one without it: the strictest wins, no break-glass.
+    expect(decide(breakGlassOn('ct-installs'), 'ct-fw').approval).not.toHaveProperty('breakGlass');
+    // Off by default.
+    expect(decide(BASE, 'other-fw').approval).not.toHaveProperty('breakGlass');
+  });
+
   it('uses device state only when fresh; unknown state never satisfies a condition', () => {
     const restart = (state: Record<string, unknown> | null, age: number | null) =>
       engine.decide(

@@ -1,7 +1,7 @@
 import { compileGlob } from '../globs.js';
-import type { ApprovalSettings, PolicyRule, PolicySet } from '../policy.types.js';
+import type { PolicyRule, PolicySet } from '../policy.types.js';
 import { compileWhen, type CompiledWhen } from '../time-window.js';
-import type { DecisionInput, EngineDecision, TicketVerdict } from './decision.types.js';
+import type { DecisionInput, EngineDecision, MergedApproval, TicketVerdict } from './decision.types.js';
 import { explainMismatch } from './mismatch-reasons.js';
 import {
   REMOTE_USER_FIELDS,
@@ -223,9 +223,10 @@ export class PolicyEngine {
 
   /**
    * The strictest of the matching ask rules: most approvals required, shortest time-out,
-   * shortest grant; approver groups that all rules share, or else all of them.
+   * shortest grant; approver groups that all rules share, or else all of them; break-glass
+   * only if every rule allows it.
    */
-  private mergeApproval(rules: EngineRule[]): ApprovalSettings | undefined {
+  private mergeApproval(rules: EngineRule[]): MergedApproval | undefined {
     const settings = rules.map((r) => r.rule.approval ?? this.set.defaults.approval).filter((a) => a !== undefined);
     if (settings.length === 0) return undefined;
     const shared = settings.map((s) => s.approvers).reduce((a, b) => a.filter((g) => b.includes(g)));
@@ -236,6 +237,7 @@ export class PolicyEngine {
       required: Math.max(...settings.map((s) => s.required)),
       timeoutMinutes: Math.min(...settings.map((s) => s.timeoutMinutes)),
       ...(grants.length > 0 ? { maxGrantMinutes: Math.min(...grants) } : {}),
+      ...(rules.every((r) => r.rule.breakGlass === true) ? { breakGlass: true as const } : {}),
     };
   }
 }

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { actorEvent, type Actor } from '../../audit/actor.js';
+import { AuditService } from '../../audit/audit.service.js';
+import type { StaffPrincipal } from '../../auth/principal.js';
+import { conflict, forbidden, notFound } from '../../common/api-error.js';
+import { Clock } from '../../common/clock.js';
+import { APP_CONFIG } from '../../config/config.module.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import { NotificationBus } from '../../database/notification-bus.js';
+import { DecisionRequests } from '../../decisions/decision-requests.js';
+import { effectiveStatus } from '../../decisions/decision-view.js';
+import { groupMatches } from '../../users/roles.service.js';
+import { canOnApproval } from '../approver-rights.js';
+import { Approvers } from '../approvers.js';
+import type { BreakGlassBody, ReviewBody } from '../approvals.dto.js';
+import { ApprovalsService } from '../approvals.service.js';
+import { NotificationOutbox } from '../notifications/outbox.js';
+import { BreakGlassUseEntity } from './break-glass-use.entity.js';
+
+/**
+ * Break-glass (issue 14, admin-api.md): when a request waits and no approver answers, a
+ * member of an emergency group (BREAK_GLASS_GROUPS) allows it alone, with a reason, if
+ * every rule that asked says `breakGlass: true`. Everything else about deciding holds: the
+ * device must be in their scope, it must not be their own request, the request must be
+ * pending, and a grant is bounded by the rules' maxGrantMinutes. Every approver hears of it
+ * at once, and it "needs review" until another approver accepts it or raises an incident.
+ */
+@Injectable()
+export class BreakGlassService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+    private readonly approvers: Approvers,
+    private readonly approvals: ApprovalsService,
+    private readonly outbox: NotificationOutbox,
+    private readonly bus: NotificationBus,
+    private readonly requests: DecisionRequests,
+  ) {}
+
+  async breakGlass(staff: StaffPrincipal, requestId: string, body: BreakGlassBody, actor: Actor): Promise<void> {
+    const person = await this.approvers.approver(staff.user.id);
+    const emergency = this.config.BREAK_GLASS_GROUPS;
+    if (!person.groups.some((g) => emergency.some((ref) => groupMatches(g, ref)))) {
+      throw forbidden(
+        emergency.length === 0
+          ? 'Break-glass is not set up here (BREAK_GLASS_GROUPS is empty)'
+          : `Only members of ${emergency.join(' or ')} may break the glass`,
+      );
+    }
+    await this.dataSource.transaction(async (m) => {
+      const request = await this.requests.lockForUpdate(m, requestId);
+      const now = this.clock.now();
+      // As for votes: 403 (not 404) outside the scope.
+      if (!request?.approval) throw notFound('Approval request');
+      if (!canOnApproval(staff.ability, 'decide', request.deviceGroups)) {
+        throw forbidden(`Your scope does not cover this request's device (${request.deviceGroups.join(', ')})`);
+      }
+      // Self-approval rules still hold (security-and-reliability.md 9).
+      if (person.identities.includes(request.remoteUser.id.trim().toLowerCase())) {
+        throw forbidden('You cannot decide a request made under your own identity');
+      }
+      if (request.approval.breakGlass !== true) {
+        throw forbidden(
+          `The rules behind this request (${request.ruleIds.join(', ') || 'default'}) allow no break-glass`,
+        );
+      }
+      const status = effectiveStatus(request, now.getTime());
+      if (status !== 'pending') throw conflict(`Request ${requestId} is ${status}, no longer pending`);
+
+      const use = m.getRepository(BreakGlassUseEntity).create({
+        requestId,
+        userId: staff.user.id,
+        username: staff.user.username,
+        reason: body.reason.trim(),
+        grantMinutes: body.grantMinutes ?? null,
+        createdAt: now,
+        reviewVerdict: null,
+        reviewComment: null,
+        reviewedById: null,
+        reviewedBy: null,
+        reviewedAt: null,
+      });
+      await m.getRepository(BreakGlassUseEntity).insert(use);
+      const { grant, reason } = await this.approvals.allowAlone(m, request, {
+        username: staff.user.username,
+        grantMinutes: body.grantMinutes,
+        // What the agent reads: who, not the clinical reason (that stays in the audit trail).
+        reason: `Allowed by break-glass (${staff.user.username}); the hospital reviews it`,
+        now,
+      });
+      const settled = (await this.requests.byIds(m, [requestId]))[0] ?? request;
+      // Every approver of the rule, at once (the outbox sends after the commit).
+      await this.outbox.enqueue(m, 'request.break-glass', settled);
+
+      const fields = {
+        deviceId: request.deviceId,
+        action: request.action,
+        remoteUser: request.remoteUser.id,
+        requestId,
+        ruleIds: request.ruleIds,
+        policyVersion: request.policyVersion,
+        approvers: [staff.user.username],
+      };
+      const events = [
+        actorEvent(actor, 'approval.break-glass', {
+          ...fields,
+          outcome: 'approved',
+          details: { reason: use.reason, grantMinutes: use.grantMinutes, decision: reason },
+        }),
+      ];
+      if (grant) {
+        events.push(
+          actorEvent(actor, 'grant.created', {
+            ...fields,
+            details: { grantId: grant.id, expiresAt: grant.expiresAt.toISOString(), target: request.target },
+          }),
+        );
+      }
+      // Audit last: every transaction takes the chain's lock after its row locks (no deadlocks).
+      await this.audit.appendIn(m, ...events);
+    });
+    // The agent's long poll (any replica), the console's queue and the notifier hear of it.
+    await this.bus.publish('decision.changed', requestId);
+  }
+
+  /** Another approver of the request reviews a break-glass allow: accept, or raise an incident. */
+  async review(staff: StaffPrincipal, requestId: string, body: ReviewBody, actor: Actor): Promise<void> {
+    const reviewer = await this.approvers.approver(staff.user.id);
+    await this.dataSource.transaction(async (m) => {
+      const request = await this.requests.get(requestId);
+      if (!request?.approval) throw notFound('Approval request');
+      // The same test as deciding the request: an approver of its rules, in scope, not their own.
+      const refusal = this.approvers.refusal(reviewer, request);
+      if (refusal) throw forbidden(refusal);
+      const use = await m
+        .getRepository(BreakGlassUseEntity)
+        .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
+      if (!use) throw notFound('Break-glass use of this request');
+      if (use.userId === staff.user.id) throw forbidden('Another approver must review your break-glass');
+      if (use.reviewedAt) throw conflict(`Request ${requestId} was reviewed already by ${use.reviewedBy}`);
+      const now = this.clock.now();
+      await m.getRepository(BreakGlassUseEntity).update(
+        { requestId },
+        {
+          reviewVerdict: body.verdict,
+          reviewComment: body.comment.trim(),
+          reviewedById: staff.user.id,
+          reviewedBy: staff.user.username,
+          reviewedAt: now,
+        },
+      );
+      await this.audit.appendIn(
+        m,
+        actorEvent(actor, 'approval.break-glass-reviewed', {
+          outcome: body.verdict === 'accept' ? 'accepted' : 'incident',
+          deviceId: request.deviceId,
+          action: request.action,
+          remoteUser: request.remoteUser.id,
+          requestId,
+          ruleIds: request.ruleIds,
+          policyVersion: request.policyVersion,
+          approvers: [use.username],
+          details: { verdict: body.verdict, comment: body.comment.trim(), breakGlassBy: use.username },
+        }),
+      );
+    });
+    await this.bus.publish('decision.changed', requestId);
+  }
+}
