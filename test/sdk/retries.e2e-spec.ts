@@ -12,8 +12,10 @@ import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../supp
  * commit: Gatehouse answers only once the decision is durable), kills A with kill -9 and cuts
  * the agent's connection. For the agent, A died between commit and answer.
  */
-function killOnAnswerProxy(target: ServerProcess): Promise<{ server: Server; url: string; killed: () => boolean }> {
-  let killed = false;
+function killOnAnswerProxy(
+  target: ServerProcess,
+): Promise<{ server: Server; url: string; killed: () => Promise<void> | undefined }> {
+  let killed: Promise<void> | undefined;
   const server = createServer((client: Socket) => {
     const port = Number(new URL(target.baseUrl).port);
     const upstream = connect(port, '127.0.0.1');
@@ -23,8 +25,7 @@ function killOnAnswerProxy(target: ServerProcess): Promise<{ server: Server; url
     upstream.once('data', () => {
       client.destroy();
       upstream.destroy();
-      killed = true;
-      void target.kill9();
+      killed = target.kill9();
     });
   });
   return new Promise((resolve) =>
@@ -74,7 +75,9 @@ describe('SDK retries when a replica dies between commit and answer', () => {
       action: 'log-upload',
       remoteUser: { id: 'jdoe@acme.example', enterprise: 'acme-medical', groups: ['tier2'] },
     });
-    expect(proxy.killed()).toBe(true); // A answered (so had committed) and died: B answered the retry
+    // A answered (so had committed) and died: B answered the retry.
+    expect(proxy.killed()).toBeDefined();
+    await proxy.killed();
     expect(a.child.signalCode).toBe('SIGKILL');
     expect(answer.requestId).toBe(requestId);
     const records = (await api(b.baseUrl, 'GET', `/api/v1/audit?requestId=${requestId}`, { token: admin })).body
