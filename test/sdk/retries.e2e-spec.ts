@@ -36,6 +36,30 @@ function killOnAnswerProxy(
   );
 }
 
+/** In front of a replica: passes requests on and swallows every answer (a hung network path). */
+function silentProxy(targetUrl: string): Promise<{ server: Server; url: string; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client: Socket) => {
+    const upstream = connect(Number(new URL(targetUrl).port), '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({ server, url: `http://127.0.0.1:${port}`, sockets });
+    }),
+  );
+}
+
+const auditOf = async (baseUrl: string, admin: string, requestId: string) =>
+  (await api(baseUrl, 'GET', `/api/v1/audit?requestId=${requestId}`, { token: admin })).body.items as {
+    eventType: string;
+    outcome: string;
+  }[];
+
 describe('SDK retries when a replica dies between commit and answer', () => {
   let db: TestDatabase;
   let a: ServerProcess;
@@ -80,11 +104,36 @@ describe('SDK retries when a replica dies between commit and answer', () => {
     await proxy.killed();
     expect(a.child.signalCode).toBe('SIGKILL');
     expect(answer.requestId).toBe(requestId);
-    const records = (await api(b.baseUrl, 'GET', `/api/v1/audit?requestId=${requestId}`, { token: admin })).body
-      .items as { eventType: string; outcome: string }[];
+    const records = await auditOf(b.baseUrl, admin, requestId);
     expect(records.map((r) => r.eventType)).toEqual(['decision']);
     expect(records[0].outcome).toBe(answer.status);
     // A's commit is the one B read: B wrote no second record, and logged the repeat as such.
     expect((await agent.status(requestId)).decision).toBe(answer.decision);
+  });
+
+  it('asks again with the same requestId after a time-out: the first decision, one record', async () => {
+    const admin = await login(b.baseUrl);
+    const credential = await enrollDevice(b.baseUrl, admin, { deviceId: 'ct-timeout', model: 'SOMATOM X.cite' });
+    const silent = await silentProxy(b.baseUrl);
+    try {
+      const agent = new GatehouseAgent({
+        urls: [silent.url, b.baseUrl],
+        deviceId: 'ct-timeout',
+        credential,
+        timeoutMs: 1_000,
+      });
+      const requestId = randomUUID();
+      const answer = await agent.decide({
+        requestId,
+        action: 'log-upload',
+        remoteUser: { id: 'jdoe@acme.example', enterprise: 'acme-medical' },
+      });
+      expect(silent.sockets.size).toBeGreaterThan(0); // the first attempt went through the silent path
+      expect(answer).toMatchObject({ requestId, decision: 'allow' });
+      expect((await auditOf(b.baseUrl, admin, requestId)).map((r) => r.eventType)).toEqual(['decision']);
+    } finally {
+      for (const socket of silent.sockets) socket.destroy();
+      silent.server.close();
+    }
   });
 });
