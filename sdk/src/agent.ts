@@ -160,6 +160,15 @@ export class GatehouseAgent {
   }
 
   /**
+   * Uses an offline policy kept from an earlier run (a device restarting while Gatehouse is
+   * down): verified again, with the public keys kept beside it; throws OfflinePolicyRefused.
+   */
+  adoptOfflinePolicy(policy: OfflinePolicy, keys: PublicKeys, now = Date.now()): VerifiedOfflinePolicy {
+    this.offline = verifyOfflinePolicy(policy, keys, now);
+    return this.offline;
+  }
+
+  /**
    * Decides offline, by the verified offline policy, with the device's last reported state
    * (agent-api.md): no policy, or past its validity, is a deny. Recorded for upload.
    */

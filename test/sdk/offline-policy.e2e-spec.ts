@@ -74,6 +74,26 @@ describe('agent SDK offline: signature and validity checked, same answers as the
     expect(record.decision).toBe('deny');
   });
 
+  it('falls back to the offline policy when no Gatehouse URL answers (a kept policy, verified again)', async () => {
+    const down = new GatehouseAgent({
+      urls: ['http://127.0.0.1:1'],
+      deviceId: 'ct-sdk-off',
+      credential: 'x',
+      attempts: 1,
+    });
+    expect(() => down.adoptOfflinePolicy({ ...policy, deviceId: 'ct-other' }, keys, START.getTime())).toThrow(
+      OfflinePolicyRefused,
+    );
+    down.adoptOfflinePolicy(policy, keys, START.getTime());
+    const acme = { id: 'jdoe@acme.example', enterprise: 'acme-medical' };
+    // By its clock (START) the kept policy allows the logs; the session is not an offline rule.
+    expect(down.decideOffline({ action: 'log-upload', remoteUser: acme }, START.getTime()).decision).toBe('allow');
+    // decideOrOffline decides at the machine's clock: the offline path is what this checks.
+    const session = await down.decideOrOffline({ action: 'remote-session', remoteUser: acme });
+    expect(session).toMatchObject({ offline: { decision: 'deny', policyVersion: policy.version } });
+    expect(down.pendingOfflineDecisions).toHaveLength(2);
+  });
+
   it('decides offline as the server decides, for random requests, and uploads them unflagged', async () => {
     const request = fc.record({
       action: fc.constantFrom('log-upload', 'file-download', 'restart'),
