@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.js'] },
+  { ignores: ['dist/**', 'sdk/dist/**', 'sdk/src/generated/**', 'node_modules/**', 'coverage/**', 'data/**', '*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
