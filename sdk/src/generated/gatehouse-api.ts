@@ -689,6 +689,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/approvals/{requestId}/break-glass": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Break-glass: a member of BREAK_GLASS_GROUPS allows a pending request alone (rules with `breakGlass: true`), with a reason of 20+ characters; every approver is told and it needs a review. 403 outside the group or scope, own request, or rules without break-glass; 409 if not pending */
+        post: operations["ApprovalsController_breakGlassAllow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{requestId}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Review a break-glass allow: another approver of the request accepts it or raises an incident, with a comment; 403 for the break-glass person or non-approvers, 409 if reviewed already */
+        post: operations["ApprovalsController_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grants": {
         parameters: {
             query?: never;
@@ -1206,6 +1240,8 @@ export interface operations {
                             startedAt: string;
                             finishedAt?: string;
                         };
+                        /** @description Records up to this one were pruned (audit:prune); a full walk started after it */
+                        prunedThrough?: number;
                     } | {
                         /** @constant */
                         ok: false;
@@ -1228,6 +1264,8 @@ export interface operations {
                             startedAt: string;
                             finishedAt?: string;
                         };
+                        /** @description Records up to this one were pruned (audit:prune); a full walk started after it */
+                        prunedThrough?: number;
                     };
                 };
             };
@@ -1752,7 +1790,7 @@ export interface operations {
                             prevHash: string;
                             hash: string;
                             /** @enum {string} */
-                            step: "asked" | "vote" | "grant" | "repeat" | "repeat-completed" | "cancelled" | "expired" | "grant-ended" | "access-ended" | "end-confirmed" | "completed" | "other";
+                            step: "asked" | "vote" | "break-glass" | "break-glass-review" | "grant" | "repeat" | "repeat-completed" | "cancelled" | "expired" | "grant-ended" | "access-ended" | "end-confirmed" | "completed" | "other";
                         }[];
                         completion: {
                             outcome: string | null;
@@ -4971,6 +5009,7 @@ export interface operations {
                 deviceId?: string;
                 minAgeMinutes?: number;
                 maxAgeMinutes?: number;
+                needsReview?: "true" | "false";
                 sort?: "createdAt" | "expiresAt";
                 order?: "asc" | "desc";
                 cursor?: string;
@@ -5031,7 +5070,26 @@ export interface operations {
                                 stillNeeded: number;
                                 timeoutMinutes: number | null;
                                 maxGrantMinutes: number | null;
+                                /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                                breakGlass: boolean;
                             };
+                            /** @description Set when a member of an emergency group allowed it alone */
+                            breakGlass: {
+                                by: string;
+                                reason: string;
+                                grantMinutes: number | null;
+                                /** Format: date-time */
+                                at: string;
+                                needsReview: boolean;
+                                review: {
+                                    /** @enum {string} */
+                                    verdict: "accept" | "incident";
+                                    comment: string;
+                                    by: string;
+                                    /** Format: date-time */
+                                    at: string;
+                                } | null;
+                            } | null;
                             youMayDecide: boolean;
                             /** @description Why you may not decide it now */
                             whyNot?: string;
@@ -5212,7 +5270,26 @@ export interface operations {
                             stillNeeded: number;
                             timeoutMinutes: number | null;
                             maxGrantMinutes: number | null;
+                            /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                            breakGlass: boolean;
                         };
+                        /** @description Set when a member of an emergency group allowed it alone */
+                        breakGlass: {
+                            by: string;
+                            reason: string;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                            needsReview: boolean;
+                            review: {
+                                /** @enum {string} */
+                                verdict: "accept" | "incident";
+                                comment: string;
+                                by: string;
+                                /** Format: date-time */
+                                at: string;
+                            } | null;
+                        } | null;
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
@@ -5368,7 +5445,26 @@ export interface operations {
                             stillNeeded: number;
                             timeoutMinutes: number | null;
                             maxGrantMinutes: number | null;
+                            /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                            breakGlass: boolean;
                         };
+                        /** @description Set when a member of an emergency group allowed it alone */
+                        breakGlass: {
+                            by: string;
+                            reason: string;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                            needsReview: boolean;
+                            review: {
+                                /** @enum {string} */
+                                verdict: "accept" | "incident";
+                                comment: string;
+                                by: string;
+                                /** Format: date-time */
+                                at: string;
+                            } | null;
+                        } | null;
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
@@ -5541,7 +5637,26 @@ export interface operations {
                             stillNeeded: number;
                             timeoutMinutes: number | null;
                             maxGrantMinutes: number | null;
+                            /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                            breakGlass: boolean;
                         };
+                        /** @description Set when a member of an emergency group allowed it alone */
+                        breakGlass: {
+                            by: string;
+                            reason: string;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                            needsReview: boolean;
+                            review: {
+                                /** @enum {string} */
+                                verdict: "accept" | "incident";
+                                comment: string;
+                                by: string;
+                                /** Format: date-time */
+                                at: string;
+                            } | null;
+                        } | null;
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
@@ -5612,6 +5727,393 @@ export interface operations {
                 };
             };
             /** @description No longer pending, or you already answered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error: logged with the request id (x-request-id), nothing of it in the answer */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable: Gatehouse is shutting down or its database does not answer; retry (an agent does not act) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApprovalsController_breakGlassAllow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                    grantMinutes?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The request as it stands after the break-glass */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        requestId: string;
+                        /** @enum {string} */
+                        status: "allowed" | "denied" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                        /** Format: date-time */
+                        createdAt: string;
+                        expiresAt: string | null;
+                        decidedAt: string | null;
+                        reason: string;
+                        device: {
+                            id: string;
+                            groups: string[];
+                            model: string | null;
+                            site: string | null;
+                            state: {
+                                [key: string]: unknown;
+                            } | null;
+                            stateReportedAt: string | null;
+                            lastSeenAt: string | null;
+                        };
+                        action: string;
+                        remoteUser: {
+                            id: string;
+                            enterprise?: string;
+                            groups?: string[];
+                        };
+                        target: {
+                            [key: string]: string;
+                        } | null;
+                        ticket: string | null;
+                        vendorReason: string | null;
+                        rules: string[];
+                        policyVersion: string | null;
+                        approval: {
+                            /** @description Approver groups */
+                            approvers: string[];
+                            required: number;
+                            given: number;
+                            stillNeeded: number;
+                            timeoutMinutes: number | null;
+                            maxGrantMinutes: number | null;
+                            /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                            breakGlass: boolean;
+                        };
+                        /** @description Set when a member of an emergency group allowed it alone */
+                        breakGlass: {
+                            by: string;
+                            reason: string;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                            needsReview: boolean;
+                            review: {
+                                /** @enum {string} */
+                                verdict: "accept" | "incident";
+                                comment: string;
+                                by: string;
+                                /** Format: date-time */
+                                at: string;
+                            } | null;
+                        } | null;
+                        youMayDecide: boolean;
+                        /** @description Why you may not decide it now */
+                        whyNot?: string;
+                        /** @description User names who may decide it, as groups and scopes stand now */
+                        eligibleApprovers: string[];
+                        votes: {
+                            username: string;
+                            /** @enum {string} */
+                            vote: "approve" | "reject";
+                            comment: string | null;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                        }[];
+                        grant: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            endedAt: string | null;
+                        } | null;
+                        history: {
+                            seq: number;
+                            /** Format: date-time */
+                            at: string;
+                            event: string;
+                            actor: string;
+                            outcome: string;
+                            details: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request: a bad body, query or path parameter; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Requires the permission to decide Approval */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request in your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No longer pending */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unexpected error: logged with the request id (x-request-id), nothing of it in the answer */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unavailable: Gatehouse is shutting down or its database does not answer; retry (an agent does not act) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApprovalsController_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    verdict: "accept" | "incident";
+                    comment: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The request as it stands after the review */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        requestId: string;
+                        /** @enum {string} */
+                        status: "allowed" | "denied" | "pending" | "approved" | "rejected" | "expired" | "cancelled";
+                        /** Format: date-time */
+                        createdAt: string;
+                        expiresAt: string | null;
+                        decidedAt: string | null;
+                        reason: string;
+                        device: {
+                            id: string;
+                            groups: string[];
+                            model: string | null;
+                            site: string | null;
+                            state: {
+                                [key: string]: unknown;
+                            } | null;
+                            stateReportedAt: string | null;
+                            lastSeenAt: string | null;
+                        };
+                        action: string;
+                        remoteUser: {
+                            id: string;
+                            enterprise?: string;
+                            groups?: string[];
+                        };
+                        target: {
+                            [key: string]: string;
+                        } | null;
+                        ticket: string | null;
+                        vendorReason: string | null;
+                        rules: string[];
+                        policyVersion: string | null;
+                        approval: {
+                            /** @description Approver groups */
+                            approvers: string[];
+                            required: number;
+                            given: number;
+                            stillNeeded: number;
+                            timeoutMinutes: number | null;
+                            maxGrantMinutes: number | null;
+                            /** @description Every rule that asked allows break-glass (`breakGlass: true`) */
+                            breakGlass: boolean;
+                        };
+                        /** @description Set when a member of an emergency group allowed it alone */
+                        breakGlass: {
+                            by: string;
+                            reason: string;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                            needsReview: boolean;
+                            review: {
+                                /** @enum {string} */
+                                verdict: "accept" | "incident";
+                                comment: string;
+                                by: string;
+                                /** Format: date-time */
+                                at: string;
+                            } | null;
+                        } | null;
+                        youMayDecide: boolean;
+                        /** @description Why you may not decide it now */
+                        whyNot?: string;
+                        /** @description User names who may decide it, as groups and scopes stand now */
+                        eligibleApprovers: string[];
+                        votes: {
+                            username: string;
+                            /** @enum {string} */
+                            vote: "approve" | "reject";
+                            comment: string | null;
+                            grantMinutes: number | null;
+                            /** Format: date-time */
+                            at: string;
+                        }[];
+                        grant: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            endedAt: string | null;
+                        } | null;
+                        history: {
+                            seq: number;
+                            /** Format: date-time */
+                            at: string;
+                            event: string;
+                            actor: string;
+                            outcome: string;
+                            details: unknown;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request: a bad body, query or path parameter; `details` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Requires the permission to decide Approval */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such request in your scope, or no break-glass on it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Reviewed already */
             409: {
                 headers: {
                     [name: string]: unknown;
