@@ -8,6 +8,7 @@ export const SECURITY_SCHEME = {
   staff: 'staffSession',
   device: 'deviceCredential',
   enrollment: 'enrollmentToken',
+  metrics: 'metricsToken',
 } as const;
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -43,6 +44,10 @@ export function setupOpenApi(app: INestApplication): void {
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', description: 'An enrollment token from POST /api/v1/enrollment-tokens' },
       SECURITY_SCHEME.enrollment,
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics)' },
+      SECURITY_SCHEME.metrics,
     )
     .build();
   const document = completeDocument(SwaggerModule.createDocument(app, config));
