@@ -62,9 +62,9 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     ...document.components,
     schemas: { ...document.components?.schemas, Error: errorJson as never },
   };
-  // Only the API: the console's HTML pages (under /) are not part of it.
+  // Only the API and Prometheus' /metrics: the console's HTML pages (under /) are not part of it.
   for (const path of Object.keys(document.paths)) {
-    if (!path.startsWith('/api/') && !path.startsWith('/health/')) delete document.paths[path];
+    if (!path.startsWith('/api/') && !path.startsWith('/health/') && path !== '/metrics') delete document.paths[path];
   }
   for (const item of Object.values(document.paths)) {
     for (const method of HTTP_METHODS) {

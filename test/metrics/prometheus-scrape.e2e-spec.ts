@@ -158,13 +158,23 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     await expectQuery('gatehouse_rate_limit_refusals_total{job="gatehouse",limit="address"}', 0);
   });
 
-  it('shows an open long poll, and the time approvers took to decide', async () => {
+  it('shows open long polls and event streams, and the time approvers took to decide', async () => {
     const alice = await api(t.baseUrl, 'POST', '/api/v1/users', {
       token: admin,
       body: { username: 'alice', password: 'approver-password-long-enough', groups: ['Biomed-Approvers'] },
     });
     expect(alice.status).toBe(201);
     const aliceToken = await login(t.baseUrl, 'alice', 'approver-password-long-enough');
+    // The console's live queue: an approver's event stream, open until the client leaves.
+    const leave = new AbortController();
+    const stream = await fetch(`${t.baseUrl}/api/v1/approvals/events`, {
+      headers: { authorization: `Bearer ${aliceToken}` },
+      signal: leave.signal,
+    });
+    expect(stream.status).toBe(200);
+    await expectQuery('gatehouse_event_streams_open{job="gatehouse"}', 1);
+    leave.abort();
+    await expectQuery('gatehouse_event_streams_open{job="gatehouse"}', 0);
     const upload = await decide(uploadBody());
     expect(upload.status).toBe('pending');
     const poll = api(t.baseUrl, 'GET', `/api/v1/agent/decisions/${upload.requestId}?wait=50`, { token: ct });
