@@ -14,6 +14,7 @@ import { gatehouseSecurityHeaders } from './common/security-headers.js';
 import { chooseRequestId } from './common/request-context.js';
 import type { AppConfig } from './config/config.schema.js';
 import { Database } from './database/database.js';
+import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
 import { setupOpenApi } from './openapi/openapi-document.js';
 import { registerAddressLimits } from './throttling/address-limits.js';
 
@@ -82,7 +83,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     void reply.header('x-request-id', request.id);
     if (shutdown.admit(reply)) done();
   });
-  await registerAddressLimits(fastify, config);
+  const metrics = new GatehouseMetrics({ tlsCert: config.tls?.cert });
+  await registerAddressLimits(fastify, config, () => metrics.refusedByRateLimit('address'));
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.info(
       {
@@ -100,7 +102,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.register({ config, database, clock: options.clock }),
+      AppModule.register({ config, database, clock: options.clock, metrics }),
       adapter,
       {
         logger: nestLogger,

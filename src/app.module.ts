@@ -19,6 +19,8 @@ import { DecisionsModule } from './decisions/decisions.module.js';
 import { DirectoryScheduler } from './directory/directory-scheduler.js';
 import { DirectoryModule } from './directory/directory.module.js';
 import { HealthController } from './health/health.controller.js';
+import { GatehouseMetrics } from './metrics/gatehouse-metrics.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -34,6 +36,8 @@ export interface AppModuleOptions {
   config: AppConfig;
   database: Database;
   clock?: Clock;
+  /** Made by createApp, which also counts the address limits' refusals with it. */
+  metrics?: GatehouseMetrics;
 }
 
 /** The whole application, wired for a given configuration and open database. */
@@ -59,6 +63,7 @@ export class AppModule {
         ReportsModule,
         AccessModule,
         ConsoleModule,
+        MetricsModule.forMetrics(options.metrics ?? new GatehouseMetrics({ tlsCert: options.config.tls?.cert })),
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler, CheckpointScheduler],

@@ -8,6 +8,7 @@ import { NotificationBus } from '../database/notification-bus.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
+import { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 
 const KEEP_ALIVE_MS = 15_000;
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -47,7 +48,9 @@ export class ApprovalEvents implements BeforeApplicationShutdown {
     private readonly sessions: SessionsService,
     private readonly requests: DecisionRequests,
     bus: NotificationBus,
+    metrics: GatehouseMetrics,
   ) {
+    metrics.countEventStreams(() => this.subscribers.size);
     bus.on('decision.changed', (message) => {
       if (this.subscribers.size > 0) void this.broadcast(message.key);
     });

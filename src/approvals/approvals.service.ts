@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import type { DecisionRequestEntity } from '../decisions/decision-request.entity.js';
 import { DecisionRequests } from '../decisions/decision-requests.js';
+import { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 import { effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from './grants/grant.entity.js';
 import { targetKey } from './grants/grant-lookup.js';
@@ -40,6 +41,7 @@ export class ApprovalsService {
     private readonly approvers: Approvers,
     private readonly bus: NotificationBus,
     private readonly requests: DecisionRequests,
+    private readonly metrics: GatehouseMetrics,
   ) {}
 
   approve(staff: StaffPrincipal, requestId: string, body: ApproveBody, actor: Actor): Promise<void> {
@@ -58,7 +60,7 @@ export class ApprovalsService {
     actor: Actor,
   ): Promise<void> {
     const approver = await this.approvers.approver(staff.user.id);
-    await this.dataSource.transaction(async (m) => {
+    const decidedAfterMs = await this.dataSource.transaction(async (m) => {
       const request = await this.requests.lockForUpdate(m, requestId);
       // The time is read once the row is ours: a vote that waited for the lock past the
       // request's expiry must see it expired.
@@ -127,7 +129,9 @@ export class ApprovalsService {
       }
       // Audit last: every transaction takes the chain's lock after its row locks (no deadlocks).
       await this.audit.appendIn(m, ...events);
+      return final ? now.getTime() - request.createdAt.getTime() : undefined;
     });
+    if (decidedAfterMs !== undefined) this.metrics.approvalSeconds.observe(decidedAfterMs / 1000);
     // Long polls (any replica), the console's queue stream and the notifier hear of every change.
     await this.bus.publish('decision.changed', requestId);
   }

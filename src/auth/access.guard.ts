@@ -62,6 +62,10 @@ export class AccessGuard implements CanActivate {
         if (!bearerToken(request)) throw unauthenticated('An enrollment token is required');
         await this.deviceLimit.check(request);
         return true;
+      case 'metrics':
+        // The metrics controller compares it with METRICS_TOKEN (and answers 404 while that is unset).
+        if (!bearerToken(request)) throw unauthenticated('The metrics token is required');
+        return true;
       case 'signed-in':
       case 'permission': {
         await this.authenticateStaff(request, bearerToken(request));

@@ -13,6 +13,8 @@ export type RouteAccess =
   | { kind: 'permission'; action: Action; subject: Subject }
   | { kind: 'device' }
   | { kind: 'enrollment' }
+  /** Prometheus, with `Authorization: Bearer <METRICS_TOKEN>` (compared by the metrics controller). */
+  | { kind: 'metrics' }
   /** A console page or form: the console's session cookie, and `action` on `subject` when given. */
   | { kind: 'console'; action?: Action; subject?: Subject };
 
@@ -28,6 +30,8 @@ export function describeAccess(access: RouteAccess): string {
       return 'device credential';
     case 'enrollment':
       return 'enrollment token';
+    case 'metrics':
+      return 'metrics token';
     case 'console':
       return access.action ? `console: ${access.action} ${access.subject}` : 'console: signed-in';
   }
@@ -72,3 +76,7 @@ export const DeviceAuth = () =>
 /** A device agent enrolling, with `Authorization: Bearer <enrollment token>` (checked by the enrollment itself). */
 export const EnrollmentAuth = () =>
   access({ kind: 'enrollment' }, ApiSecurity(SECURITY_SCHEME.enrollment), ApiErrors([401, 'Invalid enrollment token']));
+
+/** Prometheus scraping, with `Authorization: Bearer <METRICS_TOKEN>` (checked by the metrics controller). */
+export const MetricsAuth = () =>
+  access({ kind: 'metrics' }, ApiSecurity(SECURITY_SCHEME.metrics), ApiErrors([401, 'Missing or wrong metrics token']));

@@ -140,6 +140,13 @@ export const configSchema = z
     AUDIT_FORWARD_HEC_TOKEN: z.string().min(1).optional(),
     // A receiver failing this long gets one audit.forwarding.failing record (and one when it recovers).
     AUDIT_FORWARD_ALERT_MINUTES: int(1, 7 * 24 * 60).default(15),
+    // GET /metrics with `Authorization: Bearer <METRICS_TOKEN>` (src/metrics). Unset: /metrics answers 404.
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[A-Za-z0-9._~+/=-]{16,4096}$/, {
+        error: 'expected at least 16 characters: letters, digits and . _ ~ + / = - (it is sent as a bearer token)',
+      })
+      .optional(),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
     // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
@@ -313,7 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         const name = String(issue.path[0] ?? '(environment)');
         // Never echo secrets: passwords, keys, and the credentials inside URLs.
         const shown = input[name]?.replace(/\/\/[^@/]*@/, '//***@');
-        const given = name in input && !/PASSWORD|SECRET/.test(name) ? ` (got '${shown}')` : '';
+        const given = name in input && !/PASSWORD|SECRET|TOKEN/.test(name) ? ` (got '${shown}')` : '';
         return `${name}: ${issue.message}${given}`;
       }),
     );

@@ -30,6 +30,13 @@ export class DecisionWaiters {
     for (const done of [...(this.waiting.get(requestId) ?? [])]) done();
   }
 
+  /** Long polls waiting now (metrics). */
+  get open(): number {
+    let n = 0;
+    for (const set of this.waiting.values()) n += set.size;
+    return n;
+  }
+
   /** Wakes everyone (shutdown). */
   notifyAll(): void {
     for (const id of [...this.waiting.keys()]) this.notify(id);

@@ -5,6 +5,7 @@ import { normalizeEvent } from '../audit/audit-chain.js';
 import { auditedStatement, AuditUnavailableError, contentLines } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
+import type { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
 
 /**
@@ -36,6 +37,7 @@ export class DecisionWriter {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     deadlineMs: number,
+    private readonly metrics?: GatehouseMetrics,
   ) {
     this.committer = new GroupCommitter(
       (items) => this.commit(items),
@@ -69,6 +71,18 @@ export class DecisionWriter {
    * auditedStatement chains on the audit records of those inserted, in batch order.
    */
   private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
+    const started = performance.now();
+    try {
+      const results = await this.commitBatch(all);
+      this.metrics?.committed(all.length, (performance.now() - started) / 1000);
+      return results;
+    } catch (error) {
+      this.metrics?.auditWriteFailures.inc();
+      throw error;
+    }
+  }
+
+  private async commitBatch(all: DecisionWrite[]): Promise<WriteResult[]> {
     // Two submissions of one id (lower case: decideSchema) in the same batch: only the first
     // is written; the second reads as already stored.
     const firsts = new Map<string, DecisionWrite>();

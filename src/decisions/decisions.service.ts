@@ -23,6 +23,7 @@ import { DecisionWaiters } from './decision-waiters.js';
 import { DecisionWriter } from './decision-writer.js';
 import type { DecideBody } from './decisions.dto.js';
 import { GrantLookup, type Grant } from '../approvals/grants/grant-lookup.js';
+import { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 import { LONGEST_SESSION_MS, SESSION_ACTIONS } from './live-sessions.js';
 
 /** The hot path of the agent API: decide, record durably, answer; and the request's later life. */
@@ -42,8 +43,10 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly bus: NotificationBus,
     private readonly grants: GrantLookup,
     private readonly tickets: TicketChecks,
+    private readonly metrics: GatehouseMetrics,
   ) {
-    this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS);
+    this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS, metrics);
+    metrics.countLongPolls(() => this.waiters.open);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
     this.bus.on('access.ended', (message) => this.waiters.notify(message.key));
   }
@@ -54,6 +57,7 @@ export class DecisionsService implements OnApplicationShutdown {
   }
 
   async decide(device: DeviceEntity, body: DecideBody, sourceAddress: string): Promise<AgentAnswer> {
+    const started = performance.now();
     const now = this.clock.now();
     const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const verdicts = await this.ticketVerdicts(device, body, now);
@@ -85,6 +89,7 @@ export class DecisionsService implements OnApplicationShutdown {
     if (inserted) {
       // Approvers' queues (on every replica) and the notifier hear of the new request.
       if (row.status === 'pending') void this.bus.publish('decision.changed', row.requestId);
+      this.metrics.decided(row.status, row.action, (performance.now() - started) / 1000);
       return toAnswer(row, now.getTime());
     }
     // The request id is known: the same request again gets the same answer; anything else is a conflict.

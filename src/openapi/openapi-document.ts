@@ -8,6 +8,7 @@ export const SECURITY_SCHEME = {
   staff: 'staffSession',
   device: 'deviceCredential',
   enrollment: 'enrollmentToken',
+  metrics: 'metricsToken',
 } as const;
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -44,6 +45,10 @@ export function setupOpenApi(app: INestApplication): void {
       { type: 'http', scheme: 'bearer', description: 'An enrollment token from POST /api/v1/enrollment-tokens' },
       SECURITY_SCHEME.enrollment,
     )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (GET /metrics)' },
+      SECURITY_SCHEME.metrics,
+    )
     .build();
   const document = completeDocument(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
@@ -57,9 +62,9 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     ...document.components,
     schemas: { ...document.components?.schemas, Error: errorJson as never },
   };
-  // Only the API: the console's HTML pages (under /) are not part of it.
+  // Only the API and Prometheus' /metrics: the console's HTML pages (under /) are not part of it.
   for (const path of Object.keys(document.paths)) {
-    if (!path.startsWith('/api/') && !path.startsWith('/health/')) delete document.paths[path];
+    if (!path.startsWith('/api/') && !path.startsWith('/health/') && path !== '/metrics') delete document.paths[path];
   }
   for (const item of Object.values(document.paths)) {
     for (const method of HTTP_METHODS) {

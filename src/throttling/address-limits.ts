@@ -18,7 +18,11 @@ const UNLIMITED_PREFIXES = ['/health/'];
  * IPv6 addresses count per /56 (the library's default), as one subscriber gets a whole prefix.
  * The counts are @fastify/rate-limit's in-memory store (an LRU): per replica.
  */
-export async function registerAddressLimits(fastify: FastifyInstance, config: AppConfig): Promise<void> {
+export async function registerAddressLimits(
+  fastify: FastifyInstance,
+  config: AppConfig,
+  onRefused: () => void = () => {},
+): Promise<void> {
   // Routes opt in explicitly (createRateLimit): no limit on every route by default.
   await fastify.register(rateLimit, { global: false, cache: 100_000 });
   const failures = fastify.createRateLimit({
@@ -30,6 +34,7 @@ export async function registerAddressLimits(fastify: FastifyInstance, config: Ap
     const status = await failures(request, { increment: false });
     if (status.isAllowed || status.remaining > 0) return;
     const retryAfter = Math.max(1, status.ttlInSeconds);
+    onRefused();
     // An async hook that answers must return the reply, or Fastify goes on to the route.
     return reply
       .status(429)

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 
@@ -23,6 +24,7 @@ export class DeviceRateLimit implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: GatehouseMetrics,
   ) {}
 
   onModuleInit(): void {
@@ -39,6 +41,7 @@ export class DeviceRateLimit implements OnModuleInit {
     if (!this.limiter) return; // not served over HTTP (no adapter): nothing to limit
     const status = await this.limiter(request);
     if (status.isAllowed || !status.isExceeded) return;
+    this.metrics.refusedByRateLimit('device');
     const who = request.device ? `device ${request.device.id}` : 'this enrollment token';
     throw new ApiError(ErrorCode.RateLimited, `Too many requests from ${who}`, [], {
       headers: { 'retry-after': String(Math.max(1, status.ttlInSeconds)) },

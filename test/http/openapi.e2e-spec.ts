@@ -55,7 +55,9 @@ describe('OpenAPI document', () => {
           ? [{ deviceCredential: [] }]
           : access === 'enrollment token'
             ? [{ enrollmentToken: [] }]
-            : [{ staffSession: [] }];
+            : access === 'metrics token'
+              ? [{ metricsToken: [] }]
+              : [{ staffSession: [] }];
     const problems: string[] = [];
     for (const { name, op } of operationsOf(doc)) {
       const access = op['x-gatehouse-access'];
@@ -75,7 +77,8 @@ describe('OpenAPI document', () => {
           problems.push(`${name}: ${status} is not the shared error shape`);
       const statuses = errors.map(([status]) => status);
       const required = ['400', '503', ...(access === 'public' ? [] : ['401'])];
-      if (access?.includes(' ') && !['device credential', 'enrollment token'].includes(access)) required.push('403');
+      if (access?.includes(' ') && !['device credential', 'enrollment token', 'metrics token'].includes(access))
+        required.push('403');
       if (['post', 'put', 'patch', 'delete'].includes(name.split(' ')[0].toLowerCase())) required.push('413');
       for (const status of required)
         if (!statuses.includes(status)) problems.push(`${name}: ${status} is not documented`);

@@ -26,6 +26,11 @@ const REQUIRED: { what: string; paths: string[]; pkgs: string[] }[] = [
     pkgs: ['rsyslog', 'rsyslog-openssl'],
   },
   { what: 'pdftotext (report tests read the PDFs back)', paths: ['/usr/bin/pdftotext'], pkgs: ['poppler-utils'] },
+  {
+    what: 'Prometheus and promtool (metrics tests scrape GET /metrics, check the alert rules)',
+    paths: ['/usr/bin/prometheus', '/usr/bin/promtool'],
+    pkgs: ['prometheus'],
+  },
 ];
 
 export function missingPackages(): string[] {

@@ -1,0 +1,51 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ForwardingModule } from '../audit/forwarding/forwarding.module.js';
+import { ForwardingService } from '../audit/forwarding/forwarding.service.js';
+import { Clock } from '../common/clock.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { PoliciesModule } from '../policies/policies.module.js';
+import { PolicyService } from '../policies/policy.service.js';
+import { GatehouseMetrics } from './gatehouse-metrics.js';
+import { MetricsController } from './metrics.controller.js';
+import { StateGauges } from './state-gauges.js';
+
+/**
+ * Prometheus metrics (GET /metrics). Global: the modules that count (decisions, approvals,
+ * throttling, policies) inject GatehouseMetrics without importing this module.
+ */
+@Global()
+@Module({})
+export class MetricsModule {
+  /** `metrics` is made before Nest (createApp), as the address limits, a Fastify hook, count too. */
+  static forMetrics(metrics: GatehouseMetrics): DynamicModule {
+    return {
+      module: MetricsModule,
+      imports: [PoliciesModule, ForwardingModule],
+      controllers: [MetricsController],
+      providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES],
+      exports: [GatehouseMetrics],
+    };
+  }
+}
+
+const STATE_GAUGES = {
+  provide: StateGauges,
+  inject: [GatehouseMetrics, DataSource, Clock, PolicyService, ForwardingService, APP_CONFIG],
+  useFactory: (
+    metrics: GatehouseMetrics,
+    dataSource: DataSource,
+    clock: Clock,
+    policies: PolicyService,
+    forwarding: ForwardingService,
+    config: AppConfig,
+  ) =>
+    new StateGauges(metrics.registry, {
+      dataSource,
+      clock,
+      policies,
+      forwarding,
+      directoryConfigured: Boolean(config.LDAP_URL),
+    }),
+};
