@@ -10,6 +10,7 @@ import { enrollDevice } from '../support/agent.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
 import { OFFLINE_RULES, offlinePolicyDir } from '../support/offline-policies.js';
+import { randomOfflineRequest } from '../support/offline-requests.js';
 
 // Tuesday 09:00 in Paris: inside logs-offline's window.
 const START = new Date('2026-11-24T08:00:00Z');
@@ -78,17 +79,7 @@ describe('offline policy (GET /api/v1/agent/policy, POST /api/v1/agent/offline-d
 
   it('agrees with the server: the offline ability allows exactly what decide allows, for random requests', async () => {
     const ability = offlineAbility((await policyOf(ct)).body.rules);
-    const request = fc.record({
-      action: fc.constantFrom('log-upload', 'file-download', 'restart'),
-      enterprise: fc.option(fc.constantFrom('acme-medical', 'globex'), { nil: undefined }),
-      groups: fc.subarray(['tier1', 'tier2', 'field']),
-      path: fc.option(fc.constantFrom('/var/log/syslog', '/var/log/../../etc/shadow', '/etc/passwd', '/var/log/a/b'), {
-        nil: undefined,
-      }),
-      inUse: fc.boolean(),
-      // Any minute of the week of START and the next (windows, days, the weekend).
-      minutes: fc.integer({ min: 0, max: 14 * 24 * 60 }),
-    });
+    const request = randomOfflineRequest();
     let allowed = 0;
     await fc.assert(
       fc.asyncProperty(request, async (r) => {

@@ -6,6 +6,7 @@ import type { OfflinePolicy, PublicKeys } from '../../sdk/src/index.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
 import { offlinePolicyDir } from '../support/offline-policies.js';
+import { randomOfflineRequest } from '../support/offline-requests.js';
 
 // Tuesday 09:00 in Paris: inside logs-offline's window.
 const START = new Date('2026-11-24T08:00:00Z');
@@ -95,16 +96,7 @@ describe('agent SDK offline: signature and validity checked, same answers as the
   });
 
   it('decides offline as the server decides, for random requests, and uploads them unflagged', async () => {
-    const request = fc.record({
-      action: fc.constantFrom('log-upload', 'file-download', 'restart'),
-      enterprise: fc.option(fc.constantFrom('acme-medical', 'globex'), { nil: undefined }),
-      groups: fc.subarray(['tier1', 'tier2', 'field']),
-      path: fc.option(fc.constantFrom('/var/log/syslog', '/var/log/../../etc/shadow', '/etc/passwd', '/var/log/a/b'), {
-        nil: undefined,
-      }),
-      inUse: fc.boolean(),
-      minutes: fc.integer({ min: 0, max: 14 * 24 * 60 }),
-    });
+    const request = randomOfflineRequest();
     let allowed = 0;
     let latest = START.getTime();
     await fc.assert(
