@@ -111,7 +111,11 @@ describe('intervention reports (real SMTP server, PDF read back with pdftotext)'
     expect(text).toMatch(/Vendor called/);
 
     // The sending is audited, with the checkpoint the report was built against (signed, at or after it).
-    const sent = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=report.sent&requestId=${id}`, { token: auditor });
+    // (The record is written after the mail is handed over: wait for it rather than race it.)
+    const sentRecords = () =>
+      api(t.baseUrl, 'GET', `/api/v1/audit?eventType=report.sent&requestId=${id}`, { token: auditor });
+    await waitFor(async () => (await sentRecords()).body.items.length > 0, 'the report.sent record');
+    const sent = await sentRecords();
     expect(sent.body.items).toHaveLength(1);
     const details = sent.body.items[0].details as { recipients: string[]; lastSeq: number; checkpointSeq: number };
     expect(details.recipients).toEqual(REPORT_RECIPIENTS);
