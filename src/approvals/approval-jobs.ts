@@ -50,6 +50,7 @@ const ANNOUNCEMENTS: { event: NotificationPayload['event']; mark: string; which:
 @Injectable()
 export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ApprovalJobs');
+  private previousRound: Promise<unknown> = Promise.resolve();
   private readonly runner = new CoalescingRunner(
     () => this.runOnce().then(() => undefined),
     (error) => this.logger.warn(`Approval jobs round failed (retried in ${TICK_MS} ms): ${error.message}`),
@@ -77,8 +78,18 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
     await this.runner.stop();
   }
 
-  /** One round; returns the ids of the requests it expired (none when another replica holds the lock). */
-  async runOnce(): Promise<string[]> {
+  /**
+   * One round; returns the ids of the requests it expired (none when another replica holds
+   * the lock). Rounds of this process run one after another (a direct call waits for the
+   * timer's round), so only another replica can make a call skip.
+   */
+  runOnce(): Promise<string[]> {
+    const round = this.previousRound.then(() => this.round());
+    this.previousRound = round.catch(() => undefined);
+    return round;
+  }
+
+  private async round(): Promise<string[]> {
     const now = this.clock.now();
     const expired = await this.locked((m) => this.expire(m, now), []);
     for (const id of expired) await this.bus.publish('decision.changed', id);

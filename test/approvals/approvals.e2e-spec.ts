@@ -218,6 +218,17 @@ describe('approvals', () => {
     expect(view.body.history.filter((h: { event: string }) => h.event === 'decision.expired')).toHaveLength(1);
   });
 
+  it('a direct jobs round made while another round of this process runs waits for it instead of skipping', async () => {
+    const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/expiring-later.bin'));
+    const jobs = app.app.get(ApprovalJobs);
+    const earlier = jobs.runOnce(); // reads the clock now: nothing to expire yet
+    await new Promise((r) => setImmediate(r));
+    clock.advance(60 * 60_000);
+    // Without the queueing this round found the earlier one holding the jobs' lock and skipped.
+    expect(await jobs.runOnce()).toEqual([id]);
+    expect(await earlier).toEqual([]);
+  });
+
   it('a cancelled request leaves the queue and cannot be approved', async () => {
     const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/cancel.bin'));
     expect((await api(app.baseUrl, 'POST', `/api/v1/agent/decisions/${id}/cancel`, { token: w.ct })).status).toBe(200);

@@ -69,7 +69,8 @@ export class DirectoryArea {
       LDAP_TLS_SERVERNAME: this.dc.serverName,
       LDAP_FULL_SYNC_MINUTES: '0',
       LDAP_INCREMENTAL_SYNC_MINUTES: '0',
-      LDAP_CONNECT_TIMEOUT_MS: '3000',
+      // Generous: a TLS handshake with Samba takes seconds when CI runs three test files at once.
+      LDAP_CONNECT_TIMEOUT_MS: '10000',
       LDAP_TIMEOUT_MS: '10000',
       ...extra,
     };
