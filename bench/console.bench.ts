@@ -93,12 +93,12 @@ async function seed(db: pg.Client, askedIds: string[]): Promise<void> {
   await db.query(
     `INSERT INTO decision_requests (request_id, device_id, body_hash, device_groups, action, remote_user, target,
        context, status, reason, rule_ids, policy_version, approval, created_at, decided_at, expires_at, valid_until,
-       completed_at, outcome, notified_at, reminded_at, outcome_notified_at, grant_id)
+       completed_at, outcome, grant_id)
      SELECT gen_random_uuid(), 'dev-' || lpad((4 * (i % ($1::int / 4)) + 4)::text, 5, '0'), r.body_hash,
        r.device_groups, r.action, r.remote_user,
        jsonb_build_object('path', '/opt/acme/bench-' || i || '.bin'), r.context, r.status, r.reason, r.rule_ids,
        r.policy_version, r.approval, r.created_at - (i || ' seconds')::interval, r.decided_at, r.expires_at,
-       r.valid_until, r.completed_at, r.outcome, r.notified_at, r.reminded_at, r.outcome_notified_at, r.grant_id
+       r.valid_until, r.completed_at, r.outcome, r.grant_id
      FROM generate_series(1, $2::int) AS i
      JOIN decision_requests r ON r.request_id = ($3::uuid[])[1 + i % $4::int]`,
     [DEVICES - TEMPLATES.length, OPEN - askedIds.length, askedIds, askedIds.length],

@@ -17,6 +17,7 @@ import { AuditForwarding1796630000000 } from './1796630000000-AuditForwarding.js
 import { AccessEnds1796634000000 } from './1796634000000-AccessEnds.js';
 import { AuditRetention1796640000000 } from './1796640000000-AuditRetention.js';
 import { BreakGlass1796645000000 } from './1796645000000-BreakGlass.js';
+import { ApprovalNotices1796650000000 } from './1796650000000-ApprovalNotices.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -40,4 +41,5 @@ export const MIGRATIONS: Function[] = [
   AccessEnds1796634000000,
   AuditRetention1796640000000,
   BreakGlass1796645000000,
+  ApprovalNotices1796650000000,
 ];

@@ -16,26 +16,38 @@ const TICK_MS = 2000;
 const APPROVAL_JOBS_LOCK_KEY = 0x6170_7072; // "appr"
 const SYSTEM = { type: 'system' as const, id: 'approval-jobs' };
 
-/** What each announcement marks, and which requests it is for (fixed SQL, never input). */
-const ANNOUNCEMENTS: { event: NotificationPayload['event']; mark: string; which: string }[] = [
+/**
+ * Each announcement marks, in approval_notices, the requests it is for and returns their ids
+ * (fixed SQL, never input; $1 is now). The requests themselves are only read.
+ */
+const ANNOUNCEMENTS: { event: NotificationPayload['event']; sql: string }[] = [
   {
     event: 'request.created',
-    mark: 'notified_at',
-    which: `status = 'pending' AND expires_at > $1 AND notified_at IS NULL`,
+    sql: `INSERT INTO approval_notices (request_id, notified_at)
+          SELECT r.request_id, $1 FROM decision_requests r
+          WHERE r.approval IS NOT NULL AND r.status = 'pending' AND r.expires_at > $1
+            AND NOT EXISTS (SELECT 1 FROM approval_notices n WHERE n.request_id = r.request_id)
+          ON CONFLICT (request_id) DO NOTHING
+          RETURNING request_id`,
   },
   {
     event: 'request.reminder',
-    mark: 'reminded_at',
-    // APPROVAL_REMINDER_MINUTES before the expiry, or at half the time-out if that is sooner.
-    which: `status = 'pending' AND expires_at > $1 AND reminded_at IS NULL AND notified_at IS NOT NULL
-            AND expires_at - LEAST(make_interval(mins => $2::int), (expires_at - created_at) / 2) <= $1`,
+    // APPROVAL_REMINDER_MINUTES ($2) before the expiry, or at half the time-out if that is sooner.
+    sql: `UPDATE approval_notices n SET reminded_at = $1
+          FROM decision_requests r
+          WHERE r.request_id = n.request_id AND n.outcome_notified_at IS NULL AND n.reminded_at IS NULL
+            AND r.status = 'pending' AND r.expires_at > $1
+            AND r.expires_at - LEAST(make_interval(mins => $2::int), (r.expires_at - r.created_at) / 2) <= $1
+          RETURNING n.request_id`,
   },
   {
     event: 'request.decided',
-    mark: 'outcome_notified_at',
-    // Only the approvers who were told of a request hear how it ended (cancellations too).
-    which: `status IN ('approved', 'rejected', 'expired', 'cancelled') AND notified_at IS NOT NULL
-            AND outcome_notified_at IS NULL`,
+    // Only the approvers who were told of a request (it has a notice) hear how it ended, cancellations too.
+    sql: `UPDATE approval_notices n SET outcome_notified_at = $1
+          FROM decision_requests r
+          WHERE r.request_id = n.request_id AND n.outcome_notified_at IS NULL
+            AND r.status IN ('approved', 'rejected', 'expired', 'cancelled')
+          RETURNING n.request_id`,
   },
 ];
 
@@ -138,8 +150,9 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
   /** Marks the requests an announcement is for, and puts it in the outbox for each. */
   private async announce(m: EntityManager, now: Date, a: (typeof ANNOUNCEMENTS)[number]): Promise<void> {
     const params: unknown[] = a.event === 'request.reminder' ? [now, this.config.APPROVAL_REMINDER_MINUTES] : [now];
-    const [rows] = await m.query<[{ request_id: string }[], number]>(
-      `UPDATE decision_requests SET ${a.mark} = $1 WHERE approval IS NOT NULL AND ${a.which} RETURNING request_id`,
+    // In a WITH, so that the driver answers rows alike for the INSERT and the UPDATEs.
+    const rows = await m.query<{ request_id: string }[]>(
+      `WITH marked AS (${a.sql}) SELECT request_id FROM marked`,
       params,
     );
     const requests: DecisionRequestEntity[] = await this.requests.byIds(

@@ -1,6 +1,7 @@
 import { AccessEndEntity } from '../access/access-end.entity.js';
 import { ApprovalVoteEntity } from '../approvals/approval-vote.entity.js';
 import { BreakGlassUseEntity } from '../approvals/break-glass/break-glass-use.entity.js';
+import { ApprovalNoticeEntity } from '../approvals/notifications/approval-notice.entity.js';
 import { NotificationEntity } from '../approvals/notifications/notification.entity.js';
 import { AuditCheckpointEntity } from '../audit/audit-checkpoint.entity.js';
 import { AuditRecordEntity } from '../audit/audit-record.entity.js';
@@ -40,6 +41,7 @@ export const ENTITIES = [
   ApprovalVoteEntity,
   GrantEntity,
   NotificationEntity,
+  ApprovalNoticeEntity,
   DirectoryUserEntity,
   DirectoryGroupEntity,
   OfflinePolicyIssueEntity,

@@ -11,7 +11,7 @@ export type RequestStatus = 'allowed' | 'denied' | 'pending' | 'approved' | 'rej
 // Partial indexes: the hot path inserts allowed and denied requests, which neither holds.
 // Pending requests by expiry (the queue, the expiry job):
 @Index('idx_decision_requests_pending', ['expiresAt'], { where: "status = 'pending'" })
-// Requests whose approvers were told and must still hear the outcome (approval jobs):
+// DEPRECATED with the three columns below (the previous release's approval jobs use it).
 @Index('idx_decision_requests_outcome_due', ['status'], {
   where: 'notified_at IS NOT NULL AND outcome_notified_at IS NULL',
 })
@@ -79,17 +79,17 @@ export class DecisionRequestEntity {
   @Column({ type: 'jsonb', nullable: true })
   outcome!: Record<string, unknown> | null;
 
-  /** When the approvers were told of this pending request (null: not yet). */
-  @Column({ name: 'notified_at', type: 'timestamptz', nullable: true })
-  notifiedAt!: Date | null;
+  // DEPRECATED, never read or written by this release: the approval jobs' marks moved to
+  // approval_notices (approvals). Kept one release so that replicas of the previous one keep
+  // working during a rolling upgrade (docs/upgrades.md); the next release drops them.
+  @Column({ name: 'notified_at', type: 'timestamptz', nullable: true, select: false })
+  deprecatedNotifiedAt?: Date | null;
 
-  /** When the approvers were reminded that it is about to expire. */
-  @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true })
-  remindedAt!: Date | null;
+  @Column({ name: 'reminded_at', type: 'timestamptz', nullable: true, select: false })
+  deprecatedRemindedAt?: Date | null;
 
-  /** When the approvers were told the outcome (approved, rejected, expired, cancelled). */
-  @Column({ name: 'outcome_notified_at', type: 'timestamptz', nullable: true })
-  outcomeNotifiedAt!: Date | null;
+  @Column({ name: 'outcome_notified_at', type: 'timestamptz', nullable: true, select: false })
+  deprecatedOutcomeNotifiedAt?: Date | null;
 
   /**
    * What the agent must do before acting on the allow (agent-api.md 1.1), e.g. 'local-consent'

@@ -324,8 +324,6 @@ export class DecisionsService implements OnApplicationShutdown {
       validUntil: null,
       completedAt: null,
       outcome: null,
-      notifiedAt: null,
-      remindedAt: null,
       grantId: null,
       obligations: result.obligations ?? [],
     });
@@ -414,6 +412,8 @@ export class DecisionsService implements OnApplicationShutdown {
         validUntil: row.validUntil?.toISOString() ?? null,
         expiresAt: row.expiresAt?.toISOString() ?? null,
         ...(grant ? { grantId: grant.id, grantedByRequest: grant.requestId } : {}),
+        // What the agent must do before acting (agent-api.md 1.1): reports read it from here.
+        ...(row.obligations.length > 0 ? { obligations: row.obligations } : {}),
       },
     };
   }

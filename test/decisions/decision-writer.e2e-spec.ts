@@ -28,8 +28,6 @@ function repeatRow(requestId: string, grantId: string): DecisionRequestEntity {
     validUntil: now,
     completedAt: null,
     outcome: null,
-    notifiedAt: null,
-    remindedAt: null,
     outcomeNotifiedAt: null,
     grantId,
   });
