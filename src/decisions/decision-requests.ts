@@ -30,6 +30,21 @@ export class DecisionRequests {
     return this.requests.find({ where: { deviceId }, order: { createdAt: 'DESC' }, take: limit });
   }
 
+  /** Requests waiting for approvers at `now`: how many, the oldest's age, how many expire within `soonSeconds`. */
+  async pendingSummary(
+    now: Date,
+    soonSeconds: number,
+  ): Promise<{ count: number; oldestSeconds: number; expiringSoon: number }> {
+    const [row] = await this.requests.query<{ n: number; oldest: number | null; soon: number }[]>(
+      `SELECT count(*)::int AS n,
+              extract(epoch FROM $1::timestamptz - min(created_at))::float8 AS oldest,
+              count(*) FILTER (WHERE expires_at <= $1::timestamptz + make_interval(secs => $2))::int AS soon
+         FROM decision_requests WHERE status = 'pending' AND expires_at > $1`,
+      [now, soonSeconds],
+    );
+    return { count: row.n, oldestSeconds: Math.max(0, row.oldest ?? 0), expiringSoon: row.soon };
+  }
+
   /** Pending and not yet past its expiry at `now`. */
   async isPending(requestId: string, now: Date): Promise<boolean> {
     const rows = await this.requests.query<{ pending: boolean }[]>(

@@ -1,10 +1,16 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ApprovalsModule } from '../approvals/approvals.module.js';
+import { NotificationSender } from '../approvals/notifications/notification-sender.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuditService } from '../audit/audit.service.js';
 import { ForwardingModule } from '../audit/forwarding/forwarding.module.js';
 import { ForwardingService } from '../audit/forwarding/forwarding.service.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { DecisionRequests } from '../decisions/decision-requests.js';
+import { DecisionsModule } from '../decisions/decisions.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { GatehouseMetrics } from './gatehouse-metrics.js';
@@ -22,7 +28,7 @@ export class MetricsModule {
   static forMetrics(metrics: GatehouseMetrics): DynamicModule {
     return {
       module: MetricsModule,
-      imports: [PoliciesModule, ForwardingModule],
+      imports: [PoliciesModule, ForwardingModule, AuditModule, DecisionsModule, ApprovalsModule],
       controllers: [MetricsController],
       providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES],
       exports: [GatehouseMetrics],
@@ -32,10 +38,23 @@ export class MetricsModule {
 
 const STATE_GAUGES = {
   provide: StateGauges,
-  inject: [GatehouseMetrics, DataSource, Clock, PolicyService, ForwardingService, APP_CONFIG],
+  inject: [
+    GatehouseMetrics,
+    DataSource,
+    DecisionRequests,
+    AuditService,
+    NotificationSender,
+    Clock,
+    PolicyService,
+    ForwardingService,
+    APP_CONFIG,
+  ],
   useFactory: (
     metrics: GatehouseMetrics,
     dataSource: DataSource,
+    requests: DecisionRequests,
+    audit: AuditService,
+    notifications: NotificationSender,
     clock: Clock,
     policies: PolicyService,
     forwarding: ForwardingService,
@@ -43,6 +62,9 @@ const STATE_GAUGES = {
   ) =>
     new StateGauges(metrics.registry, {
       dataSource,
+      requests,
+      audit,
+      notifications,
       clock,
       policies,
       forwarding,

@@ -1,8 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
+import type { NotificationSender } from '../approvals/notifications/notification-sender.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { ForwardingService } from '../audit/forwarding/forwarding.service.js';
 import type { Clock } from '../common/clock.js';
+import type { DecisionRequests } from '../decisions/decision-requests.js';
 import { withDeadline } from '../common/deadline.js';
 import { readStatus } from '../directory/directory-status.js';
 import type { PolicyService } from '../policies/policy.service.js';
@@ -12,8 +15,13 @@ export const STATE_READ_TIMEOUT_MS = 2000;
 /** Pending requests expiring within this many seconds count as "about to expire" (alert rule). */
 export const EXPIRING_SOON_SECONDS = 600;
 
+/** The owners of what the gauges read (each table is read through its module's service). */
 export interface StateSources {
+  /** For the directory's status (a setting). */
   dataSource: DataSource;
+  requests: DecisionRequests;
+  audit: AuditService;
+  notifications: NotificationSender;
   clock: Clock;
   policies: PolicyService;
   forwarding: ForwardingService;
@@ -143,37 +151,21 @@ export class StateGauges {
   }
 
   private async readPending(): Promise<void> {
-    const now = this.sources.clock.now();
-    const [row] = await this.sources.dataSource.query<{ n: number; oldest: number | null; soon: number }[]>(
-      `SELECT count(*)::int AS n,
-              extract(epoch FROM $1::timestamptz - min(created_at))::float8 AS oldest,
-              count(*) FILTER (WHERE expires_at <= $1::timestamptz + make_interval(secs => $2))::int AS soon
-         FROM decision_requests WHERE status = 'pending' AND expires_at > $1`,
-      [now, EXPIRING_SOON_SECONDS],
-    );
-    this.pending.set(row.n);
-    this.pendingOldest.set(Math.max(0, row.oldest ?? 0));
-    this.pendingExpiring.set(row.soon);
+    const pending = await this.sources.requests.pendingSummary(this.sources.clock.now(), EXPIRING_SOON_SECONDS);
+    this.pending.set(pending.count);
+    this.pendingOldest.set(pending.oldestSeconds);
+    this.pendingExpiring.set(pending.expiringSoon);
   }
 
   private async readAuditHead(): Promise<void> {
-    const [head] = await this.sources.dataSource.query<{ seq: string | null }[]>(
-      'SELECT max(seq) AS seq FROM audit_records',
-    );
-    this.auditHead.set(Number(head?.seq ?? 0));
+    this.auditHead.set((await this.sources.audit.head())?.seq ?? 0);
   }
 
   private async readNotifications(): Promise<void> {
-    const [row] = await this.sources.dataSource.query<{ failed: number; queued: number; oldest: number | null }[]>(
-      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed,
-              count(*) FILTER (WHERE status = 'pending')::int AS queued,
-              extract(epoch FROM $1::timestamptz - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
-         FROM notifications WHERE status IN ('failed', 'pending')`,
-      [this.sources.clock.now()],
-    );
-    this.notificationsFailed.set(row.failed);
-    this.notificationsQueued.set(row.queued);
-    this.notificationsOldest.set(Math.max(0, row.oldest ?? 0));
+    const backlog = await this.sources.notifications.backlog(this.sources.clock.now());
+    this.notificationsFailed.set(backlog.failed);
+    this.notificationsQueued.set(backlog.queued);
+    this.notificationsOldest.set(backlog.oldestQueuedSeconds);
   }
 
   private async readForwarding(): Promise<void> {

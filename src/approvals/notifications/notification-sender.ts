@@ -74,6 +74,18 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Notifications given up and still queued, and the age of the oldest queued (metrics). */
+  async backlog(now: Date): Promise<{ failed: number; queued: number; oldestQueuedSeconds: number }> {
+    const [row] = await this.dataSource.query<{ failed: number; queued: number; oldest: number | null }[]>(
+      `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE status = 'pending')::int AS queued,
+              extract(epoch FROM $1::timestamptz - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
+         FROM notifications WHERE status IN ('failed', 'pending')`,
+      [now],
+    );
+    return { failed: row.failed, queued: row.queued, oldestQueuedSeconds: Math.max(0, row.oldest ?? 0) };
+  }
+
   onModuleInit(): void {
     if (Object.keys(this.channels).length > 0) this.runner.every(TICK_MS);
   }
