@@ -51,6 +51,34 @@ export function digestDocument(d: Digest, timeZone: string): ReportDocument {
         },
       },
       {
+        title: 'Break-glass',
+        facts: [['Break-glass uses', String(d.breakGlass.length)]],
+        table: {
+          caption: 'Requests allowed alone by a member of an emergency group',
+          head: ['When', 'Request', 'Device', 'Action', 'By', 'Reason', 'Review'],
+          rows: d.breakGlass.map((x) => [
+            time(x.at),
+            orDash(x.requestId),
+            orDash(x.deviceId),
+            orDash(x.action),
+            x.by,
+            orDash(x.reason),
+            x.review ?? "not reviewed by the period's end",
+          ]),
+          empty: 'None.',
+        },
+      },
+      {
+        title: 'Consent missing',
+        facts: [['Completed without local consent', String(d.consentMissing.length)]],
+        table: {
+          caption: "Attended allows completed without the operator's consent (flagged for review)",
+          head: ['Completed', 'Request', 'Device', 'Action'],
+          rows: d.consentMissing.map((x) => [time(x.at), orDash(x.requestId), orDash(x.deviceId), orDash(x.action)]),
+          empty: 'None.',
+        },
+      },
+      {
         title: 'Longest sessions',
         table: {
           caption: 'Completed sessions, longest first',

@@ -22,6 +22,18 @@ export interface Digest {
   /** Approvals given, by approver, and the rejections. */
   approvals: { by: string; approved: number; rejected: number }[];
   expiredUnanswered: { at: Date; requestId: string | null; deviceId: string | null; action: string | null }[];
+  /** Requests allowed alone by a member of an emergency group, with their review (null: still to review). */
+  breakGlass: {
+    at: Date;
+    requestId: string | null;
+    deviceId: string | null;
+    action: string | null;
+    by: string;
+    reason: string;
+    review: string | null;
+  }[];
+  /** Attended allows the agent completed without reporting the operator's consent. */
+  consentMissing: { at: Date; requestId: string | null; deviceId: string | null; action: string | null }[];
   longest: {
     requestId: string | null;
     deviceId: string | null;
@@ -48,6 +60,11 @@ export function digestOf(
   const byEffect: Record<string, number> = {};
   const approvals = new Map<string, { by: string; approved: number; rejected: number }>();
   const voted = new Set(records.filter((r) => r.eventType.startsWith('approval.')).map((r) => r.requestId));
+  const reviews = new Map(
+    records
+      .filter((r) => r.eventType === 'approval.break-glass-reviewed')
+      .map((r) => [r.requestId, `${r.outcome ?? '?'} by ${r.actorId ?? '?'}`]),
+  );
   const digest: Digest = {
     group,
     span,
@@ -55,6 +72,8 @@ export function digestOf(
     denials: [],
     approvals: [],
     expiredUnanswered: [],
+    breakGlass: [],
+    consentMissing: [],
     longest: [],
     lastSeq: records.at(-1)?.seq ?? 0,
     checkpoint,
@@ -80,11 +99,19 @@ export function digestOf(
         digest.denials.push({ ...base, who: r.remoteUser ?? '—', why: `rejected by ${by}` });
       }
       approvals.set(by, entry);
+    } else if (r.eventType === 'approval.break-glass') {
+      digest.breakGlass.push({
+        ...base,
+        by: r.actorId ?? '?',
+        reason: typeof r.details.reason === 'string' ? r.details.reason : '',
+        review: reviews.get(r.requestId) ?? null,
+      });
     } else if (r.eventType === 'decision.expired' && !voted.has(r.requestId)) {
       digest.expiredUnanswered.push(base);
     } else if (r.eventType === 'decision.completed') {
       const seconds = sessionSeconds(r, allowedAt.get(r.requestId ?? ''));
       if (seconds !== null) digest.longest.push({ ...base, seconds, outcome: r.outcome });
+      if (r.details.consentMissing === true) digest.consentMissing.push(base);
     }
   }
   digest.approvals = [...approvals.values()].sort((a, b) => b.approved + b.rejected - (a.approved + a.rejected));

@@ -48,6 +48,23 @@ export function interventionDocument(r: InterventionReport, timeZone: string): R
         },
       },
       {
+        title: 'Break-glass',
+        facts: r.breakGlass
+          ? [
+              ['Allowed alone by', `${r.breakGlass.by} at ${time(r.breakGlass.at)}`],
+              ['Reason', orDash(r.breakGlass.reason)],
+              ['Grant asked', r.breakGlass.grantMinutes ? `${r.breakGlass.grantMinutes} min` : '—'],
+              [
+                'Review',
+                r.breakGlass.review
+                  ? `${r.breakGlass.review.verdict} by ${r.breakGlass.review.by} at ${time(r.breakGlass.review.at)}` +
+                    (r.breakGlass.review.comment ? `: ${r.breakGlass.review.comment}` : '')
+                  : 'NEEDS REVIEW: no other approver has reviewed it yet',
+              ],
+            ]
+          : [['Break-glass', 'not used']],
+      },
+      {
         title: 'Actions under the grant',
         facts: r.grant
           ? [
@@ -69,6 +86,19 @@ export function interventionDocument(r: InterventionReport, timeZone: string): R
           ['End', time(r.end)],
           ['Duration', formatDuration(r.durationSeconds)],
           ['Outcome', orDash(r.outcome)],
+          [
+            'Ended now by staff',
+            r.endedNow ? `${r.endedNow.by} at ${time(r.endedNow.at)}: ${orDash(r.endedNow.reason)}` : '—',
+          ],
+          ['Obligations', r.obligations.join(', ') || 'none'],
+          [
+            'Local consent',
+            r.consentMissing
+              ? 'MISSING: the agent reported no operator consent (flagged for review)'
+              : r.consent
+                ? `by ${orDash(r.consent.by)} at ${orDash(r.consent.at)}`
+                : '—',
+          ],
         ],
       },
       {

@@ -18,6 +18,15 @@ export interface ReportAction {
   completed: string | null;
 }
 
+/** A break-glass allow (a member of an emergency group, alone) and its review by another approver. */
+export interface ReportBreakGlass {
+  by: string;
+  at: Date;
+  reason: string | null;
+  grantMinutes: number | null;
+  review: { by: string; at: Date; verdict: string; comment: string | null } | null;
+}
+
 /**
  * An intervention report: everything in it comes from the audit records of the request, its
  * votes, grant and repeats, and it names the signed checkpoint those records are covered by.
@@ -38,6 +47,14 @@ export interface InterventionReport {
   reason: string | null;
   rules: string[];
   approvals: ReportApproval[];
+  breakGlass: ReportBreakGlass | null;
+  /** "End now" by staff: who ended the access, when and why (the first, if several). */
+  endedNow: { by: string; at: Date; reason: string | null } | null;
+  /** What the agent had to do before acting (agent-api.md 1.1 obligations), and local consent as reported. */
+  obligations: string[];
+  consent: { by: string | null; at: string | null } | null;
+  /** An attended allow completed without the operator's consent: flagged for review. */
+  consentMissing: boolean;
   grant: { createdAt: Date; expiresAt: string | null; endedAt: Date | null; endedBy: string | null } | null;
   actions: ReportAction[];
   start: Date | null;
@@ -63,6 +80,13 @@ export function interventionReport(story: RequestStory, checkpoint: SignedCheckp
   const grantRecord = first('grant');
   const grantEnded = first('grant-ended');
   const lastVote = votes.at(-1);
+  const breakGlass = first('break-glass');
+  const review = first('break-glass-review');
+  const endedNow = first('access-ended');
+  const completedDetails = (events.find((e) => e.step === 'completed')?.details ?? {}) as {
+    consent?: { by?: unknown; at?: unknown };
+    consentMissing?: boolean;
+  };
   const completed = new Map(events.filter((e) => e.step === 'repeat-completed').map((e) => [e.requestId, e.outcome]));
   const completion = story.completion;
   // Without the vendor's completion the intervention ran from the grant to its end.
@@ -88,7 +112,9 @@ export function interventionReport(story: RequestStory, checkpoint: SignedCheckp
     finalAnswer:
       lastVote && lastVote.outcome !== 'recorded'
         ? lastVote.outcome
-        : (first('expired')?.outcome ?? first('cancelled')?.outcome ?? asked?.outcome ?? null),
+        : breakGlass
+          ? `${breakGlass.outcome} (break-glass)`
+          : (first('expired')?.outcome ?? first('cancelled')?.outcome ?? asked?.outcome ?? null),
     reason: text(asked?.details.reason),
     rules: asked?.ruleIds ?? [],
     approvals: votes.map((v) => ({
@@ -98,6 +124,30 @@ export function interventionReport(story: RequestStory, checkpoint: SignedCheckp
       comment: text(v.details.comment),
       grantMinutes: typeof v.details.grantMinutes === 'number' ? v.details.grantMinutes : null,
     })),
+    breakGlass: breakGlass
+      ? {
+          by: breakGlass.actorId ?? '?',
+          at: breakGlass.recordedAt,
+          reason: text(breakGlass.details.reason),
+          grantMinutes: typeof breakGlass.details.grantMinutes === 'number' ? breakGlass.details.grantMinutes : null,
+          review: review
+            ? {
+                by: review.actorId ?? '?',
+                at: review.recordedAt,
+                verdict: review.outcome ?? '?',
+                comment: text(review.details.comment),
+              }
+            : null,
+        }
+      : null,
+    endedNow: endedNow
+      ? { by: endedNow.actorId ?? '?', at: endedNow.recordedAt, reason: text(endedNow.details.reason) }
+      : null,
+    obligations: Array.isArray(asked?.details.obligations) ? (asked.details.obligations as string[]) : [],
+    consent: completedDetails.consent
+      ? { by: text(completedDetails.consent.by), at: text(completedDetails.consent.at) }
+      : null,
+    consentMissing: completedDetails.consentMissing === true,
     grant: grantRecord
       ? {
           createdAt: grantRecord.recordedAt,

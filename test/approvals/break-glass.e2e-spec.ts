@@ -184,5 +184,21 @@ describe('break-glass (POST /api/v1/approvals/{id}/break-glass, real SMTP server
       comment: 'No ticket: raise INC',
       breakGlassBy: 'erin',
     });
+
+    // And so do the reports: the request's intervention report and the device group's digest.
+    const report = async (path: string) => {
+      const res = await fetch(`${app.baseUrl}${path}`, { headers: { authorization: `Bearer ${w.admin}` } });
+      expect(res.status).toBe(200);
+      return (await res.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    };
+    const intervention = await report(`/api/v1/reports/interventions/${id}?format=html`);
+    expect(intervention).toMatch(/Final answer approved \(break-glass\)/);
+    expect(intervention).toMatch(/Allowed alone by erin at /);
+    expect(intervention).toContain(REASON);
+    expect(intervention).toMatch(/Review incident by bob at .+? \(UTC\): No ticket: raise INC/);
+    const today = new Date().toISOString().slice(0, 10);
+    const digest = await report(`/api/v1/reports/digests/ct-scanners?period=daily&date=${today}&format=html`);
+    expect(digest).toMatch(/Break-glass uses 1 /);
+    expect(digest).toContain(`${id} ct-a1 software-install erin ${REASON} incident by bob`);
   });
 });

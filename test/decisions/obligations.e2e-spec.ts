@@ -64,6 +64,20 @@ describe('obligations: attended rules (agent-api.md 1.1)', () => {
     await agent('POST', '', session);
     await agent('POST', `/${session.requestId}/complete`, { outcome: 'succeeded' });
     expect((await completion(session.requestId)).details).not.toHaveProperty('consentMissing');
+
+    // The intervention reports say so (built from the audit trail alone).
+    const report = async (id: string) => {
+      const res = await fetch(`${t.baseUrl}/api/v1/reports/interventions/${id}?format=html`, {
+        headers: { authorization: `Bearer ${w.admin}` },
+      });
+      expect(res.status).toBe(200);
+      return (await res.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    };
+    const missing = await report(without.requestId);
+    expect(missing).toContain('Obligations local-consent ');
+    expect(missing).toContain('Local consent MISSING: the agent reported no operator consent');
+    expect(await report(withConsent.requestId)).toContain(`Local consent by ${consent.by} at ${consent.at}`);
+    expect(await report(session.requestId)).toContain('Obligations none ');
   });
 
   it('refuses a malformed consent with 400 and records nothing', async () => {
