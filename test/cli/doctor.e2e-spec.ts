@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runDoctor } from '../../src/cli/doctor/doctor.js';
 import { expiredCertificate, selfSignedCertificate } from '../support/certificates.js';
 import { runCliProcess } from '../support/cli-process.js';
+import { startSmtpServer, startWebhookReceiver } from '../support/notification-peers.js';
+import { frameReceiver } from '../support/syslog-receiver.js';
 import { adminQuery, createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
 
 /** Runs the doctor command function on an environment, as `npm run gatehouse -- doctor` does. */
@@ -106,6 +108,46 @@ describe('npm run gatehouse -- doctor', () => {
       new RegExp(`^FAILED +Directory: LDAP_URL: cannot reach ldap://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`, 'm'),
     );
     expect(output).toMatch(/^warning +Directory sync: no directory sync has run yet/m);
+  });
+
+  it('reaches the SMTP server, webhook and SIEM receiver configured, sending nothing, and names those that are down', async () => {
+    const smtp = await startSmtpServer();
+    const hook = await startWebhookReceiver(0);
+    const siem = frameReceiver();
+    const siemPort = await closedPort();
+    await siem.listen(siemPort);
+    const peers = (smtpPort: number, webhookUrl: string, syslogPort: number) => ({
+      ...good,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      SMTP_ALLOW_PLAINTEXT: 'true',
+      PUBLIC_URL: 'https://gatehouse.test',
+      WEBHOOK_URL: webhookUrl,
+      WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters!',
+      AUDIT_FORWARD_URLS: `syslog+tcp://127.0.0.1:${syslogPort}?format=json,syslog+udp://127.0.0.1:${syslogPort}`,
+    });
+    try {
+      const up = await doctor(peers(smtp.port, hook.url, siemPort));
+      expect(up.output).toMatch(/^ok +E-mail \(SMTP\): SMTP_URL \(smtp:\/\/127\.0\.0\.1:\d+\) answered EHLO$/m);
+      expect(up.output).toMatch(/^ok +Webhook: WEBHOOK_URL \(http:\/\/127\.0\.0\.1:\d+\) answered \(HTTP 204\)$/m);
+      expect(up.output).toMatch(
+        /^ok +SIEM forwarding: receiver syslog\+tcp:\/\/127\.0\.0\.1:\d+\?format=json .* accepts connections$/m,
+      );
+      expect(up.output).toMatch(/^skipped +SIEM forwarding: receiver syslog\+udp:/m);
+      expect(up.code).toBe(0);
+      expect(smtp.mails).toEqual([]);
+      expect(siem.messages).toEqual([]);
+    } finally {
+      await Promise.all([smtp.close(), hook.close(), siem.close()]);
+    }
+    const down = await doctor(peers(smtp.port, hook.url, siemPort));
+    expect(down.code).toBe(1);
+    expect(down.output).toMatch(
+      /^FAILED +E-mail \(SMTP\): SMTP_URL .*ECONNREFUSED.*What to do: check the host and port in SMTP_URL/m,
+    );
+    expect(down.output).toMatch(/^FAILED +Webhook: WEBHOOK_URL .* cannot be reached: .*ECONNREFUSED/m);
+    expect(down.output).toMatch(
+      /^FAILED +SIEM forwarding: receiver syslog\+tcp:.* in AUDIT_FORWARD_URLS cannot be reached: .*ECONNREFUSED/m,
+    );
   });
 
   it('names PostgreSQL that may lose commits', async () => {

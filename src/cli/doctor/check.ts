@@ -27,7 +27,11 @@ export const failed = (title: string, detail: string, fix: string): CheckResult 
 export const skipped = (title: string, detail: string): CheckResult => ({ status: 'skipped', title, detail });
 
 /** An error's message without its stack, for one line of output. */
-export const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const reason = (error: unknown): string => {
+  // Not `instanceof Error`: errors from another realm (a VM context, a test runner) are not.
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : String(error);
+};
 
 /**
  * Runs a check that reaches out (network, files) so that a hang or a throw becomes a FAILED

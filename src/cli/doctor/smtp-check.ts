@@ -4,10 +4,16 @@ import { failed, ok, reason, skipped, type CheckResult } from './check.js';
 
 const TITLE = 'E-mail (SMTP)';
 
+const UNREACHABLE =
+  'check the host and port in SMTP_URL, and that the firewall lets this machine reach the mail server';
+
 const FIXES: Record<string, string> = {
   EAUTH: 'correct the user and password in SMTP_URL (smtp://user:password@host:587)',
-  ECONNECTION: 'check the host and port in SMTP_URL, and that the firewall lets this machine reach the mail server',
-  ETIMEDOUT: 'check the host and port in SMTP_URL, and that the firewall lets this machine reach the mail server',
+  // nodemailer's codes for a server that cannot be reached.
+  ESOCKET: UNREACHABLE,
+  ECONNECTION: UNREACHABLE,
+  ETIMEDOUT: UNREACHABLE,
+  EDNS: UNREACHABLE,
   ETLS: "the mail server's TLS failed: use smtps:// for port 465, smtp:// (STARTTLS) for 587",
 };
 
