@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A self-signed certificate (P-256, valid one day) written into `dir` by the `openssl` the
+ * A self-signed certificate (P-256, valid one day, or `days`) written into `dir` by the `openssl` the
  * tests need anyway (.ci/run installs it): a throwaway CA, or a server certificate with
  * subjectAltNames. Returns the PEM files.
  */

@@ -93,6 +93,7 @@ export async function openDoctorDatabase(config: AppConfig): Promise<{ db?: Doct
   try {
     embedded = await EmbeddedPostgres.start(dir, 2);
   } catch (error) {
+    // The data folder's lock (src/database/embedded-postgres.ts) names a live holder: the running server.
     if (/in use by/.test(reason(error))) {
       return {
         results: [
