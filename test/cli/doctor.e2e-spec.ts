@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connectReadOnly } from '../../src/cli/doctor/database-session.js';
 import { runDoctor } from '../../src/cli/doctor/doctor.js';
 import { expiredCertificate, selfSignedCertificate } from '../support/certificates.js';
 import { runCliProcess } from '../support/cli-process.js';
@@ -200,6 +201,13 @@ describe('npm run gatehouse -- doctor', () => {
         db.env.DATABASE_URL,
       );
       expect(rows).toEqual([]);
+      // Doctor's session is read-only: PostgreSQL itself refuses a write on it.
+      const session = await connectReadOnly(db.env.DATABASE_URL);
+      try {
+        await expect(session.query('CREATE TABLE doctor_wrote (a int)')).rejects.toThrow(/read-only transaction/);
+      } finally {
+        await session.destroy();
+      }
     } finally {
       await adminQuery(
         'INSERT INTO gatehouse_migrations (id, timestamp, name) VALUES ($1, $2, $3)',

@@ -17,17 +17,12 @@ export interface DoctorDatabase {
 
 /**
  * One read-only connection: `default_transaction_read_only` makes PostgreSQL itself refuse any
- * write doctor might attempt. The pool never drops the idle connection, so the setting made on
- * it (the embedded database ignores start-up options) holds for the whole run.
+ * write doctor might attempt. Set with SET after connecting, not as a start-up option (which
+ * PgBouncer refuses by default); the pool never drops the idle connection, so it holds for the run.
  */
 export async function connectReadOnly(url: string | undefined, embedded?: EmbeddedPostgres): Promise<DataSource> {
   const base = dataSourceOptions({ DATABASE_URL: url, DATABASE_POOL_SIZE: 1 }, embedded);
-  const extra = {
-    ...(base.extra as object),
-    max: 1,
-    idleTimeoutMillis: 0,
-    options: '-c default_transaction_read_only=on',
-  };
+  const extra = { ...(base.extra as object), max: 1, idleTimeoutMillis: 0 };
   const dataSource = new DataSource({ ...base, extra });
   await dataSource.initialize();
   try {
