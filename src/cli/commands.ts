@@ -24,11 +24,14 @@ import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { askRunningServer } from './admin-socket-client.js';
+import { doctorCommand } from './doctor/doctor.command.js';
 
 export interface Command {
   usage: string;
   help: string;
   run(config: AppConfig, args: string[]): Promise<number>;
+  /** A command that validates the environment itself (doctor reports a bad one): main skips loadConfig. */
+  runWithEnvironment?(env: NodeJS.ProcessEnv, args: string[]): Promise<number>;
 }
 
 const CLI_ACTOR = { type: 'system' as const, id: 'cli' };
@@ -64,6 +67,7 @@ function requireArg(args: string[], index: number, name: string): string {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  doctor: doctorCommand,
   migrate: {
     usage: 'migrate',
     help: 'Apply pending database migrations (the server also does this at start)',

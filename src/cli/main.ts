@@ -19,6 +19,7 @@ async function main(argv: string[]): Promise<number> {
   }
   Logger.overrideLogger(['error', 'warn']);
   try {
+    if (command.runWithEnvironment) return await command.runWithEnvironment(process.env, args);
     return await command.run(loadConfig(), args);
   } catch (error) {
     process.stderr.write(`${error instanceof ConfigError ? error.message : `Error: ${(error as Error).message}`}\n`);
