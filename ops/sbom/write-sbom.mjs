@@ -57,7 +57,9 @@ for (const c of bom.components) {
 }
 
 writeFileSync(output, `${JSON.stringify(bom, null, 2)}\n`);
-console.log(`Wrote ${output}: ${bom.components.length} packages that ship (${dropped.size} development-only left out).`);
+console.log(
+  `Wrote ${output}: ${bom.components.length} packages that ship (${dropped.size} development-only left out).`,
+);
 if (unlicensed.length > 0) {
   console.error(
     `No licence declared by: ${unlicensed.join(', ')}. Read each one's licence in node_modules/<name> ` +
