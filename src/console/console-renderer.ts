@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenService } from '../auth/token.service.js';
+import { APP_VERSION } from '../common/app-version.js';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { PolicyService } from '../policies/policy.service.js';
 import { csrfTokenFor } from './csrf.guard.js';
 import type { PageContext } from './page-context.js';
 
@@ -22,6 +24,7 @@ export class ConsoleRenderer {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tokens: TokenService,
     private readonly clock: Clock,
+    private readonly policies: PolicyService,
   ) {}
 
   get timeZone(): string {
@@ -41,6 +44,7 @@ export class ConsoleRenderer {
       timeZone: this.config.CONSOLE_TIME_ZONE,
       path: request.url.split('?')[0],
       now: this.clock.now(),
+      versions: { gatehouse: APP_VERSION, policySet: this.policies.set?.version ?? null },
       ...extra,
     };
   }

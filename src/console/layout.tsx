@@ -75,9 +75,27 @@ export function Layout(props: { ctx: PageContext; title: string; children?: Chil
           </main>
           <footer>
             <p safe>{`Times are shown in ${ctx.timeZone}.`}</p>
+            {/* To staff only, as the menu: signed-out pages tell no more than they must. */}
+            {staff ? <Versions versions={ctx.versions} /> : ''}
           </footer>
         </body>
       </html>
     </>
+  );
+}
+
+/** What runs, for a support call or an upgrade check: as GET /health/ready says it. */
+function Versions(props: { versions: PageContext['versions'] }): JSX.Element {
+  const { gatehouse, policySet } = props.versions;
+  return (
+    <p>
+      <span safe>{`Gatehouse ${gatehouse}`}</span>
+      {' · '}
+      {policySet ? (
+        <span title={policySet} safe>{`policy set ${policySet.slice(0, 12)}`}</span>
+      ) : (
+        <span>no policy set in force</span>
+      )}
+    </p>
   );
 }

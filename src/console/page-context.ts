@@ -9,6 +9,8 @@ export interface PageContext {
   /** The path of the page shown (for the menu's current entry). */
   path: string;
   now: Date;
+  /** What runs: Gatehouse's version and the policy set in force (null before one loads), for the footer. */
+  versions: { gatehouse: string; policySet: string | null };
   /** Requests waiting for this person, for the menu's badge. */
   pendingCount?: string;
 }

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/permissions.decorator.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
+import { APP_VERSION } from '../common/app-version.js';
 import { ForwardingService } from '../audit/forwarding/forwarding.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { ApiErrors, ApiSuccess } from '../openapi/api-responses.js';
@@ -33,8 +34,9 @@ export class HealthController {
   @Public()
   @ApiOperation({
     summary:
-      'Readiness: the database answers and a policy set is in force (503 otherwise); SIEM forwarding lag is ' +
-      'shown but never fails readiness (decisions do not need it)',
+      'Readiness: the database answers and a policy set is in force (503 otherwise), with the versions of ' +
+      'Gatehouse and of the policy set in force; SIEM forwarding lag is shown but never fails readiness ' +
+      '(decisions do not need it)',
   })
   @ApiSuccess(readySchema)
   @ApiErrors([503, 'Not ready: details name each failing check'])
@@ -49,9 +51,12 @@ export class HealthController {
         failed.map(([field, problem]) => ({ field, problem })),
       );
     }
+    const policyVersion = this.policies.set!.version;
     return {
       status: 'ready',
-      checks: { database, policies, policyVersion: this.policies.set!.version, forwarding: await this.forwardingLag() },
+      version: APP_VERSION,
+      policyVersion,
+      checks: { database, policies, policyVersion, forwarding: await this.forwardingLag() },
     };
   }
 

@@ -5,6 +5,8 @@ export const liveSchema = z.object({ status: z.literal('ok') });
 
 export const readySchema = z.object({
   status: z.literal('ready'),
+  version: z.string().describe("Gatehouse's version (its package.json)"),
+  policyVersion: z.string().describe('The policy set in force (sha256 of its canonical form); as checks.policyVersion'),
   checks: z.object({
     database: z.literal('ok'),
     policies: z.literal('ok'),

@@ -46,7 +46,12 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /Inbox/ }).isVisible()).toBe(
       true,
     );
-    expect(await page.getByRole('contentinfo').textContent()).toContain('Europe/Berlin');
+    const footer = await page.getByRole('contentinfo').textContent();
+    expect(footer).toContain('Europe/Berlin');
+    // What runs, as /health/ready says it: Gatehouse's version and the policy set in force.
+    const ready = (await api(app.baseUrl, 'GET', '/health/ready')).body;
+    expect(footer).toContain(`Gatehouse ${ready.version}`);
+    expect(footer).toContain(`policy set ${ready.policyVersion.slice(0, 12)}`);
 
     await submit(page, 'Sign out');
     expect(new URL(page.url()).pathname).toBe('/sign-in');

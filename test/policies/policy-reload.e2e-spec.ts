@@ -26,6 +26,9 @@ describe('policy set in force', () => {
     const res = await api(t.baseUrl, 'GET', '/api/v1/policies', { token: admin });
     expect(res.body.inForce).toBe(true);
     expect(res.body.version).toBe(ready.body.checks.policyVersion);
+    // Both versions at the top too, for upgrade checks: Gatehouse's is package.json's.
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(ready.body).toMatchObject({ version: pkg.version, policyVersion: res.body.version });
     expect(res.body.rules.length).toBeGreaterThan(10);
     expect(res.body.rules[0].source).toEqual({
       kind: 'file',

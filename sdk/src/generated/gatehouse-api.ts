@@ -26,7 +26,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and a policy set is in force (503 otherwise); SIEM forwarding lag is shown but never fails readiness (decisions do not need it) */
+        /** Readiness: the database answers and a policy set is in force (503 otherwise), with the versions of Gatehouse and of the policy set in force; SIEM forwarding lag is shown but never fails readiness (decisions do not need it) */
         get: operations["HealthController_ready"];
         put?: never;
         post?: never;
@@ -1090,6 +1090,10 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         status: "ready";
+                        /** @description Gatehouse's version (its package.json) */
+                        version: string;
+                        /** @description The policy set in force (sha256 of its canonical form); as checks.policyVersion */
+                        policyVersion: string;
                         checks: {
                             /** @constant */
                             database: "ok";
