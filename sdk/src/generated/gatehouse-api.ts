@@ -5110,6 +5110,10 @@ export interface operations {
                             youMayDecide: boolean;
                             /** @description Why you may not decide it now */
                             whyNot?: string;
+                            /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                            youMayBreakGlass: boolean;
+                            /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                            youMayReview: boolean;
                         }[];
                         /** @description Pass as `cursor` for the next page; null on the last */
                         nextCursor: string | null;
@@ -5310,6 +5314,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5485,6 +5493,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5677,6 +5689,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5870,6 +5886,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -6064,6 +6084,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
