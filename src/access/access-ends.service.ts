@@ -20,6 +20,13 @@ export interface AccessEnded {
   ended: { requestId: string; deviceId: string; session: boolean; grantId: string | null }[];
 }
 
+/**
+ * Who may end accesses of devices in these groups: approvers in scope and administrators.
+ * The API's checks below and the console's "End now" buttons ask the same.
+ */
+export const mayEndAccess = (staff: StaffPrincipal, deviceGroups: string[]): boolean =>
+  canOnApproval(staff.ability, 'decide', deviceGroups);
+
 type EndFilter = { requestId: string } | { deviceId: string } | { enterprise: string };
 
 /** One request's access to end: its live session, the live grant it made, or both. */
@@ -55,7 +62,7 @@ export class AccessEndsService {
     const request = await this.sessions.find(requestId);
     // Outside the caller's scope a request reads as not found, so that ids cannot be probed.
     if (!request || !canOnApproval(staff.ability, 'read', request.deviceGroups)) throw notFound('Request');
-    if (!canOnApproval(staff.ability, 'decide', request.deviceGroups)) {
+    if (!mayEndAccess(staff, request.deviceGroups)) {
       throw forbidden('Only approvers in scope and administrators may end an access');
     }
     const ended = await this.end({ requestId }, 'request', reason, actor);
@@ -63,10 +70,20 @@ export class AccessEndsService {
     return ended;
   }
 
+  /** Whether the request has something to end now: a session not completed, or a live grant. */
+  async isLive(requestId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const [sessions, grants] = await Promise.all([
+      this.sessions.live({ requestId }, now),
+      this.grants.liveOf(requestId, now),
+    ]);
+    return sessions.length > 0 || grants;
+  }
+
   /** Every live access of the device (possibly none). */
   async endDevice(staff: StaffPrincipal, deviceId: string, reason: string, actor: Actor): Promise<AccessEnded> {
     const device = await this.devices.getInScope(staff, deviceId, 'read');
-    if (!canOnApproval(staff.ability, 'decide', device.groups)) {
+    if (!mayEndAccess(staff, device.groups)) {
       throw forbidden('Only approvers in scope and administrators may end access to this device');
     }
     return this.end({ deviceId }, 'device', reason, actor);

@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import type { StaffPrincipal } from '../auth/principal.js';
 import { notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { DecisionRequestEntity, type RequestStatus } from '../decisions/decision-request.entity.js';
 import { DecisionRequests } from '../decisions/decision-requests.js';
 import { effectiveReason, effectiveStatus } from '../decisions/decision-view.js';
 import { GrantEntity } from './grants/grant.entity.js';
 import { BreakGlassUseEntity, type ReviewVerdict } from './break-glass/break-glass-use.entity.js';
+import { breakGlassRefusal, reviewRefusal } from './break-glass/break-glass-rights.js';
 import { Approvers } from './approvers.js';
 import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
@@ -52,6 +55,10 @@ export interface ApprovalSummary {
   /** Whether the caller may decide it now, and if not why. */
   youMayDecide: boolean;
   whyNot?: string;
+  /** Whether the caller may break the glass on it now (pending; BreakGlassService's own checks). */
+  youMayBreakGlass: boolean;
+  /** Whether the caller may review its break-glass now (unreviewed; another approver of the request). */
+  youMayReview: boolean;
 }
 
 export interface ApprovalDetail extends ApprovalSummary {
@@ -86,6 +93,7 @@ const breakGlassView = (u: BreakGlassUseEntity): BreakGlassView => ({
 @Injectable()
 export class ApprovalQueue {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly approvers: Approvers,
@@ -240,6 +248,13 @@ export class ApprovalQueue {
           : answered.has(r.requestId)
             ? 'You have already answered this request'
             : this.approvers.refusal(approver, r);
+      const mayBreakGlass =
+        status === 'pending' &&
+        breakGlassRefusal(this.config.BREAK_GLASS_GROUPS, staff.ability, approver, r) === undefined;
+      const mayReview =
+        use !== undefined &&
+        use.reviewedAt === null &&
+        reviewRefusal(this.approvers.refusal(approver, r), use, staff.user.id) === undefined;
       return {
         requestId: r.requestId,
         status,
@@ -275,6 +290,8 @@ export class ApprovalQueue {
         breakGlass: use ? breakGlassView(use) : null,
         youMayDecide: whyNot === undefined,
         ...(whyNot ? { whyNot } : {}),
+        youMayBreakGlass: mayBreakGlass,
+        youMayReview: mayReview,
       };
     });
   }

@@ -35,6 +35,7 @@ import { NotificationOutbox } from './notifications/outbox.js';
     NotificationOutbox,
     ApprovalQueue,
     ApprovalsService,
+    BreakGlassService,
     GrantsService,
     ApprovalEvents,
   ],

@@ -51,6 +51,12 @@ export const approvalSummarySchema = z.object({
     .describe('Set when a member of an emergency group allowed it alone'),
   youMayDecide: z.boolean(),
   whyNot: z.string().optional().describe('Why you may not decide it now'),
+  youMayBreakGlass: z
+    .boolean()
+    .describe('You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it'),
+  youMayReview: z
+    .boolean()
+    .describe('You may review its break-glass now: not reviewed, you approve it and did not break the glass'),
 });
 
 export const approvalPageSchema = z.object({

@@ -48,6 +48,15 @@ export class GrantsService {
     return (await qb.getMany()).map((g) => view(g, now));
   }
 
+  /** Whether the grant this request made (if any) is live now. */
+  async liveOf(requestId: string, now: Date): Promise<boolean> {
+    return this.dataSource
+      .getRepository(GrantEntity)
+      .createQueryBuilder('g')
+      .where('g.request_id = :requestId AND g.ended_at IS NULL AND g.expires_at > :now', { requestId, now })
+      .getExists();
+  }
+
   async end(staff: StaffPrincipal, grantId: string, actor: Actor): Promise<GrantView> {
     const ended = await this.dataSource.transaction(async (m) => {
       const now = this.clock.now();

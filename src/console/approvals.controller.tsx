@@ -13,7 +13,9 @@ import { ConsoleRenderer } from './console-renderer.js';
 import { pageId } from './ids.js';
 import { INBOX_SIZE, PendingCount } from './pending-count.js';
 import { InboxList, InboxPage } from './pages/inbox-page.js';
-import { decidedBy, RequestPage } from './pages/request-page.js';
+import { decidedBy } from './pages/request-page.js';
+import { RequestPageView } from './request-page-view.js';
+import { FIELD_NOTICES } from './request-actions.controller.js';
 
 const decisionForm = z.strictObject({
   _csrf: z.string().optional(),
@@ -24,6 +26,7 @@ const decisionForm = z.strictObject({
 const NOTICES: Record<string, string> = {
   approved: 'You approved this request.',
   rejected: 'You rejected this request.',
+  ...FIELD_NOTICES,
 };
 
 /** The approver's part: the live inbox, a request's page, and the decision. */
@@ -36,25 +39,32 @@ export class ConsoleApprovalsController {
     private readonly approvals: ApprovalsService,
     private readonly events: ApprovalEvents,
     private readonly pending: PendingCount,
+    private readonly page: RequestPageView,
   ) {}
 
   /** The inbox: the whole page, or (for htmx, after an event) the list alone. */
   @Get()
   @ConsolePage('read', 'Approval')
   async inbox(@Staff() staff: StaffPrincipal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const { items, nextCursor } = await this.queue.list(staff, {
-      status: 'pending',
-      sort: 'createdAt',
-      order: 'desc',
-      limit: INBOX_SIZE,
-    });
+    const [{ items, nextCursor }, review] = await Promise.all([
+      this.queue.list(staff, { status: 'pending', sort: 'createdAt', order: 'desc', limit: INBOX_SIZE }),
+      // Break-glass allows no other approver has reviewed yet: no longer pending, still to look at.
+      this.queue.list(staff, {
+        status: 'all',
+        needsReview: 'true',
+        sort: 'createdAt',
+        order: 'desc',
+        limit: INBOX_SIZE,
+      }),
+    ]);
     const more = nextCursor !== null;
     const pendingCount = items.length === 0 ? '' : `${items.length}${more ? '+' : ''}`;
     const ctx = this.renderer.context(request, { pendingCount });
+    const lists = { items, more, toReview: review.items };
     if (this.renderer.isFragmentRequest(request)) {
-      return this.renderer.send(reply, <InboxList ctx={ctx} items={items} more={more} oob={true} />);
+      return this.renderer.send(reply, <InboxList ctx={ctx} {...lists} oob={true} />);
     }
-    return this.renderer.send(reply, <InboxPage ctx={ctx} items={items} more={more} />);
+    return this.renderer.send(reply, <InboxPage ctx={ctx} {...lists} />);
   }
 
   /** The approvals event stream (the API's), on the console's session: any change re-reads the list. */
@@ -73,15 +83,13 @@ export class ConsoleApprovalsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    pageId(requestId, 'Request');
-    const detail = await this.queue.get(staff, requestId);
     const done = (request.query as Record<string, unknown>).done;
-    let notice = typeof done === 'string' ? NOTICES[done] : undefined;
-    if (done === 'conflict') {
-      notice = detail.status === 'pending' ? 'You have already answered this request.' : decidedBy(detail);
-    }
-    const ctx = this.renderer.context(request, { pendingCount: await this.pending.of(staff) });
-    return this.renderer.send(reply, <RequestPage ctx={ctx} detail={detail} notice={notice} />);
+    return this.page.send(staff, requestId, request, reply, {
+      notice: (detail) => {
+        if (done !== 'conflict') return typeof done === 'string' ? NOTICES[done] : undefined;
+        return detail.status === 'pending' ? 'You have already answered this request.' : decidedBy(detail);
+      },
+    });
   }
 
   @Post(':requestId/approve')

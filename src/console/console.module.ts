@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
 import { ApprovalsModule } from '../approvals/approvals.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuditSearchModule } from '../audit/audit-search.module.js';
@@ -25,6 +26,8 @@ import { ConsolePeopleController } from './people.controller.js';
 import { SessionController } from './session.controller.js';
 import { ReportsModule } from '../reports/reports.module.js';
 import { ConsoleReportsController } from './reports.controller.js';
+import { ConsoleRequestActionsController } from './request-actions.controller.js';
+import { RequestPageView } from './request-page-view.js';
 
 /** The web console (src/console/README.md): server-rendered pages on the staff API's services. */
 @Module({
@@ -33,6 +36,7 @@ import { ConsoleReportsController } from './reports.controller.js';
     AuditModule,
     AuditSearchModule,
     ApprovalsModule,
+    AccessModule,
     DevicesModule,
     PoliciesModule,
     DecisionsModule,
@@ -44,6 +48,7 @@ import { ConsoleReportsController } from './reports.controller.js';
     AssetsController,
     SessionController,
     ConsoleApprovalsController,
+    ConsoleRequestActionsController,
     ConsoleGrantsController,
     ConsoleDevicesController,
     ConsoleEnrollmentTokensController,
@@ -54,6 +59,6 @@ import { ConsoleReportsController } from './reports.controller.js';
     ConsoleAuditController,
     ConsoleReportsController,
   ],
-  providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard, PendingCount],
+  providers: [ConsoleRenderer, ConsoleErrorFilter, CsrfGuard, PendingCount, RequestPageView],
 })
 export class ConsoleModule {}

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AccessEndsService, mayEndAccess } from '../access/access-ends.service.js';
 import { AuditSearch } from '../audit/audit-search.service.js';
 import { actorOf, originOf, Staff, type StaffPrincipal } from '../auth/principal.js';
 import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
@@ -14,6 +15,7 @@ import { ConsoleController, ConsolePage } from './console-page.decorator.js';
 import { ConsoleRenderer } from './console-renderer.js';
 import { DevicePage } from './pages/device-page.js';
 import { DevicesPage, parseRevoked } from './pages/devices-page.js';
+import { endAccessForm, parseForm } from './forms.js';
 
 const PAGE_SIZE = 50;
 const HISTORY_SIZE = 50;
@@ -27,7 +29,10 @@ const listQuery = z.strictObject({
   after: deviceIdSchema.optional(),
 });
 
-const NOTICES: Record<string, string> = { revoked: 'The device was revoked: its credential no longer works.' };
+const NOTICES: Record<string, string> = {
+  revoked: 'The device was revoked: its credential no longer works.',
+  'nothing-live': 'Nothing was live on this device: nothing was ended.',
+};
 
 /** The administrator's device registry: list, one device, revoke, reset (the API's services). */
 @ConsoleController()
@@ -40,6 +45,7 @@ export class ConsoleDevicesController {
     private readonly audit: AuditSearch,
     private readonly policies: PolicyService,
     private readonly requests: DecisionRequests,
+    private readonly ends: AccessEndsService,
   ) {}
 
   @Get()
@@ -83,8 +89,13 @@ export class ConsoleDevicesController {
       this.requests.latestOfDevice(deviceId, HISTORY_SIZE),
       this.audit.search({ deviceId, sort: 'newest', limit: HISTORY_SIZE }),
     ]);
-    const done = (request.query as Record<string, unknown>).done;
-    const notice = typeof done === 'string' ? NOTICES[done] : undefined;
+    const { done, ended } = request.query as Record<string, unknown>;
+    const notice =
+      done === 'ended'
+        ? `Ended ${Number(ended) || 0} live access(es): the agent has been told to stop.`
+        : typeof done === 'string'
+          ? NOTICES[done]
+          : undefined;
     return this.renderer.send(
       reply,
       <DevicePage
@@ -93,7 +104,27 @@ export class ConsoleDevicesController {
         requests={requests}
         audit={audit.items}
         notice={notice}
+        mayEnd={mayEndAccess(staff, device.groups)}
       />,
+    );
+  }
+
+  /** "End every live access" (the API's service and check): the page says how many, or that nothing was live. */
+  @Post(':deviceId/end-access')
+  @ConsolePage('decide', 'Approval')
+  async endAccess(
+    @Staff() staff: StaffPrincipal,
+    @Param('deviceId') deviceId: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (!deviceIdSchema.safeParse(deviceId).success) throw notFound('Device');
+    const { reason } = parseForm(endAccessForm, request);
+    const { ended } = await this.ends.endDevice(staff, deviceId, reason, actorOf(staff, originOf(request)));
+    const id = encodeURIComponent(deviceId);
+    return this.renderer.redirect(
+      reply,
+      ended.length === 0 ? `/devices/${id}?done=nothing-live` : `/devices/${id}?done=ended&ended=${ended.length}`,
     );
   }
 

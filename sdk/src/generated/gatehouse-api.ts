@@ -5114,6 +5114,10 @@ export interface operations {
                             youMayDecide: boolean;
                             /** @description Why you may not decide it now */
                             whyNot?: string;
+                            /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                            youMayBreakGlass: boolean;
+                            /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                            youMayReview: boolean;
                         }[];
                         /** @description Pass as `cursor` for the next page; null on the last */
                         nextCursor: string | null;
@@ -5314,6 +5318,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5489,6 +5497,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5681,6 +5693,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -5874,6 +5890,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {
@@ -6068,6 +6088,10 @@ export interface operations {
                         youMayDecide: boolean;
                         /** @description Why you may not decide it now */
                         whyNot?: string;
+                        /** @description You may break the glass on it now: pending, you are in BREAK_GLASS_GROUPS, in scope, rules allow it */
+                        youMayBreakGlass: boolean;
+                        /** @description You may review its break-glass now: not reviewed, you approve it and did not break the glass */
+                        youMayReview: boolean;
                         /** @description User names who may decide it, as groups and scopes stand now */
                         eligibleApprovers: string[];
                         votes: {

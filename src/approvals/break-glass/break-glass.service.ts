@@ -10,13 +10,12 @@ import type { AppConfig } from '../../config/config.schema.js';
 import { NotificationBus } from '../../database/notification-bus.js';
 import { DecisionRequests } from '../../decisions/decision-requests.js';
 import { effectiveStatus } from '../../decisions/decision-view.js';
-import { groupMatches } from '../../users/roles.service.js';
-import { canOnApproval } from '../approver-rights.js';
 import { Approvers } from '../approvers.js';
 import type { BreakGlassBody, ReviewBody } from '../approvals.dto.js';
 import { ApprovalsService } from '../approvals.service.js';
 import { NotificationOutbox } from '../notifications/outbox.js';
 import { BreakGlassUseEntity } from './break-glass-use.entity.js';
+import { emergencyRefusal, requestRefusal, reviewRefusal } from './break-glass-rights.js';
 
 /**
  * Break-glass (issue 14, admin-api.md): when a request waits and no approver answers, a
@@ -42,31 +41,15 @@ export class BreakGlassService {
 
   async breakGlass(staff: StaffPrincipal, requestId: string, body: BreakGlassBody, actor: Actor): Promise<void> {
     const person = await this.approvers.approver(staff.user.id);
-    const emergency = this.config.BREAK_GLASS_GROUPS;
-    if (!person.groups.some((g) => emergency.some((ref) => groupMatches(g, ref)))) {
-      throw forbidden(
-        emergency.length === 0
-          ? 'Break-glass is not set up here (BREAK_GLASS_GROUPS is empty)'
-          : `Only members of ${emergency.join(' or ')} may break the glass`,
-      );
-    }
+    const refusal = emergencyRefusal(this.config.BREAK_GLASS_GROUPS, person);
+    if (refusal) throw forbidden(refusal);
     await this.dataSource.transaction(async (m) => {
       const request = await this.requests.lockForUpdate(m, requestId);
       const now = this.clock.now();
       // As for votes: 403 (not 404) outside the scope.
       if (!request?.approval) throw notFound('Approval request');
-      if (!canOnApproval(staff.ability, 'decide', request.deviceGroups)) {
-        throw forbidden(`Your scope does not cover this request's device (${request.deviceGroups.join(', ')})`);
-      }
-      // Self-approval rules still hold (security-and-reliability.md 9).
-      if (person.identities.includes(request.remoteUser.id.trim().toLowerCase())) {
-        throw forbidden('You cannot decide a request made under your own identity');
-      }
-      if (request.approval.breakGlass !== true) {
-        throw forbidden(
-          `The rules behind this request (${request.ruleIds.join(', ') || 'default'}) allow no break-glass`,
-        );
-      }
+      const refused = requestRefusal(staff.ability, person, request);
+      if (refused) throw forbidden(refused);
       const status = effectiveStatus(request, now.getTime());
       if (status !== 'pending') throw conflict(`Request ${requestId} is ${status}, no longer pending`);
 
@@ -133,13 +116,14 @@ export class BreakGlassService {
       const request = await this.requests.get(requestId);
       if (!request?.approval) throw notFound('Approval request');
       // The same test as deciding the request: an approver of its rules, in scope, not their own.
-      const refusal = this.approvers.refusal(reviewer, request);
-      if (refusal) throw forbidden(refusal);
+      const approverRefusal = this.approvers.refusal(reviewer, request);
+      if (approverRefusal) throw forbidden(approverRefusal);
       const use = await m
         .getRepository(BreakGlassUseEntity)
         .findOne({ where: { requestId }, lock: { mode: 'pessimistic_write' } });
       if (!use) throw notFound('Break-glass use of this request');
-      if (use.userId === staff.user.id) throw forbidden('Another approver must review your break-glass');
+      const refusal = reviewRefusal(approverRefusal, use, staff.user.id);
+      if (refusal) throw forbidden(refusal);
       if (use.reviewedAt) throw conflict(`Request ${requestId} was reviewed already by ${use.reviewedBy}`);
       const now = this.clock.now();
       await m.getRepository(BreakGlassUseEntity).update(

@@ -22,6 +22,23 @@
     var notice = document.querySelector('[data-focus-on-load]');
     if (notice) notice.focus();
   }
+  // A <textarea data-min-chars="N"> (a break-glass reason) is checked as one types: its
+  // [data-chars-for=ID] says how many characters are still needed, and the form is not sent
+  // before N (the server checks again with the same rule).
+  function checkLength(field) {
+    var min = Number(field.getAttribute('data-min-chars'));
+    var missing = min - field.value.trim().length;
+    var text = missing > 0 ? missing + ' more character(s) needed (at least ' + min + ').' : 'Long enough.';
+    field.setCustomValidity(missing > 0 ? 'Give at least ' + min + ' characters saying why this cannot wait.' : '');
+    var status = document.querySelector('[data-chars-for="' + field.id + '"]');
+    if (status) status.textContent = text;
+  }
+  document.addEventListener('input', function (event) {
+    if (event.target.matches && event.target.matches('textarea[data-min-chars]')) checkLength(event.target);
+  });
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('textarea[data-min-chars]').forEach(checkLength);
+  });
   document.addEventListener('DOMContentLoaded', tick);
   document.addEventListener('DOMContentLoaded', focusNotice);
   document.addEventListener('htmx:afterSettle', tick);

@@ -6,6 +6,7 @@ import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
 import { deviceStateText } from './devices-page.js';
+import { EndAccessForm } from './end-access-form.js';
 import { DataTable, Fact, Notice } from './parts.js';
 
 /** Revoke and reset, for those who may manage devices (the server checks the device's scope again). */
@@ -48,6 +49,8 @@ export function DevicePage(props: {
   requests: DecisionRequestEntity[];
   audit: ChainedRecord[];
   notice?: string;
+  /** This person may end the device's accesses (mayEndAccess: approvers in scope, administrators). */
+  mayEnd?: boolean;
 }): JSX.Element {
   const { ctx, device } = props;
   return (
@@ -69,6 +72,18 @@ export function DevicePage(props: {
           <Fact term="Enrolled" value={formatTime(device.enrolledAt, ctx.timeZone)} />
         </dl>
       </section>
+      {props.mayEnd ? (
+        <EndAccessForm
+          ctx={ctx}
+          action={`/devices/${encodeURIComponent(device.id)}/end-access`}
+          id="end-device"
+          heading="End every live access"
+          what="Ends every remote session not completed and every live grant on this device."
+          button="End every live access"
+        />
+      ) : (
+        ''
+      )}
       <DeviceActions ctx={ctx} device={device} />
       <section class="card" aria-labelledby="requests">
         <h2 id="requests">Latest requests</h2>

@@ -13,6 +13,14 @@ function InboxItem(props: { item: ApprovalSummary; ctx: PageContext }): JSX.Elem
         <a href={`/approvals/${item.requestId}`} safe>
           {`${item.action} on ${deviceLabel(item)}`}
         </a>
+        {item.youMayBreakGlass ? (
+          <>
+            {' '}
+            <span class="muted">(you may break the glass)</span>
+          </>
+        ) : (
+          ''
+        )}
       </h2>
       <p safe>
         {`${item.remoteUser.id}${item.remoteUser.enterprise ? ` (${item.remoteUser.enterprise})` : ''}` +
@@ -33,6 +41,23 @@ function InboxItem(props: { item: ApprovalSummary; ctx: PageContext }): JSX.Elem
   );
 }
 
+/** A break-glass allow that no other approver has reviewed yet, flagged "Needs review". */
+function ReviewItem(props: { item: ApprovalSummary; ctx: PageContext }): JSX.Element {
+  const { item, ctx } = props;
+  const use = item.breakGlass!;
+  return (
+    <li class="card" data-review-id={item.requestId}>
+      <h3>
+        <a href={`/approvals/${item.requestId}`} safe>
+          {`${item.action} on ${deviceLabel(item)}`}
+        </a>{' '}
+        <span class="flag">Needs review</span>
+      </h3>
+      <p safe>{`Break-glass by ${use.by} at ${formatTime(use.at, ctx.timeZone)}: “${use.reason}”`}</p>
+    </li>
+  );
+}
+
 /**
  * The list, also sent alone to htmx when an event says the queue changed; the badge and
  * the announcement ride along out of band.
@@ -41,6 +66,7 @@ export function InboxList(props: {
   ctx: PageContext;
   items: ApprovalSummary[];
   more: boolean;
+  toReview: ApprovalSummary[];
   /** Whether the badge and announcement ride along (fragments only: the page has its own). */
   oob: boolean;
 }): JSX.Element {
@@ -57,6 +83,18 @@ export function InboxList(props: {
             <InboxItem item={item} ctx={ctx} />
           ))}
         </ul>
+      )}
+      {props.toReview.length === 0 ? (
+        ''
+      ) : (
+        <section aria-labelledby="to-review">
+          <h2 id="to-review">Break-glass to review</h2>
+          <ul class="cards">
+            {props.toReview.map((item) => (
+              <ReviewItem item={item} ctx={ctx} />
+            ))}
+          </ul>
+        </section>
       )}
       {props.oob ? (
         <>
@@ -78,13 +116,18 @@ export function InboxList(props: {
  * The pending inbox. The section listens to the approvals event stream (htmx SSE
  * extension); any change re-reads the list, already filtered to the person's scope.
  */
-export function InboxPage(props: { ctx: PageContext; items: ApprovalSummary[]; more: boolean }): JSX.Element {
+export function InboxPage(props: {
+  ctx: PageContext;
+  items: ApprovalSummary[];
+  more: boolean;
+  toReview: ApprovalSummary[];
+}): JSX.Element {
   return (
     <Layout ctx={props.ctx} title="Inbox">
       <p id="inbox-announce" class="muted" role="status" aria-live="polite"></p>
       <section aria-label="Waiting requests" hx-ext="sse" sse-connect="/approvals/live">
         <div id="inbox-list" hx-get="/approvals" hx-trigger="sse:approval, sse:resync" hx-swap="innerHTML">
-          <InboxList ctx={props.ctx} items={props.items} more={props.more} oob={false} />
+          <InboxList ctx={props.ctx} items={props.items} more={props.more} toReview={props.toReview} oob={false} />
         </div>
       </section>
     </Layout>

@@ -4,6 +4,8 @@ import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
 import { deviceLabel, DeviceState } from './request-parts.js';
 import { DecisionForms } from './decision-forms.js';
+import { BreakGlassForm, BreakGlassReview, type BreakGlassAttempt } from './break-glass-forms.js';
+import { EndAccessForm } from './end-access-form.js';
 
 /** "Already approved by alice, bob": who settled a request that is no longer pending. */
 export function decidedBy(detail: ApprovalDetail): string {
@@ -23,7 +25,15 @@ function Fact(props: { term: string; value: string | null | undefined }): JSX.El
 }
 
 /** Everything an approver weighs, at a glance, then the decision. */
-export function RequestPage(props: { ctx: PageContext; detail: ApprovalDetail; notice?: string }): JSX.Element {
+export function RequestPage(props: {
+  ctx: PageContext;
+  detail: ApprovalDetail;
+  notice?: string;
+  /** Its session or grant is live and this person may end it (mayEndAccess). */
+  mayEnd?: boolean;
+  /** A break-glass form the server refused, shown again with what was wrong. */
+  breakGlass?: BreakGlassAttempt;
+}): JSX.Element {
   const { ctx, detail } = props;
   const me = ctx.staff?.user.username;
   const others = detail.eligibleApprovers.filter((name) => name !== me);
@@ -50,6 +60,14 @@ export function RequestPage(props: { ctx: PageContext; detail: ApprovalDetail; n
           <dt>Status</dt>
           <dd>
             <span class={`status ${detail.status}`}>{detail.status}</span>
+            {detail.breakGlass?.needsReview ? (
+              <>
+                {' '}
+                <span class="flag">Break-glass, needs review</span>
+              </>
+            ) : (
+              ''
+            )}
             {detail.status === 'pending' ? (
               <>
                 {' · '}
@@ -102,7 +120,21 @@ export function RequestPage(props: { ctx: PageContext; detail: ApprovalDetail; n
           </ul>
         )}
       </section>
+      <BreakGlassReview ctx={ctx} detail={detail} />
       <DecisionForms ctx={ctx} detail={detail} />
+      <BreakGlassForm ctx={ctx} detail={detail} attempt={props.breakGlass} />
+      {props.mayEnd ? (
+        <EndAccessForm
+          ctx={ctx}
+          action={`/approvals/${detail.requestId}/end-access`}
+          id="end"
+          heading="End this access now"
+          what="Ends what this request allowed: its remote session if not completed, and its grant."
+          button="End this access now"
+        />
+      ) : (
+        ''
+      )}
     </Layout>
   );
 }
