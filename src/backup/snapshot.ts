@@ -1,0 +1,41 @@
+import type { DataSource } from 'typeorm';
+import type { SnapshotQuery } from './snapshot-dump.js';
+
+/**
+ * One read-only REPEATABLE READ transaction on its own connection: every query through it sees
+ * the same snapshot of the database, whatever commits meanwhile. On the embedded database the
+ * connection is the only one, so other queries wait while the snapshot is read.
+ */
+export async function openSnapshot(dataSource: DataSource): Promise<{ query: SnapshotQuery; close(): Promise<void> }> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  } catch (error) {
+    await runner.release();
+    throw error;
+  }
+  return {
+    query: <T>(sql: string, params?: unknown[]) => runner.query(sql, params) as Promise<T[]>,
+    async close() {
+      try {
+        await runner.query('ROLLBACK');
+      } finally {
+        await runner.release();
+      }
+    },
+  };
+}
+
+/** The lines of snapshotLines, with the snapshot closed however the reading ends. */
+export async function* linesInSnapshot(
+  dataSource: DataSource,
+  lines: (query: SnapshotQuery) => AsyncGenerator<string>,
+): AsyncGenerator<string> {
+  const snapshot = await openSnapshot(dataSource);
+  try {
+    yield* lines(snapshot.query);
+  } finally {
+    await snapshot.close();
+  }
+}
