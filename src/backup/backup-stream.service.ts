@@ -26,8 +26,10 @@ export class BackupStreamService {
   ) {}
 
   async stream(res: ServerResponse): Promise<void> {
-    const lines = linesInSnapshot(this.dataSource, (query) =>
-      snapshotLines(query, { database: this.database.kind, config: this.config, now: this.clock.now() }),
+    const lines = linesInSnapshot(
+      this.dataSource,
+      (source) => snapshotLines(source, { database: this.database.kind, config: this.config, now: this.clock.now() }),
+      { appendOnlyOutside: this.database.kind === 'embedded' },
     );
     try {
       for await (const line of lines) {

@@ -37,8 +37,10 @@ export async function backupCommand(config: AppConfig, args: string[]): Promise<
 async function* readHere(config: AppConfig): AsyncGenerator<string> {
   const database = await Database.open(config, { migrate: false });
   try {
-    yield* linesInSnapshot(database.dataSource, (query) =>
-      snapshotLines(query, { database: database.kind, config, now: new Date() }),
+    yield* linesInSnapshot(
+      database.dataSource,
+      (source) => snapshotLines(source, { database: database.kind, config, now: new Date() }),
+      { appendOnlyOutside: database.kind === 'embedded' },
     );
   } finally {
     await database.close();

@@ -9,6 +9,21 @@ import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type BackupCheckpoint, type Backu
 /** Runs one statement on the connection that holds the snapshot. */
 export type SnapshotQuery = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
+/**
+ * Where the lines are read: `query` in the snapshot. With `outside`, the snapshot ends before
+ * the audit records are read, and they are read in short queries outside it (the embedded
+ * database has one connection: decisions can go on in between). That is still the snapshot's
+ * content: records are append-only, numbered in commit order, so those up to the snapshot's
+ * head are exactly the ones it saw, and nothing changes them (pruning needs PostgreSQL).
+ */
+export interface SnapshotSource {
+  query: SnapshotQuery;
+  outside?: { endSnapshot(): Promise<void>; query: SnapshotQuery };
+}
+
+/** The table read outside the snapshot when the source allows it (see SnapshotSource). */
+const APPEND_ONLY_RECORDS = 'audit_records';
+
 /** Rows fetched from a table's cursor at a time: bounded memory for any table size. */
 const FETCH_ROWS = 1000;
 
@@ -21,14 +36,18 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
  * go on. Gatehouse's tables are the ones src/database/table-owners.ts maps.
  */
 export async function* snapshotLines(
-  query: SnapshotQuery,
+  source: SnapshotSource,
   options: { database: 'postgres' | 'embedded'; config: Pick<AppConfig, 'AUDIT_SIGNING_KEY_FILE'>; now: Date },
 ): AsyncGenerator<string> {
+  const { query } = source;
   const [migration] = await query<{ name: string }>(
     `SELECT name FROM ${ident(MIGRATIONS_TABLE)} ORDER BY timestamp DESC, id DESC LIMIT 1`,
   );
   if (!migration) throw new Error('The database has no Gatehouse schema (no migrations applied): nothing to back up');
-  const tables = await restoreOrder(query);
+  const ordered = await restoreOrder(query);
+  // Read outside the snapshot, so last (no foreign key involves the audit records).
+  const deferred = source.outside && ordered.includes(APPEND_ONLY_RECORDS) ? APPEND_ONLY_RECORDS : undefined;
+  const tables = deferred ? [...ordered.filter((t) => t !== deferred), deferred] : ordered;
   const counts: { name: string; rows: number }[] = [];
   for (const name of tables) {
     const [row] = await query<{ n: string }>(`SELECT count(*) AS n FROM ${ident(name)}`);
@@ -45,6 +64,7 @@ export async function* snapshotLines(
   };
   yield JSON.stringify(header);
   for (const { name, rows } of counts) {
+    if (name === deferred) break;
     yield JSON.stringify({ table: name, rows });
     const cursor = `backup_${name}`;
     const order = (await primaryKey(query, name)).map(ident).join(', ');
@@ -63,6 +83,34 @@ export async function* snapshotLines(
     // The snapshot cannot change under us; a mismatch is a bug, and a backup that says so.
     if (sent !== rows) throw new Error(`Table ${name}: counted ${rows} rows but read ${sent}`);
   }
+  if (deferred && source.outside) {
+    const { rows } = counts.at(-1)!;
+    await source.outside.endSnapshot();
+    yield JSON.stringify({ table: deferred, rows });
+    yield* recordsUpTo(source.outside.query, header.checkpoint?.seq ?? 0, rows);
+  }
+}
+
+/**
+ * The audit records up to the snapshot's head, a range of seq numbers at a time (numbers are
+ * consecutive but where records were pruned). Ranges, not LIMIT: the embedded database has no
+ * autovacuum, so no statistics, and its planner would sort the whole rest of the table per page.
+ */
+async function* recordsUpTo(query: SnapshotQuery, headSeq: number, expected: number): AsyncGenerator<string> {
+  const [first] = await query<{ seq: string | null }>('SELECT min(seq) AS seq FROM audit_records');
+  let sent = 0;
+  for (let after = Number(first?.seq ?? headSeq + 1) - 1; after < headSeq; after += FETCH_ROWS) {
+    const batch = await query<{ row: string }>(
+      `SELECT to_jsonb(t)::text AS row FROM audit_records t
+       WHERE t.seq > $1::bigint AND t.seq <= least($1::bigint + $2::int, $3::bigint) ORDER BY t.seq`,
+      [after, FETCH_ROWS, headSeq],
+    );
+    for (const { row } of batch) yield row;
+    sent += batch.length;
+  }
+  // Records up to the head can only go by pruning (PostgreSQL only); say so rather than write less.
+  if (sent !== expected)
+    throw new Error(`audit_records: the snapshot counted ${expected} records but ${sent} are left`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { SnapshotQuery } from './snapshot-dump.js';
+import type { SnapshotQuery, SnapshotSource } from './snapshot-dump.js';
 
 /**
  * One read-only REPEATABLE READ transaction on its own connection: every query through it sees
@@ -27,15 +27,30 @@ export async function openSnapshot(dataSource: DataSource): Promise<{ query: Sna
   };
 }
 
-/** The lines of snapshotLines, with the snapshot closed however the reading ends. */
+/**
+ * The lines of snapshotLines, with the snapshot closed however the reading ends. With
+ * `appendOnlyOutside` (the embedded database), the audit records are read after the snapshot
+ * ended, in short queries between which other requests get the one connection.
+ */
 export async function* linesInSnapshot(
   dataSource: DataSource,
-  lines: (query: SnapshotQuery) => AsyncGenerator<string>,
+  lines: (source: SnapshotSource) => AsyncGenerator<string>,
+  options: { appendOnlyOutside: boolean },
 ): AsyncGenerator<string> {
   const snapshot = await openSnapshot(dataSource);
-  try {
-    yield* lines(snapshot.query);
-  } finally {
+  let open = true;
+  const endSnapshot = async () => {
+    if (!open) return;
+    open = false;
     await snapshot.close();
+  };
+  const outside = {
+    endSnapshot,
+    query: <T>(sql: string, params?: unknown[]) => dataSource.query<T[]>(sql, params),
+  };
+  try {
+    yield* lines({ query: snapshot.query, ...(options.appendOnlyOutside ? { outside } : {}) });
+  } finally {
+    await endSnapshot();
   }
 }

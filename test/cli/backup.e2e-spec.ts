@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { backupCommand } from '../../src/backup/backup.command.js';
 import { readBackup } from '../../src/backup/backup-file.js';
 import type { BackupHeader } from '../../src/backup/backup-format.js';
@@ -62,6 +62,46 @@ async function checkRestored(app: TestApp, w: ApprovalWorld, header: BackupHeade
   expect(again.body).toMatchObject({ ok: true });
 }
 
+/** Runs an in-process command with its stdout and stderr (progress) kept, not printed. */
+async function captured<T>(command: () => Promise<T>): Promise<{ result: T; out: string }> {
+  let out = '';
+  const log = jest
+    .spyOn(console, 'log')
+    .mockImplementation((...args: unknown[]) => void (out += `${args.join(' ')}\n`));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    return { result: await command(), out };
+  } finally {
+    log.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** Runs `task` while three agents of the device ask for decisions; their answers' statuses. */
+async function whileDeciding<T>(app: TestApp, w: ApprovalWorld, task: () => Promise<T>) {
+  let stop = false;
+  const statuses: number[] = [];
+  const workload = [1, 2, 3].map(async () => {
+    while (!stop) {
+      const res = await api(app.baseUrl, 'POST', '/api/v1/agent/decisions', { token: w.ct, body: decisionBody() });
+      statuses.push(res.status);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  try {
+    return { result: await task(), statuses };
+  } finally {
+    stop = true;
+    await Promise.all(workload);
+  }
+}
+
+/** No 429s from the device rate limit during the workloads. */
+const UNLIMITED = { DEVICE_RATE_PER_SECOND: '10000', DEVICE_RATE_BURST: '100000' };
+
 describe('backup and restore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-backup-'));
   const file = join(dir, 'gatehouse.backup.gz');
@@ -71,7 +111,7 @@ describe('backup and restore', () => {
   let decidedDuringBackup = 0;
 
   beforeAll(async () => {
-    source = await startTestApp();
+    source = await startTestApp({ env: UNLIMITED });
     world = await createApprovalWorld(source.baseUrl);
     const ask = (body: { requestId: string }) => askPending(source.baseUrl, world.ct, body);
     const install = await ask(installBody());
@@ -83,23 +123,14 @@ describe('backup and restore', () => {
     await api(source.baseUrl, 'POST', '/api/v1/audit/checkpoints', { token: world.admin });
 
     // Decisions go on while the backup reads: the backup is one snapshot of all of it.
-    let stop = false;
-    const workload = [1, 2, 3].map(async () => {
-      while (!stop) {
-        const res = await api(source.baseUrl, 'POST', '/api/v1/agent/decisions', {
-          token: world.ct,
-          body: decisionBody(),
-        });
-        if (res.status === 200) decidedDuringBackup++;
-      }
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    try {
-      expect(await backupCommand(config(source.db.env), [file])).toBe(0);
-    } finally {
-      stop = true;
-      await Promise.all(workload);
-    }
+    const during = await whileDeciding(
+      source,
+      world,
+      async () => (await captured(() => backupCommand(config(source.db.env), [file]))).result,
+    );
+    expect(during.result).toBe(0);
+    expect(during.statuses.every((s) => s === 200)).toBe(true);
+    decidedDuringBackup = during.statuses.length;
     header = (await readBackup(file)).header;
   }, 60_000);
 
@@ -158,13 +189,24 @@ describe('backup and restore', () => {
     const db = createEmbeddedTestDatabase();
     rmSync(db.env.GATEHOUSE_DATA_DIR, { recursive: true });
     try {
-      expect(await restoreCommand(config(db.env), [file])).toBe(0);
-      const restored = await startTestApp({ db });
+      const restore = await captured(() => restoreCommand(config(db.env), [file]));
+      expect(restore.result).toBe(0);
+      // Each table's rows, and the verification.
+      for (const t of header.tables) expect(restore.out).toMatch(new RegExp(`^  ${t.name} +${t.rows}$`, 'm'));
+      expect(restore.out).toContain(`Audit chain verified through record ${header.checkpoint!.seq}`);
+      const restored = await startTestApp({ db, env: UNLIMITED });
       try {
         await checkRestored(restored, world, header);
         // Its backup while it runs: through the admin socket (the folder is the server's alone).
         const second = join(dir, 'embedded.backup.gz');
-        expect(await backupCommand(config(db.env), [second])).toBe(0);
+        const during = await whileDeciding(
+          restored,
+          world,
+          async () => (await captured(() => backupCommand(config(db.env), [second]))).result,
+        );
+        expect(during.result).toBe(0);
+        expect(during.statuses.length).toBeGreaterThan(0);
+        expect(during.statuses.every((s) => s === 200)).toBe(true);
         const copy = (await readBackup(second)).header;
         expect(copy.database).toBe('embedded');
         // It ends at a record of the restored chain, after the decision made since the restore.
