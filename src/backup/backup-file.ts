@@ -27,7 +27,7 @@ export type Progress = (table: string, done: number, of: number) => void;
  */
 export async function writeBackupFile(
   path: string,
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string> | Iterable<string>,
   progress?: Progress,
 ): Promise<{ header: BackupHeader; trailer: BackupTrailer }> {
   const target = resolve(path);

@@ -52,6 +52,8 @@ export class BackupStreamService {
 
 /** Waits until the socket takes more, or throws when the CLI is gone (no wait for ever). */
 async function drained(res: ServerResponse): Promise<void> {
+  // Closed already: no 'close' (nor 'drain') is coming, and the snapshot must not wait for one.
+  if (res.destroyed) throw new Error('the CLI stopped reading (it went away)');
   const gone = once(res, 'close').then(() => {
     throw new Error('the CLI stopped reading (it went away)');
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { backupCommand } from '../../src/backup/backup.command.js';
-import { readBackup } from '../../src/backup/backup-file.js';
+import { readBackup, writeBackupFile } from '../../src/backup/backup-file.js';
 import type { BackupHeader } from '../../src/backup/backup-format.js';
 import { restoreCommand } from '../../src/backup/restore.command.js';
 import { loadConfig } from '../../src/config/config.schema.js';
@@ -238,6 +238,21 @@ describe('backup and restore', () => {
       );
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a backup of a schema newer than this Gatehouse knows', async () => {
+    const future = join(dir, 'future.backup.gz');
+    await writeBackupFile(future, [
+      JSON.stringify({ ...header, schemaVersion: 'FromTheFuture1999999999999', tables: [] }),
+    ]);
+    const db = createEmbeddedTestDatabase();
+    try {
+      await expect(restoreCommand(config(db.env), [future])).rejects.toThrow(
+        `${future} is a backup of schema FromTheFuture1999999999999, which this Gatehouse does not know (its newest is ${header.schemaVersion})`,
+      );
+    } finally {
+      await db.dispose();
     }
   });
 
