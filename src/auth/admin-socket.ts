@@ -9,6 +9,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { BackupStreamService } from '../backup/backup-stream.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { Database } from '../database/database.js';
@@ -24,9 +25,9 @@ const MAX_BODY = 4096;
 
 /**
  * The embedded database serves one process, so the CLI cannot open it while the server runs.
- * The server therefore takes the CLI's emergency commands (`user:unlock`) on a Unix socket in
- * the data folder: its folder is 0700 and the socket 0600, so only the service's user (and
- * root) can connect — the same people who could stop the server and open the folder anyway.
+ * The server therefore takes the CLI's emergency commands (`user:unlock`, and `backup`) on a
+ * Unix socket in the data folder: its folder is 0700 and the socket 0600, so only the service's
+ * user (and root) can connect — the same people who could stop the server and open the folder anyway.
  * Not on PostgreSQL: there the CLI opens the database itself.
  */
 @Injectable()
@@ -39,6 +40,7 @@ export class AdminSocket implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly database: Database,
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
+    private readonly backup: BackupStreamService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -67,6 +69,8 @@ export class AdminSocket implements OnApplicationBootstrap, BeforeApplicationShu
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     try {
+      // `backup`: the backup's lines from one snapshot, streamed (src/backup/).
+      if (req.method === 'POST' && req.url === '/backup') return await this.backup.stream(res);
       if (req.method !== 'POST' || req.url !== '/unlock') return reply(404, { error: 'unknown command' });
       const body = JSON.parse(await readBody(req)) as { username?: unknown };
       if (typeof body.username !== 'string' || body.username.length === 0 || body.username.length > 256) {

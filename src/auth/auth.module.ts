@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AccountUnlock } from './account-unlock.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { BackupModule } from '../backup/backup.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { AccessGuard } from './access.guard.js';
@@ -21,7 +22,14 @@ import { SetupService } from './setup.service.js';
 import { TokenService } from './token.service.js';
 
 @Module({
-  imports: [PassportModule.register({ session: false }), UsersModule, AuditModule, DevicesModule, DirectoryModule],
+  imports: [
+    PassportModule.register({ session: false }),
+    UsersModule,
+    AuditModule,
+    DevicesModule,
+    DirectoryModule,
+    BackupModule,
+  ],
   controllers: [AuthController, AccountsController],
   providers: [
     TokenService,

@@ -25,6 +25,8 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { askRunningServer } from './admin-socket-client.js';
 import { doctorCommand } from './doctor/doctor.command.js';
+import { backupCommand } from '../backup/backup.command.js';
+import { restoreCommand } from '../backup/restore.command.js';
 
 export interface Command {
   usage: string;
@@ -313,5 +315,17 @@ export const COMMANDS: Record<string, Command> = {
         return 0;
       });
     },
+  },
+  backup: {
+    usage: 'backup <file>',
+    help:
+      'Write a consistent backup (gzip JSON lines, mode 0600: it holds password hashes and secrets) of a running or ' +
+      'stopped Gatehouse, with the audit checkpoint it ends at; see docs/backup-and-restore.md',
+    run: backupCommand,
+  },
+  restore: {
+    usage: 'restore <file>',
+    help: 'Restore a backup into an empty data folder or database, then verify the audit chain against its checkpoint',
+    run: restoreCommand,
   },
 };

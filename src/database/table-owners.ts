@@ -12,6 +12,7 @@ export type ModuleName =
   | 'approvals'
   | 'audit'
   | 'auth'
+  | 'backup'
   | 'cli'
   | 'common'
   | 'config'
@@ -131,6 +132,17 @@ export const OWNERSHIP_EXCEPTIONS: readonly OwnershipException[] = [
     readOnly: true,
     reason:
       'each announcement marks approval_notices for the requests it selects in the same statement (a read-only join)',
+  },
+  // A backup is a logical dump: it copies every table named in TABLE_OWNERS as it is, by name
+  // from this map, in one snapshot (restore writes them back into an empty database). Besides
+  // the copy, it reads the chain head it ends at and the key that signs that head, in the same
+  // snapshot (an owner's service would read them outside it).
+  {
+    module: 'backup',
+    file: 'backup/snapshot-dump.ts',
+    names: ['audit_records', 'signing_keys'],
+    readOnly: true,
+    reason: "the audit head and the current signing key, read in the backup's own snapshot",
   },
   // Reads where one query is the point (each would otherwise be several round trips on a hot
   // or paged path); writes to these tables go through their owners. Where a file reads through
