@@ -12,12 +12,6 @@ const DOCS = [DISCLOSURE, 'docs/upgrades.md'];
 const read = (file: string) => readFileSync(file, 'utf8');
 const matches = (text: string, pattern: RegExp) => [...text.matchAll(pattern)];
 
-/**
- * Built on another branch of the same issue (15, item 2: backup and restore); skipped only
- * while absent, so this test holds before and after that branch lands.
- */
-const NOT_YET_HERE = { commands: ['backup'], files: ['docs/backup-and-restore.md'] };
-
 /** What the security disclosure and the upgrade guide say exists, checked against the code. */
 describe('docs/security-disclosure.md and docs/upgrades.md, kept true by the code', () => {
   it('name only settings that exist (`UPPER_CASE` is a configuration variable), with their real defaults', () => {
@@ -39,7 +33,7 @@ describe('docs/security-disclosure.md and docs/upgrades.md, kept true by the cod
       const doc = read(file);
       const commands = matches(doc, /npm run gatehouse -- ([a-z][a-z:-]*)/g).map((m) => m[1]);
       expect(commands.length).toBeGreaterThan(0);
-      const missing = commands.filter((c) => c !== 'help' && !COMMANDS[c] && !NOT_YET_HERE.commands.includes(c));
+      const missing = commands.filter((c) => c !== 'help' && !COMMANDS[c]);
       expect({ file, missing }).toEqual({ file, missing: [] });
 
       const npmScripts = matches(doc, /npm run ([a-z][a-z:]*)/g).map((m) => m[1]);
@@ -49,7 +43,7 @@ describe('docs/security-disclosure.md and docs/upgrades.md, kept true by the cod
         ...matches(doc, /`((?:src|test|ops|migrations)\/[^`\s]+)`/g).map((m) => m[1]),
         ...matches(doc, /\]\(([^)#\s]+\.md)\)/g).map((m) => join(dirname(file), m[1])),
       ];
-      const absent = paths.filter((p) => !existsSync(p) && !NOT_YET_HERE.files.includes(p));
+      const absent = paths.filter((p) => !existsSync(p));
       expect({ file, absent }).toEqual({ file, absent: [] });
     }
   });
