@@ -7,6 +7,7 @@ import { backupCommand } from '../../src/backup/backup.command.js';
 import { readBackup, writeBackupFile } from '../../src/backup/backup-file.js';
 import type { BackupHeader } from '../../src/backup/backup-format.js';
 import { restoreCommand } from '../../src/backup/restore.command.js';
+import { MIGRATIONS } from '../../migrations/index.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { decisionBody } from '../support/agent.js';
 import { askPending, createApprovalWorld, installBody, uploadBody, type ApprovalWorld } from '../support/approvers.js';
@@ -142,7 +143,7 @@ describe('backup and restore', () => {
   it('writes a whole, private backup with the chain head it ends at, while decisions go on', async () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(decidedDuringBackup).toBeGreaterThan(0);
-    expect(header).toMatchObject({ database: 'postgres', schemaVersion: 'BreakGlass1796645000000' });
+    expect(header).toMatchObject({ database: 'postgres', schemaVersion: MIGRATIONS.at(-1)!.name });
     const cp = header.checkpoint!;
     expect(cp).toMatchObject({ keyId: expect.any(String), signature: expect.any(String) });
     // Consistent: the snapshot's head is a record that exists with that hash, and every
