@@ -63,6 +63,15 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.getByLabel('User name').fill(username);
   await page.getByLabel('Password').fill(password);
   await submit(page, 'Sign in');
+  // Said on stderr (tests that expect a refusal go on): when a test expected to get in, this
+  // names why it did not (a slow directory, a lock-out) instead of only "still on /sign-in".
+  if (new URL(page.url()).pathname === '/sign-in') {
+    const alert = await page
+      .getByRole('alert')
+      .textContent({ timeout: 1000 })
+      .catch(() => 'no message');
+    process.stderr.write(`[console test] signing in as ${username} stayed on /sign-in: ${alert?.trim()}\n`);
+  }
 }
 
 /** Clicks a form's button and waits for the page it leads to (click waits for the navigation to start). */
