@@ -15,6 +15,8 @@ import { PoliciesModule } from '../policies/policies.module.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { GatehouseMetrics } from './gatehouse-metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { MetricsListener } from './metrics-listener.js';
+import { MetricsScrape } from './metrics-scrape.js';
 import { StateGauges } from './state-gauges.js';
 
 /**
@@ -30,7 +32,7 @@ export class MetricsModule {
       module: MetricsModule,
       imports: [PoliciesModule, ForwardingModule, AuditModule, DecisionsModule, ApprovalsModule],
       controllers: [MetricsController],
-      providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES],
+      providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES, METRICS_SCRAPE, METRICS_LISTENER],
       exports: [GatehouseMetrics],
     };
   }
@@ -70,4 +72,19 @@ const STATE_GAUGES = {
       forwarding,
       directoryConfigured: Boolean(config.LDAP_URL),
     }),
+};
+
+const METRICS_SCRAPE = {
+  provide: MetricsScrape,
+  inject: [APP_CONFIG, GatehouseMetrics, StateGauges],
+  useFactory: (config: AppConfig, metrics: GatehouseMetrics, state: StateGauges) =>
+    new MetricsScrape(config.METRICS_TOKEN, metrics, state),
+};
+
+/** null without METRICS_LISTEN (Nest calls no lifecycle hook on it then). */
+const METRICS_LISTENER = {
+  provide: MetricsListener,
+  inject: [APP_CONFIG, MetricsScrape],
+  useFactory: (config: AppConfig, scrape: MetricsScrape) =>
+    config.METRICS_LISTEN ? new MetricsListener(config.METRICS_LISTEN, scrape) : null,
 };
