@@ -18,6 +18,7 @@ import { MetricsController } from './metrics.controller.js';
 import { MetricsListener } from './metrics-listener.js';
 import { MetricsScrape } from './metrics-scrape.js';
 import { StateGauges } from './state-gauges.js';
+import { UnknownMetricsGroupsWarning } from './unknown-groups-warning.js';
 
 /**
  * Prometheus metrics (GET /metrics). Global: the modules that count (decisions, approvals,
@@ -32,7 +33,13 @@ export class MetricsModule {
       module: MetricsModule,
       imports: [PoliciesModule, ForwardingModule, AuditModule, DecisionsModule, ApprovalsModule],
       controllers: [MetricsController],
-      providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES, METRICS_SCRAPE, METRICS_LISTENER],
+      providers: [
+        { provide: GatehouseMetrics, useValue: metrics },
+        STATE_GAUGES,
+        METRICS_SCRAPE,
+        METRICS_LISTENER,
+        UNKNOWN_GROUPS_WARNING,
+      ],
       exports: [GatehouseMetrics],
     };
   }
@@ -87,4 +94,11 @@ const METRICS_LISTENER = {
   inject: [APP_CONFIG, MetricsScrape],
   useFactory: (config: AppConfig, scrape: MetricsScrape) =>
     config.METRICS_LISTEN ? new MetricsListener(config.METRICS_LISTEN, scrape) : null,
+};
+
+const UNKNOWN_GROUPS_WARNING = {
+  provide: UnknownMetricsGroupsWarning,
+  inject: [APP_CONFIG, PolicyService],
+  useFactory: (config: AppConfig, policies: PolicyService) =>
+    new UnknownMetricsGroupsWarning(config.METRICS_DEVICE_GROUPS, policies),
 };

@@ -84,6 +84,7 @@ describe('GET /metrics on a separate listener (METRICS_LISTEN), without METRICS_
   });
 
   it('is closed when Gatehouse stops (graceful shutdown)', async () => {
+    expect((await fetch(`${listener}/metrics`)).status).toBe(200);
     await t.stop(1);
     stopped = true;
     await expect(fetch(`${listener}/metrics`)).rejects.toThrow();

@@ -20,8 +20,8 @@ const ALERTS_FILE = resolve('ops/prometheus/gatehouse-alerts.yml');
 const DASHBOARD_FILE = resolve('ops/grafana/gatehouse-dashboard.json');
 const METRICS_TOKEN = 'metrics-token-for-the-tests-0123456789';
 const EFFECT_OF: Record<string, string> = { allowed: 'allow', denied: 'deny', pending: 'ask' };
-/** Counted apart: injectors has no device in the workload, mri-scanners is not listed. */
-const METRICS_DEVICE_GROUPS = 'ct-scanners,ct-north-clinic,injectors';
+/** Counted apart: injectors has no device in the workload, mri-scanners is not listed, ct-scaners is a typo. */
+const METRICS_DEVICE_GROUPS = 'ct-scanners,ct-north-clinic,injectors,ct-scaners';
 
 // Tuesday 09:00 in Paris: office hours for the example policy set.
 const clock = new TestClock(new Date('2026-11-24T08:00:00Z'));
@@ -184,6 +184,8 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
         n,
       );
     }
+    // The typo was said at start.
+    expect(t.logs.join('')).toContain('METRICS_DEVICE_GROUPS names ct-scaners, not a device group of policy set');
     // Series for the listed groups with decisions and "other", and no other label value.
     const groups = await prom.query(
       'sum by (device_group) (gatehouse_decisions_by_device_group_total{job="gatehouse"})',
