@@ -83,7 +83,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     void reply.header('x-request-id', request.id);
     if (shutdown.admit(reply)) done();
   });
-  const metrics = new GatehouseMetrics({ tlsCert: config.tls?.cert });
+  const metrics = new GatehouseMetrics({ tlsCert: config.tls?.cert, deviceGroups: config.METRICS_DEVICE_GROUPS });
   await registerAddressLimits(fastify, config, () => metrics.refusedByRateLimit('address'));
   fastify.addHook('onResponse', (request, reply, done) => {
     logger.info(
@@ -117,7 +117,14 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     throw error;
   }
   setupOpenApi(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A start hook failed (such as METRICS_LISTEN's port in use): what did start stops again.
+    await app.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
   return {
     app,
     database,

@@ -63,7 +63,13 @@ export class AppModule {
         ReportsModule,
         AccessModule,
         ConsoleModule,
-        MetricsModule.forMetrics(options.metrics ?? new GatehouseMetrics({ tlsCert: options.config.tls?.cert })),
+        MetricsModule.forMetrics(
+          options.metrics ??
+            new GatehouseMetrics({
+              tlsCert: options.config.tls?.cert,
+              deviceGroups: options.config.METRICS_DEVICE_GROUPS,
+            }),
+        ),
       ],
       controllers: [HealthController],
       providers: [{ provide: APP_FILTER, useClass: GlobalErrorFilter }, DirectoryScheduler, CheckpointScheduler],

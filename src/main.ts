@@ -50,6 +50,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A setting that validated but could not be used (METRICS_LISTEN's address taken): as above.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Gatehouse could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import { TokenService } from './token.service.js';
 import { consoleSessionToken } from '../console/session-cookie.js';
 
 /** Reads `Authorization: Bearer <token>`; anything else is no token at all. */
-export function bearerToken(request: FastifyRequest): string | null {
+export function bearerToken(request: Pick<FastifyRequest, 'headers'>): string | null {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return null;
   const match = /^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$/.exec(header);

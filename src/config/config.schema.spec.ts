@@ -162,6 +162,59 @@ describe('configuration', () => {
     });
   });
 
+  it('takes METRICS_LISTEN as host:port on one interface, naming a bad value', () => {
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    expect(loadConfig({}).METRICS_LISTEN).toBeUndefined();
+    expect(loadConfig({ METRICS_LISTEN: '10.0.0.5:9464' }).METRICS_LISTEN).toEqual({
+      host: '10.0.0.5',
+      port: 9464,
+      wildcard: false,
+      text: '10.0.0.5:9464',
+    });
+    expect(loadConfig({ METRICS_LISTEN: '[::1]:9464' }).METRICS_LISTEN).toMatchObject({ host: '::1', port: 9464 });
+    expect(loadConfig({ METRICS_LISTEN: 'localhost:9464' }).METRICS_LISTEN).toMatchObject({ host: 'localhost' });
+    for (const bad of ['9464', '10.0.0.5', 'http://10.0.0.5:9464', '::1:9464', '10.0.0.5:', 'a b:9464']) {
+      expect(problem({ METRICS_LISTEN: bad })).toContain(
+        `METRICS_LISTEN: expected host:port such as 127.0.0.1:9464, 10.0.0.5:9464 or [::1]:9464 (got '${bad}')`,
+      );
+    }
+    expect(problem({ METRICS_LISTEN: '127.0.0.1:70000' })).toContain('METRICS_LISTEN: port 70000: expected 1 to 65535');
+    expect(problem({ METRICS_LISTEN: '127.0.0.1:0' })).toContain('METRICS_LISTEN: port 0: expected 1 to 65535');
+    // Every interface and no token: nothing would protect the metrics.
+    for (const wildcard of ['0.0.0.0:9464', '[::]:9464']) {
+      expect(problem({ METRICS_LISTEN: wildcard })).toContain(
+        'METRICS_LISTEN: listens on every interface without METRICS_TOKEN',
+      );
+      expect(problem({ METRICS_LISTEN: wildcard, METRICS_TOKEN: 'a-metrics-token-0123456789' })).toBe('accepted');
+    }
+  });
+
+  it('takes METRICS_DEVICE_GROUPS as a short list of device group names', () => {
+    expect(loadConfig({}).METRICS_DEVICE_GROUPS).toEqual([]);
+    expect(
+      loadConfig({ METRICS_DEVICE_GROUPS: ' ct-scanners, mri-scanners,ct-scanners,' }).METRICS_DEVICE_GROUPS,
+    ).toEqual(['ct-scanners', 'mri-scanners']);
+    const problem = (value: string) => {
+      try {
+        loadConfig({ METRICS_DEVICE_GROUPS: value });
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    expect(problem('ct-scanners,CT Scanners')).toContain("METRICS_DEVICE_GROUPS: bad device group name 'CT Scanners'");
+    expect(problem('ct-scanners,other')).toContain("METRICS_DEVICE_GROUPS: 'other' is the label of devices in none");
+    const many = Array.from({ length: 21 }, (_, i) => `group-${i}`).join(',');
+    expect(problem(many)).toContain('METRICS_DEVICE_GROUPS: 21 groups: at most 20');
+  });
+
   it('treats an empty value as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
   });

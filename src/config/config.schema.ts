@@ -4,6 +4,8 @@ import { ldapFilterProblem } from '../directory/ldap-filter.js';
 import { passwordProblems } from '../users/password-rules.js';
 import { isValidTimeZone } from '../policies/zone-offsets.js';
 import { parseReceiverUrl } from '../audit/forwarding/receiver-url.js';
+import { listenAddressProblem, parseListenAddress } from '../metrics/listen-address.js';
+import { deviceGroupListProblem, splitList } from '../metrics/metrics-device-groups.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' })
@@ -147,6 +149,23 @@ export const configSchema = z
         error: 'expected at least 16 characters: letters, digits and . _ ~ + / = - (it is sent as a bearer token)',
       })
       .optional(),
+    // A second listener that answers GET /metrics only (src/metrics/metrics-listener.ts), such as
+    // 127.0.0.1:9464 or a management address 10.0.0.5:9464. Unset: metrics on the main port only.
+    METRICS_LISTEN: z
+      .string()
+      .refine((v) => listenAddressProblem(v) === undefined, {
+        error: (issue) => listenAddressProblem(String(issue.input)) ?? 'invalid address',
+      })
+      .transform(parseListenAddress)
+      .optional(),
+    // Device groups that gatehouse_decisions_by_device_group_total counts apart; the others count as "other".
+    METRICS_DEVICE_GROUPS: z
+      .string()
+      .refine((v) => deviceGroupListProblem(v) === undefined, {
+        error: (issue) => deviceGroupListProblem(String(issue.input)) ?? 'invalid group list',
+      })
+      .transform(splitList)
+      .default([]),
     NOTIFY_MAX_ATTEMPTS: int(1, 50).default(8),
     NOTIFY_RETRY_BASE_SECONDS: int(1, 3600).default(30),
     // Active Directory (src/directory). Unset LDAP_URL: no directory, local users only.
@@ -236,6 +255,14 @@ export const configSchema = z
         code: 'custom',
         path: ['AUDIT_FORWARD_HEC_TOKEN'],
         message: 'required when AUDIT_FORWARD_URLS has an https:// (HTTP Event Collector) receiver',
+      });
+    }
+    if (c.METRICS_LISTEN?.wildcard && !c.METRICS_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_LISTEN'],
+        message:
+          'listens on every interface without METRICS_TOKEN: bind one address (such as 127.0.0.1:9464 or a management network address) or set METRICS_TOKEN',
       });
     }
     if (c.LDAP_URL) {

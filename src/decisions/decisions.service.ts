@@ -89,7 +89,7 @@ export class DecisionsService implements OnApplicationShutdown {
     if (inserted) {
       // Approvers' queues (on every replica) and the notifier hear of the new request.
       if (row.status === 'pending') void this.bus.publish('decision.changed', row.requestId);
-      this.metrics.decided(row.status, row.action, (performance.now() - started) / 1000);
+      this.metrics.decided(row.status, row.action, (performance.now() - started) / 1000, this.groupsOf(device));
       return toAnswer(row, now.getTime());
     }
     // The request id is known: the same request again gets the same answer; anything else is a conflict.

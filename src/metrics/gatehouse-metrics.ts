@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ACTION_CATALOGUE } from '../policies/policy-vocabulary.js';
+import { OTHER_DEVICE_GROUP } from './metrics-device-groups.js';
 
 /** A decision's status as stored, and the effect label it counts under. */
 const EFFECT_OF_STATUS: Record<string, string> = { allowed: 'allow', denied: 'deny', pending: 'ask' };
@@ -25,6 +26,16 @@ export class GatehouseMetrics {
   });
   /** effect → action → child: the hot path looks up two maps instead of building a label object. */
   private readonly decisionChildren = new Map<string, Map<string, Counter.Internal>>();
+
+  /**
+   * The same decisions, per device group named in METRICS_DEVICE_GROUPS (absent when none is):
+   * counted once in each listed group the device is in, or once under "other". A device in
+   * two listed groups counts in both, so totals come from gatehouse_decisions_total.
+   */
+  private readonly byDeviceGroup: Counter<'device_group' | 'effect' | 'action'> | null;
+  /** device group → effect → action → child, made once like decisionChildren. */
+  private readonly byDeviceGroupChildren = new Map<string, Map<string, Map<string, Counter.Internal>>>();
+  private readonly listedGroups: readonly string[];
 
   readonly decisionSeconds = new Histogram({
     name: 'gatehouse_decision_duration_seconds',
@@ -73,24 +84,28 @@ export class GatehouseMetrics {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
-  constructor(options: { tlsCert?: Buffer } = {}) {
+  constructor(options: { tlsCert?: Buffer; deviceGroups?: readonly string[] } = {}) {
     collectDefaultMetrics({ register: this.registry });
     for (const effect of EFFECTS) {
       const byAction = new Map<string, Counter.Internal>();
       for (const action of ACTIONS) byAction.set(action, this.decisions.labels(effect, action));
       this.decisionChildren.set(effect, byAction);
     }
+    this.listedGroups = options.deviceGroups ?? [];
+    this.byDeviceGroup = this.listedGroups.length > 0 ? this.deviceGroupCounter() : null;
     // Seen as 0 before the first refusal, so rate() and alerts have a series from the start.
     this.rateLimitRefusals.labels('address').inc(0);
     this.rateLimitRefusals.labels('device').inc(0);
     if (options.tlsCert) this.certificateExpiry(options.tlsCert);
   }
 
-  /** One decision answered (status as stored: allowed, denied, pending). */
-  decided(status: string, action: string, seconds: number): void {
-    const byAction = this.decisionChildren.get(EFFECT_OF_STATUS[status] ?? 'deny')!;
+  /** One decision answered (status as stored: allowed, denied, pending) for a device in `deviceGroups`. */
+  decided(status: string, action: string, seconds: number, deviceGroups: ReadonlySet<string> = new Set()): void {
+    const effect = EFFECT_OF_STATUS[status] ?? 'deny';
+    const byAction = this.decisionChildren.get(effect)!;
     (byAction.get(action) ?? byAction.get('other')!).inc();
     this.decisionSeconds.observe(seconds);
+    if (this.byDeviceGroup) this.countByDeviceGroup(effect, action, deviceGroups);
   }
 
   /** One group commit of `batchSize` decisions that took `seconds`. */
@@ -110,6 +125,41 @@ export class GatehouseMetrics {
 
   refusedByRateLimit(limit: 'address' | 'device'): void {
     this.rateLimitRefusals.labels(limit).inc();
+  }
+
+  private countByDeviceGroup(effect: string, action: string, deviceGroups: ReadonlySet<string>): void {
+    const inc = (group: string) => {
+      const byAction = this.byDeviceGroupChildren.get(group)!.get(effect)!;
+      (byAction.get(action) ?? byAction.get('other')!).inc();
+    };
+    let listed = false;
+    for (const group of this.listedGroups) {
+      if (deviceGroups.has(group)) {
+        inc(group);
+        listed = true;
+      }
+    }
+    if (!listed) inc(OTHER_DEVICE_GROUP);
+  }
+
+  private deviceGroupCounter(): Counter<'device_group' | 'effect' | 'action'> {
+    const counter = new Counter({
+      name: 'gatehouse_decisions_by_device_group_total',
+      help: 'Decisions per device group of METRICS_DEVICE_GROUPS (once in each listed group the device is in, else under "other"), by effect and action',
+      labelNames: ['device_group', 'effect', 'action'] as const,
+      registers: [this.registry],
+    });
+    // Children made once (their series appear with the first decision), as for gatehouse_decisions_total.
+    for (const group of [...this.listedGroups, OTHER_DEVICE_GROUP]) {
+      const byEffect = new Map<string, Map<string, Counter.Internal>>();
+      for (const effect of EFFECTS) {
+        const byAction = new Map<string, Counter.Internal>();
+        for (const action of ACTIONS) byAction.set(action, counter.labels(group, effect, action));
+        byEffect.set(effect, byAction);
+      }
+      this.byDeviceGroupChildren.set(group, byEffect);
+    }
+    return counter;
   }
 
   /** A gauge read when scraped (prom-client calls `collect` with the gauge as `this`). */

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -8,23 +7,21 @@ import { ApiError, ErrorCode, unauthenticated } from '../common/api-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ApiErrors } from '../openapi/api-responses.js';
-import { GatehouseMetrics } from './gatehouse-metrics.js';
-import { StateGauges } from './state-gauges.js';
+import { MetricsScrape } from './metrics-scrape.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Prometheus' scrape: counters and histograms kept in memory, gauges read now (state-gauges.ts). */
+/** Prometheus' scrape on the main port (METRICS_LISTEN adds a port of its own: metrics-listener.ts). */
 @ApiTags('metrics')
 @Controller('metrics')
 export class MetricsController {
-  private readonly expected: Buffer | null;
+  private readonly offMessage: string;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly metrics: GatehouseMetrics,
-    private readonly state: StateGauges,
+    private readonly metricsScrape: MetricsScrape,
   ) {
-    this.expected = config.METRICS_TOKEN ? digest(config.METRICS_TOKEN) : null;
+    this.offMessage = config.METRICS_LISTEN
+      ? 'Metrics are served on METRICS_LISTEN only: set METRICS_TOKEN to serve them on this port too'
+      : 'Metrics are off: METRICS_TOKEN is not set';
   }
 
   @Get()
@@ -35,15 +32,11 @@ export class MetricsController {
     description: 'The metrics in the Prometheus text exposition format',
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
-  @ApiErrors([404, 'Metrics are off: METRICS_TOKEN is not set'])
+  @ApiErrors([404, 'Metrics are off on this port: METRICS_TOKEN is not set'])
   async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    if (!this.expected) throw new ApiError(ErrorCode.NotFound, 'Metrics are off: METRICS_TOKEN is not set');
-    // Digests of equal length, so that the comparison takes the same time whatever was sent.
-    if (!timingSafeEqual(digest(bearerToken(request) ?? ''), this.expected)) {
-      throw unauthenticated('Wrong metrics token');
-    }
-    await this.state.refresh();
-    const body = await this.metrics.registry.metrics();
-    await reply.header('content-type', this.metrics.registry.contentType).send(body);
+    if (!this.metricsScrape.tokenSet) throw new ApiError(ErrorCode.NotFound, this.offMessage);
+    if (!this.metricsScrape.tokenMatches(bearerToken(request))) throw unauthenticated('Wrong metrics token');
+    const { contentType, body } = await this.metricsScrape.read();
+    await reply.header('content-type', contentType).send(body);
   }
 }

@@ -15,7 +15,10 @@ import { PoliciesModule } from '../policies/policies.module.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { GatehouseMetrics } from './gatehouse-metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { MetricsListener } from './metrics-listener.js';
+import { MetricsScrape } from './metrics-scrape.js';
 import { StateGauges } from './state-gauges.js';
+import { UnknownMetricsGroupsWarning } from './unknown-groups-warning.js';
 
 /**
  * Prometheus metrics (GET /metrics). Global: the modules that count (decisions, approvals,
@@ -30,7 +33,13 @@ export class MetricsModule {
       module: MetricsModule,
       imports: [PoliciesModule, ForwardingModule, AuditModule, DecisionsModule, ApprovalsModule],
       controllers: [MetricsController],
-      providers: [{ provide: GatehouseMetrics, useValue: metrics }, STATE_GAUGES],
+      providers: [
+        { provide: GatehouseMetrics, useValue: metrics },
+        STATE_GAUGES,
+        METRICS_SCRAPE,
+        METRICS_LISTENER,
+        UNKNOWN_GROUPS_WARNING,
+      ],
       exports: [GatehouseMetrics],
     };
   }
@@ -70,4 +79,26 @@ const STATE_GAUGES = {
       forwarding,
       directoryConfigured: Boolean(config.LDAP_URL),
     }),
+};
+
+const METRICS_SCRAPE = {
+  provide: MetricsScrape,
+  inject: [APP_CONFIG, GatehouseMetrics, StateGauges],
+  useFactory: (config: AppConfig, metrics: GatehouseMetrics, state: StateGauges) =>
+    new MetricsScrape(config.METRICS_TOKEN, metrics, state),
+};
+
+/** null without METRICS_LISTEN (Nest calls no lifecycle hook on it then). */
+const METRICS_LISTENER = {
+  provide: MetricsListener,
+  inject: [APP_CONFIG, MetricsScrape],
+  useFactory: (config: AppConfig, scrape: MetricsScrape) =>
+    config.METRICS_LISTEN ? new MetricsListener(config.METRICS_LISTEN, scrape) : null,
+};
+
+const UNKNOWN_GROUPS_WARNING = {
+  provide: UnknownMetricsGroupsWarning,
+  inject: [APP_CONFIG, PolicyService],
+  useFactory: (config: AppConfig, policies: PolicyService) =>
+    new UnknownMetricsGroupsWarning(config.METRICS_DEVICE_GROUPS, policies),
 };

@@ -20,6 +20,8 @@ const ALERTS_FILE = resolve('ops/prometheus/gatehouse-alerts.yml');
 const DASHBOARD_FILE = resolve('ops/grafana/gatehouse-dashboard.json');
 const METRICS_TOKEN = 'metrics-token-for-the-tests-0123456789';
 const EFFECT_OF: Record<string, string> = { allowed: 'allow', denied: 'deny', pending: 'ask' };
+/** Counted apart: injectors has no device in the workload, mri-scanners is not listed, ct-scaners is a typo. */
+const METRICS_DEVICE_GROUPS = 'ct-scanners,ct-north-clinic,injectors,ct-scaners';
 
 // Tuesday 09:00 in Paris: office hours for the example policy set.
 const clock = new TestClock(new Date('2026-11-24T08:00:00Z'));
@@ -45,6 +47,11 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
   let certFile: string;
   /** What the workload did, as the agents were answered: `${effect} ${action}` → count. */
   const decided = new Map<string, number>();
+  /** The same per listed device group: `${group} ${effect} ${action}` → count. */
+  const decidedByGroup = new Map<string, number>();
+  /** Each device's credential → its groups among METRICS_DEVICE_GROUPS (policies/device-groups.yaml). */
+  const listedGroupsOf = new Map<string, string[]>();
+  let listener: string;
   let deviceRefusals = 0;
 
   const one = async (expr: string) => {
@@ -61,12 +68,16 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
       throw new Error(`${expr}: expected ${expected}, Prometheus says ${last}`);
     });
   };
-  const decide = async (body: object) => {
-    const res = await api(t.baseUrl, 'POST', '/api/v1/agent/decisions', { token: ct, body });
+  const decide = async (body: object, device = ct) => {
+    const res = await api(t.baseUrl, 'POST', '/api/v1/agent/decisions', { token: device, body });
     expect(res.status).toBe(200);
     const action = (body as { action: string }).action;
     const key = `${EFFECT_OF[res.body.status as string]} ${action.startsWith('x-') ? 'other' : action}`;
     decided.set(key, (decided.get(key) ?? 0) + 1);
+    const groups = listedGroupsOf.get(device)!;
+    for (const group of groups.length > 0 ? groups : ['other']) {
+      decidedByGroup.set(`${group} ${key}`, (decidedByGroup.get(`${group} ${key}`) ?? 0) + 1);
+    }
     return res.body as { requestId: string; status: string };
   };
 
@@ -76,10 +87,14 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     certFile = cert.certFile;
     // Nothing listens there: the directory and the SIEM receiver fail for real.
     const closed = await freePort();
+    const listenPort = await freePort();
+    listener = `http://127.0.0.1:${listenPort}`;
     t = await startTestApp({
       clock,
       env: {
         METRICS_TOKEN,
+        METRICS_LISTEN: `127.0.0.1:${listenPort}`,
+        METRICS_DEVICE_GROUPS,
         DEVICE_RATE_BURST: '20',
         DEVICE_RATE_PER_SECOND: '1',
         LDAP_URL: `ldap://127.0.0.1:${closed}`,
@@ -110,6 +125,7 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     );
     admin = await login(t.baseUrl);
     ct = await enrollDevice(t.baseUrl, admin, { deviceId: 'ct-a1', model: 'SOMATOM X.cite', site: 'Main campus' });
+    listedGroupsOf.set(ct, ['ct-scanners']);
   });
   afterAll(async () => {
     await prom?.stop();
@@ -143,6 +159,42 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     await expectQuery('gatehouse_decision_commit_batch_size_sum', total);
     expect(await one('gatehouse_decision_commit_duration_seconds_count')).toBeGreaterThan(0);
     expect(await one('gatehouse_audit_write_failures_total')).toBe(0);
+  });
+
+  it('counts decisions per device group of METRICS_DEVICE_GROUPS only: in each listed group, else "other"', async () => {
+    // In ct-scanners and ct-north-clinic; in mri-scanners, which is not listed.
+    const north = await enrollDevice(t.baseUrl, admin, {
+      deviceId: 'ct-n1',
+      model: 'SOMATOM go',
+      site: 'North clinic',
+    });
+    listedGroupsOf.set(north, ['ct-scanners', 'ct-north-clinic']);
+    const mri = await enrollDevice(t.baseUrl, admin, { deviceId: 'mr-1', model: 'MAGNETOM Vida' });
+    listedGroupsOf.set(mri, []);
+    for (let i = 0; i < 3; i++) await decide(decisionBody(), north);
+    // Not an install: a pending request would change the approval queue the tests below read.
+    await decide(decisionBody({ remoteUser: { id: 'x@globex.example', enterprise: 'globex' } }), north);
+    for (let i = 0; i < 2; i++) await decide(decisionBody(), mri);
+    await decide(decisionBody({ action: 'x-acme-diagnostics' }), mri);
+    expect(decidedByGroup.get('ct-north-clinic allow remote-session')).toBe(3);
+    for (const [key, n] of decidedByGroup) {
+      const [group, effect, action] = key.split(' ');
+      await expectQuery(
+        `gatehouse_decisions_by_device_group_total{device_group="${group}",effect="${effect}",action="${action}"}`,
+        n,
+      );
+    }
+    // The typo was said at start.
+    expect(t.logs.join('')).toContain('METRICS_DEVICE_GROUPS names ct-scaners, not a device group of policy set');
+    // Series for the listed groups with decisions and "other", and no other label value.
+    const groups = await prom.query(
+      'sum by (device_group) (gatehouse_decisions_by_device_group_total{job="gatehouse"})',
+    );
+    expect(groups.map((r) => [r.metric.device_group, r.value]).sort()).toEqual(
+      ['ct-north-clinic', 'ct-scanners', 'other']
+        .map((g) => [g, [...decidedByGroup].filter(([k]) => k.startsWith(`${g} `)).reduce((a, [, n]) => a + n, 0)])
+        .sort(),
+    );
   });
 
   it('counts rate-limit refusals as the agents saw them', async () => {
@@ -255,6 +307,26 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('unauthenticated');
     expect((await api(t.baseUrl, 'GET', '/metrics', { token: METRICS_TOKEN })).status).toBe(200);
+  });
+
+  it('asks for METRICS_TOKEN on the METRICS_LISTEN port too, and serves the same metrics there', async () => {
+    const scrape = (token?: string) =>
+      fetch(`${listener}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    for (const res of [await scrape(), await scrape(`${METRICS_TOKEN}x`)]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect((await res.json()).error.code).toBe('unauthenticated');
+    }
+    const res = await scrape(METRICS_TOKEN);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const total = [...decided.values()].reduce((a, b) => a + b, 0);
+    const counted = [...text.matchAll(/^gatehouse_decisions_total\{[^}]*\} (\d+)$/gm)].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    );
+    expect(counted).toBe(total);
+    expect((await fetch(`${listener}/api/v1/audit/verify`)).status).toBe(404);
   });
 
   it('the alert rules pass promtool and load in Prometheus; the configuration passes promtool', async () => {

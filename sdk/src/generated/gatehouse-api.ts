@@ -6912,7 +6912,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Metrics are off: METRICS_TOKEN is not set */
+            /** @description Metrics are off on this port: METRICS_TOKEN is not set */
             404: {
                 headers: {
                     [name: string]: unknown;
