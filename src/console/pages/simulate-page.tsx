@@ -20,7 +20,7 @@ export interface SimulateFields {
 }
 
 const ITSM_ANSWERS: [string, string][] = [
-  ['', 'Ask the ITSM (ServiceNow) now'],
+  ['', 'Ask ServiceNow now'],
   ['confirmed', 'Confirmed'],
   ['refused', 'Refused'],
   ['unavailable', 'Unavailable (no answer)'],
