@@ -58,6 +58,15 @@ export class PolicySimulator {
     if (!device || !groups || !staff.ability.can('read', subject('Device', { deviceGroups: [...groups] }) as never)) {
       throw notFound('Device');
     }
+    const otherTicket = Object.keys(body.itsm ?? {}).find((t) => t !== body.context?.ticket);
+    if (otherTicket !== undefined) {
+      // An answer that no ticket of the request uses would silently change nothing.
+      throw new ApiError(
+        ErrorCode.InvalidRequest,
+        `itsm: an answer for ticket ${otherTicket}, but the request's ticket (context.ticket) is ` +
+          `${body.context?.ticket ?? 'not given'}: state the answer for the request's ticket`,
+      );
+    }
     const input: DecisionInput = {
       action: body.action,
       remoteUser: body.remoteUser,
@@ -133,7 +142,7 @@ export class PolicySimulator {
     // No ticket, or not a ServiceNow number: refused without asking anyone, as decisions refuse it.
     if (refusalBeforeAsking(ticket)) return { source: 'none', verdicts: statedVerdicts(rules, ticket, {}).verdicts };
     const stated = statedVerdicts(rules, ticket, body.itsm);
-    if (stated.missing === undefined && body.itsm) return { source: 'stated', verdicts: stated.verdicts };
+    if (stated.missing === undefined) return { source: 'stated', verdicts: stated.verdicts };
     const live = await this.tickets.verdicts(rules, ticket, input.device.id, new Date(input.now));
     return { source: 'itsm', verdicts: live };
   }

@@ -255,6 +255,20 @@ describe('ticket-bound access with ServiceNow (Table API over HTTPS)', () => {
       });
       expect(typo.status).toBe(400);
       expect(JSON.stringify(typo.body)).toContain('expected confirmed, refused, unavailable');
+      const other = await api(w.t.baseUrl, 'POST', '/api/v1/policies/simulate', {
+        token: await login(w.t.baseUrl),
+        body: {
+          deviceId: 'ct-0042',
+          action: 'remote-session',
+          remoteUser: { id: 'x' },
+          itsm: { CHG0000008: 'refused' },
+        },
+      });
+      expect(other.status).toBe(400);
+      expect(other.body.error.message).toBe(
+        "itsm: an answer for ticket CHG0000008, but the request's ticket (context.ticket) is not given: " +
+          "state the answer for the request's ticket",
+      );
     });
 
     it('the console\'s "what if" form takes the ticket and, optionally, the ITSM\'s answer', async () => {
