@@ -22,6 +22,8 @@ const simulateQuery = z.strictObject({
   groups: z.string().max(2000).default(''),
   path: z.string().max(1024).default(''),
   package: z.string().max(256).default(''),
+  ticket: z.string().max(128).default(''),
+  itsm: z.enum(['', 'confirmed', 'refused', 'unavailable']).default(''),
   at: z.string().max(32).default(''),
 });
 
@@ -100,6 +102,9 @@ export class ConsolePolicyToolsController {
         groups: groups.length > 0 ? groups : undefined,
       },
       target: target.path || target.package ? target : undefined,
+      context: fields.ticket === '' ? undefined : { ticket: fields.ticket },
+      // A stated answer on the ticket; none: the ITSM is asked live.
+      itsm: fields.itsm !== '' && fields.ticket !== '' ? { [fields.ticket]: fields.itsm } : undefined,
       at,
     });
     if (!parsed.success) throw new ApiError(ErrorCode.InvalidRequest, 'Check the form', zodDetails(parsed.error));

@@ -7,7 +7,7 @@ import type { TicketVerdict } from '../policies/engine/decision.types.js';
 import type { PolicyRule } from '../policies/policy.types.js';
 import { ItsmUnavailableError } from './itsm-errors.js';
 import { ServiceNowClient, type ServiceNowAuth, type TicketRecord } from './servicenow-client.js';
-import { judgeTicket, tableOf, type AllowedStates } from './ticket-judgement.js';
+import { judgeTicket, refusalBeforeAsking, tableOf, type AllowedStates } from './ticket-judgement.js';
 
 /** Tickets whose answers are kept; past this the oldest are forgotten (bounded memory). */
 const MAX_CACHED_TICKETS = 10_000;
@@ -66,14 +66,8 @@ export class TicketChecks {
 
   /** The ticket as ServiceNow holds it, or the verdict that holds for every rule. */
   private async lookUp(ticket: string | undefined): Promise<{ record: TicketRecord } | TicketVerdict> {
-    if (!ticket) return { kind: 'refused', reason: 'no ticket given (context.ticket) to check with ServiceNow' };
-    const table = tableOf(ticket);
-    if (!table) {
-      return {
-        kind: 'refused',
-        reason: `ticket ${ticket} is not a ServiceNow change (CHG…) or incident (INC…) number`,
-      };
-    }
+    const table = ticket ? tableOf(ticket) : null;
+    if (!ticket || !table) return refusalBeforeAsking(ticket)!;
     if (!this.client) return { kind: 'unavailable', reason: 'ITSM unavailable: SERVICENOW_URL is not set' };
     try {
       const budget = this.config.SERVICENOW_TIMEOUT_MS;

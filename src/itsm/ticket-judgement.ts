@@ -10,6 +10,21 @@ export function tableOf(ticket: string): TicketTable | null {
   return null;
 }
 
+/**
+ * The refusal that holds before any ITSM is asked: no ticket, or not a number ServiceNow
+ * has a table for. Null when the ITSM must be asked (or its answer stated, in tests).
+ */
+export function refusalBeforeAsking(ticket: string | undefined): TicketVerdict | null {
+  if (!ticket) return { kind: 'refused', reason: 'no ticket given (context.ticket) to check with ServiceNow' };
+  if (!tableOf(ticket)) {
+    return {
+      kind: 'refused',
+      reason: `ticket ${ticket} is not a ServiceNow change (CHG…) or incident (INC…) number`,
+    };
+  }
+  return null;
+}
+
 export interface AllowedStates {
   change_request: string[];
   incident: string[];

@@ -62,5 +62,24 @@ export const simulationSchema = z.object({
   deviceGroups: z.array(z.string()),
   matching: z.array(z.object({ ruleId: z.string(), effect })),
   notMatching: z.array(z.object({ ruleId: z.string(), effect, reason: z.string() })),
+  tickets: z
+    .object({
+      ticket: z.string().nullable(),
+      source: z
+        .enum(['stated', 'itsm', 'none'])
+        .describe(
+          "Where the verdicts come from: the request's `itsm` answer, the configured ITSM asked live, " +
+            'or none asked (no ticket, or not a ServiceNow number: refused)',
+        ),
+      verdicts: z.array(
+        z.object({
+          ruleId: z.string(),
+          verdict: z.enum(['confirmed', 'refused', 'unavailable']),
+          reason: z.string().nullable(),
+        }),
+      ),
+    })
+    .nullable()
+    .describe('The ticket check of the rules that would match but for it (`ticket.check`); null when none'),
   errors: z.array(z.object({ ruleId: z.string(), message: z.string() })),
 });

@@ -103,6 +103,60 @@ describe('the gatehouse CLI', () => {
     }
   });
 
+  it("policy:test decides ticket-checked rules on the case's stated ITSM answer, and fails a case without one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-policy-tickets-'));
+    try {
+      cpSync('policies', dir, { recursive: true });
+      writeFileSync(
+        join(dir, 'rules', 'tickets.yaml'),
+        `rules:
+  - id: ct-sessions-with-change
+    effect: allow
+    actions: [remote-session]
+    devices: [ct-scanners]
+    remoteUsers: { enterprises: [initech] }
+    ticket: { required: true, pattern: "^CHG[0-9]{7}$", check: servicenow, onUnavailable: ask }
+`,
+      );
+      const session = (name: string, itsm: string, expect: string) => `
+  - name: ${name}
+    at: "2026-11-24T09:00:00+01:00"
+    device: { id: ct-0042, model: "SOMATOM X.cite" }
+    request:
+      action: remote-session
+      remoteUser: { id: "kim@initech.example", enterprise: initech }
+      context: { ticket: CHG0012345 }${itsm}
+    expect: ${expect}
+`;
+      const cases = (...c: string[]) => writeFileSync(join(dir, 'tests', 'tickets.yaml'), `cases:${c.join('')}`);
+      cases(
+        session(
+          'confirmed',
+          '\n    itsm: { CHG0012345: confirmed }',
+          '{ decision: allow, rules: [ct-sessions-with-change] }',
+        ),
+        session('closed', '\n    itsm: { CHG0012345: { refused: closed } }', '{ decision: deny, rules: [] }'),
+        session(
+          'no answer',
+          '\n    itsm: { CHG0012345: unavailable }',
+          '{ decision: pending, rules: [ct-sessions-with-change] }',
+        ),
+      );
+      const ok = await run({ ...config, POLICIES_DIR: dir }, 'policy:test');
+      expect(ok.output).toMatch(/^\d+ passed, 0 failed$/m);
+      expect(ok.code).toBe(0);
+      cases(session('forgot the ITSM', '', '{ decision: allow, rules: [ct-sessions-with-change] }'));
+      const bad = await run({ ...config, POLICIES_DIR: dir }, 'policy:test');
+      expect(bad.code).toBe(1);
+      expect(bad.output).toContain(
+        'FAIL  tickets.yaml: forgot the ITSM\n      expected allow [ct-sessions-with-change]\n' +
+          '      got      no ITSM answer for ticket CHG0012345, which rule ct-sessions-with-change checks',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a weak password with the reason', async () => {
     await expect(run(config, 'admin:create', ['weak'], { GATEHOUSE_NEW_PASSWORD: 'short' })).rejects.toThrow(
       /too weak/,

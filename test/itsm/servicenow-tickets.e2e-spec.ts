@@ -85,6 +85,13 @@ function fillTickets(sn: FakeServiceNow): void {
       startDate: '2026-11-24 07:00:00',
       endDate: '2026-11-24 10:00:00',
     },
+    {
+      number: 'CHG0000007',
+      state: SCHEDULED,
+      cmdbCi: 'ct-0042',
+      startDate: '2026-11-25 07:00:00',
+      endDate: '2026-11-25 10:00:00',
+    },
   ]);
   sn.tables.set('incident', [
     { number: 'INC0000001', state: { value: '2', display: 'In Progress' }, cmdbCi: 'ct-0042' },
@@ -134,7 +141,15 @@ describe('ticket-bound access with ServiceNow (Table API over HTTPS)', () => {
           body: decisionBody({ action, ...(ticket ? { context: { ticket } } : {}) }),
         })
       ).body;
-    return { sn, clock, t, decide };
+    const simulate = async (body: Record<string, unknown>) => {
+      const res = await api(t.baseUrl, 'POST', '/api/v1/policies/simulate', {
+        token: admin,
+        body: { deviceId: 'ct-0042', remoteUser: { id: 'jdoe@acme.example' }, ...body },
+      });
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    return { sn, clock, t, decide, simulate };
   }
 
   describe('basic authentication', () => {
@@ -181,6 +196,98 @@ describe('ticket-bound access with ServiceNow (Table API over HTTPS)', () => {
     it('checks the CI only where the rule says so', async () => {
       // downloads-with-ticket has no ciMatch: the change for another CI confirms it.
       expect(await w.decide('file-download', 'CHG0000003')).toMatchObject({ decision: 'allow' });
+    });
+
+    it('"what if" asks ServiceNow live at the simulated instant, or decides on a stated answer, and says which', async () => {
+      const before = w.sn.tableRequests();
+      const live = await w.simulate({ action: 'remote-session', context: { ticket: 'CHG0000007' } });
+      expect(live).toMatchObject({ decision: 'deny', decidedBy: 'default', policies: [] });
+      expect(live.tickets).toEqual({
+        ticket: 'CHG0000007',
+        source: 'itsm',
+        verdicts: [
+          {
+            ruleId: 'sessions-with-change',
+            verdict: 'refused',
+            reason: 'ticket CHG0000007 is planned from 2026-11-25T07:00:00.000Z to 2026-11-25T10:00:00.000Z, not now',
+          },
+        ],
+      });
+      expect(live.notMatching).toContainEqual({
+        ruleId: 'sessions-with-change',
+        effect: 'allow',
+        reason: expect.stringMatching(/^ticket: ticket CHG0000007 is planned from/),
+      });
+      expect(w.sn.tableRequests()).toBe(before + 1);
+      // In the change's window: the same answer of ServiceNow (kept) confirms it.
+      const inWindow = await w.simulate({
+        action: 'remote-session',
+        context: { ticket: 'CHG0000007' },
+        at: '2026-11-25T08:00:00Z',
+      });
+      expect(inWindow).toMatchObject({ decision: 'allow', policies: ['sessions-with-change'] });
+      expect(inWindow.tickets).toMatchObject({ source: 'itsm', verdicts: [{ verdict: 'confirmed', reason: null }] });
+
+      // Stated answers: ServiceNow is not asked.
+      const stated = (action: string, answer: unknown) =>
+        w.simulate({ action, context: { ticket: 'CHG0000008' }, itsm: { CHG0000008: answer } });
+      const confirmed = await stated('remote-session', 'confirmed');
+      expect(confirmed).toMatchObject({ decision: 'allow', policies: ['sessions-with-change'] });
+      expect(confirmed.tickets).toEqual({
+        ticket: 'CHG0000008',
+        source: 'stated',
+        verdicts: [{ ruleId: 'sessions-with-change', verdict: 'confirmed', reason: null }],
+      });
+      const refused = await stated('remote-session', { refused: 'closed' });
+      expect(refused).toMatchObject({ decision: 'deny', policies: [] });
+      expect(refused.tickets.verdicts).toEqual([
+        { ruleId: 'sessions-with-change', verdict: 'refused', reason: 'ticket CHG0000008: closed' },
+      ]);
+      const down = await stated('remote-session', 'unavailable');
+      expect(down).toMatchObject({ decision: 'pending', decidedBy: 'ask', policies: ['sessions-with-change'] });
+      expect(down.matching).toContainEqual({ ruleId: 'sessions-with-change', effect: 'ask' });
+      expect((await stated('file-download', 'unavailable')).decision).toBe('deny');
+      expect(w.sn.tableRequests()).toBe(before + 1);
+
+      const typo = await api(w.t.baseUrl, 'POST', '/api/v1/policies/simulate', {
+        token: await login(w.t.baseUrl),
+        body: { deviceId: 'ct-0042', action: 'remote-session', remoteUser: { id: 'x' }, itsm: { CHG0000008: 'yes' } },
+      });
+      expect(typo.status).toBe(400);
+      expect(JSON.stringify(typo.body)).toContain('expected confirmed, refused, unavailable');
+      const other = await api(w.t.baseUrl, 'POST', '/api/v1/policies/simulate', {
+        token: await login(w.t.baseUrl),
+        body: {
+          deviceId: 'ct-0042',
+          action: 'remote-session',
+          remoteUser: { id: 'x' },
+          itsm: { CHG0000008: 'refused' },
+        },
+      });
+      expect(other.status).toBe(400);
+      expect(other.body.error.message).toBe(
+        "itsm: an answer for ticket CHG0000008, but the request's ticket (context.ticket) is not given: " +
+          "state the answer for the request's ticket",
+      );
+    });
+
+    it('the console\'s "what if" form takes the ticket and, optionally, the ITSM\'s answer', async () => {
+      const page = async (query: Record<string, string>) => {
+        const url = new URL('/policies/simulate', w.t.baseUrl);
+        const fields = { deviceId: 'ct-0042', action: 'remote-session', remoteUser: 'jdoe@acme.example', ...query };
+        for (const [k, v] of Object.entries(fields)) url.searchParams.set(k, v);
+        const res = await fetch(url, { headers: { cookie: `gatehouse_session=${await login(w.t.baseUrl)}` } });
+        expect(res.status).toBe(200);
+        return res.text();
+      };
+      const stated = await page({ ticket: 'CHG0000008', itsm: 'refused' });
+      expect(stated).toContain('<option value="refused" selected>Refused</option>');
+      expect(stated).toContain('Ticket CHG0000008: as stated in the form');
+      expect(stated).toContain('sessions-with-change: refused (ticket CHG0000008 is refused by the ITSM (as stated))');
+      const live = await page({ ticket: 'CHG0000001', itsm: '' });
+      expect(live).toContain('Ticket CHG0000001: asked the ITSM now');
+      expect(live).toContain('sessions-with-change: confirmed');
+      expect(live).toMatch(/Decision: <span class="status approved">allow/);
     });
 
     it('keeps an answer SERVICENOW_CACHE_SECONDS: a second decision does not ask again, a later one does', async () => {

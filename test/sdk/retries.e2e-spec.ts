@@ -5,7 +5,7 @@ import { GatehouseAgent } from '../../sdk/src/index.js';
 import { enrollDevice } from '../support/agent.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
+import { adminQuery, createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
 
 /**
  * In front of replica A: passes requests through, and when A starts answering (so after its
@@ -32,6 +32,40 @@ function killOnAnswerProxy(
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
       resolve({ server, url: `http://127.0.0.1:${port}`, killed: () => killed });
+    }),
+  );
+}
+
+/**
+ * In front of one Gatehouse, as the network path to its URL: the first time it starts answering
+ * (so after its commit), cuts the agent's connection, kills it with kill -9 and starts it again
+ * on the same port; from then on passes everything through both ways.
+ */
+function crashOnceProxy(
+  target: ServerProcess,
+): Promise<{ server: Server; url: string; crashed: () => Promise<void> | undefined }> {
+  let crashed: Promise<void> | undefined;
+  const server = createServer((client: Socket) => {
+    const upstream = connect(Number(new URL(target.baseUrl).port), '127.0.0.1');
+    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('error', () => upstream.destroy());
+    client.on('end', () => upstream.end());
+    upstream.on('error', () => client.destroy());
+    upstream.on('end', () => client.end());
+    upstream.on('data', (chunk) => {
+      if (crashed) {
+        client.write(chunk);
+        return;
+      }
+      client.destroy();
+      upstream.destroy();
+      crashed = target.kill9().then(() => target.restart());
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({ server, url: `http://127.0.0.1:${port}`, crashed: () => crashed });
     }),
   );
 }
@@ -82,6 +116,51 @@ describe('SDK retries when a replica dies between commit and answer', () => {
     await a?.kill9();
     await b?.close();
     await db?.dispose();
+  });
+
+  // First: it leaves A running again (restarted), as the next test needs it.
+  it('asks again with the same requestId at the same URL after Gatehouse was killed and restarted: one decision', async () => {
+    const admin = await login(b.baseUrl);
+    const credential = await enrollDevice(b.baseUrl, admin, { deviceId: 'ct-restart', model: 'SOMATOM X.cite' });
+    const path = await crashOnceProxy(a);
+    try {
+      const killed = a.child;
+      const agent = new GatehouseAgent({
+        urls: [path.url],
+        deviceId: 'ct-restart',
+        credential,
+        timeoutMs: 10_000,
+        // Enough rounds (backing off up to 5 s) to outlast the restart on a busy machine.
+        attempts: 12,
+        backoffMs: 200,
+      });
+      const requestId = randomUUID();
+      const answer = await agent.decide({
+        requestId,
+        action: 'log-upload',
+        remoteUser: { id: 'jdoe@acme.example', enterprise: 'acme-medical', groups: ['tier2'] },
+      });
+      // The process that committed was killed before its answer got out; the retry reached the restarted one.
+      expect(path.crashed()).toBeDefined();
+      await path.crashed();
+      expect(killed.signalCode).toBe('SIGKILL');
+      expect(a.child).not.toBe(killed);
+      expect(a.child.exitCode).toBeNull();
+      expect(answer).toMatchObject({ requestId, decision: 'allow' });
+      const rows = await adminQuery<{ status: string }>(
+        'SELECT status FROM decision_requests WHERE request_id = $1',
+        [requestId],
+        db.env.DATABASE_URL,
+      );
+      expect(rows).toEqual([{ status: answer.status }]);
+      const records = await auditOf(a.baseUrl, admin, requestId);
+      expect(records.map((r) => r.eventType)).toEqual(['decision']);
+      expect(records[0].outcome).toBe(answer.status);
+    } finally {
+      // Even when the agent gave up: A is back (afterAll stops it), not a process left running.
+      await path.crashed()?.catch(() => undefined);
+      path.server.close();
+    }
   });
 
   it('asks again with the same requestId on the other replica: the same decision, one record', async () => {

@@ -11,6 +11,8 @@ export interface ServerProcess {
   kill9(): Promise<void>;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
+  /** Starts it again (after kill9 or stop) with the same environment on the same port: the same URL. */
+  restart(): Promise<void>;
 }
 
 /** A port free on loopback now (the server takes it a moment later; PORT=0 is refused by the config). */
@@ -43,6 +45,35 @@ export async function startServerProcess(
     ...env,
   };
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
+  let current = await launch(childEnv, startTimeoutMs);
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    get child() {
+      return current.child;
+    },
+    output: () => current.output(),
+    kill9: async () => {
+      current.child.kill('SIGKILL');
+      await exited(current.child);
+    },
+    stop: async () => {
+      current.child.kill('SIGTERM');
+      await exited(current.child);
+    },
+    restart: async () => {
+      if (current.child.exitCode === null && current.child.signalCode === null) {
+        throw new Error('restart() needs the process to have exited (kill9 or stop first)');
+      }
+      current = await launch(childEnv, startTimeoutMs);
+    },
+  };
+}
+
+/** One process of the server, resolved once it listens. */
+async function launch(
+  childEnv: NodeJS.ProcessEnv,
+  startTimeoutMs: number,
+): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/main.ts'], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,17 +104,5 @@ export async function startServerProcess(
     child.kill('SIGKILL');
     throw error;
   }
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    child,
-    output: () => output,
-    kill9: async () => {
-      child.kill('SIGKILL');
-      await exited(child);
-    },
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited(child);
-    },
-  };
+  return { child, output: () => output };
 }

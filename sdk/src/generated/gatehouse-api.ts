@@ -4707,6 +4707,14 @@ export interface operations {
                     };
                     /** Format: date-time */
                     at?: string;
+                    /** @description The ITSM's answer on the request's ticket, instead of asking it: `{"CHG0012345": "confirmed"}`, `"refused"`, `"unavailable"`, `{"refused": "why"}` or `{"unavailable": "why"}`. Without an answer for the ticket, the configured ITSM (ServiceNow) is asked, as decisions ask it */
+                    itsm?: {
+                        [key: string]: ("confirmed" | "refused" | "unavailable") | {
+                            refused: string;
+                        } | {
+                            unavailable: string;
+                        };
+                    };
                 };
             };
         };
@@ -4749,6 +4757,21 @@ export interface operations {
                             effect: "allow" | "deny" | "ask";
                             reason: string;
                         }[];
+                        /** @description The ticket check of the rules that would match but for it (`ticket.check`); null when none */
+                        tickets: {
+                            ticket: string | null;
+                            /**
+                             * @description Where the verdicts come from: the request's `itsm` answer, the configured ITSM asked live, or none asked (no ticket, or not a ServiceNow number: refused)
+                             * @enum {string}
+                             */
+                            source: "stated" | "itsm" | "none";
+                            verdicts: {
+                                ruleId: string;
+                                /** @enum {string} */
+                                verdict: "confirmed" | "refused" | "unavailable";
+                                reason: string | null;
+                            }[];
+                        } | null;
                         errors: {
                             ruleId: string;
                             message: string;

@@ -13,7 +13,48 @@ export interface SimulateFields {
   groups: string;
   path: string;
   package: string;
+  ticket: string;
+  /** The ITSM's answer on the ticket: '' asks the configured ITSM live. */
+  itsm: string;
   at: string;
+}
+
+const ITSM_ANSWERS: [string, string][] = [
+  ['', 'Ask ServiceNow now'],
+  ['confirmed', 'Confirmed'],
+  ['refused', 'Refused'],
+  ['unavailable', 'Unavailable (no answer)'],
+];
+
+function ItsmAnswer(props: { value: string }): JSX.Element {
+  return (
+    <div class="field">
+      <label for="itsm">ITSM's answer on the ticket</label>
+      <select id="itsm" name="itsm">
+        {ITSM_ANSWERS.map(([value, text]) => (
+          <option value={value} selected={value === props.value} safe>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+const SOURCES = { stated: 'as stated in the form', itsm: 'asked the ITSM now', none: 'nothing to ask' };
+
+function Tickets(props: { tickets: NonNullable<SimulationResult['tickets']> }): JSX.Element {
+  const t = props.tickets;
+  return (
+    <>
+      <h3 safe>{`Ticket ${t.ticket ?? '(none)'}: ${SOURCES[t.source]}`}</h3>
+      <ul id="ticket-verdicts">
+        {t.verdicts.map((v) => (
+          <li safe>{`${v.ruleId}: ${v.verdict}${v.reason ? ` (${v.reason})` : ''}`}</li>
+        ))}
+      </ul>
+    </>
+  );
 }
 
 function Result(props: { result: SimulationResult }): JSX.Element {
@@ -38,6 +79,7 @@ function Result(props: { result: SimulationResult }): JSX.Element {
         <dt>Policy set</dt>
         <dd safe>{r.policyVersion.slice(0, 12)}</dd>
       </dl>
+      {r.tickets ? <Tickets tickets={r.tickets} /> : ''}
       <h3>Rules that match</h3>
       {r.matching.length === 0 ? (
         <p class="empty">None.</p>
@@ -86,6 +128,8 @@ export function SimulatePage(props: {
         <TextField<SimulateFields> name="groups" label="Remote user's groups (comma-separated)" fields={fields} />
         <TextField<SimulateFields> name="path" label="Target path" fields={fields} />
         <TextField<SimulateFields> name="package" label="Target package" fields={fields} />
+        <TextField<SimulateFields> name="ticket" label="Ticket (context.ticket)" fields={fields} />
+        <ItsmAnswer value={fields.itsm} />
         <TextField<SimulateFields>
           name="at"
           label={`At (${ctx.timeZone}; empty: now)`}

@@ -13,10 +13,45 @@ import { errorText, isRecord } from './values.js';
 /** A place in a file: keys and list indexes, from the top. */
 export type ValuePath = readonly (string | number)[];
 
-function formatPath(path: ValuePath): string {
+export function formatPath(path: ValuePath): string {
   let s = '';
   for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s === '' ? seg : `.${seg}`;
   return s;
+}
+
+/**
+ * The line of a path in a parsed YAML document: of the key when it ends with a key, of the
+ * item when it ends with a list index; when the path does not exist all the way, of the
+ * deepest part that does (for a missing key: the key or item that should hold it).
+ */
+export function lineOfPath(doc: Document.Parsed, lines: LineCounter, path: ValuePath): number {
+  const linePos = (node: unknown): number | undefined => {
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return range ? lines.linePos(range[0]).line : undefined;
+  };
+  let node: unknown = doc.contents;
+  let line = linePos(node) ?? 1;
+  // Past an alias (*name) the line stays the alias's: the place that uses the value.
+  let viaAlias = false;
+  for (const seg of path) {
+    if (isAlias(node)) {
+      node = node.resolve(doc);
+      viaAlias = true;
+    }
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
+      if (!pair) break;
+      if (!viaAlias) line = linePos(pair.key) ?? line;
+      next = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      next = node.items[seg];
+      if (next === undefined) break;
+      if (!viaAlias) line = linePos(next) ?? line;
+    } else break;
+    node = next;
+  }
+  return line;
 }
 
 export class PolicyFileReader {
@@ -94,39 +129,9 @@ export class PolicyFileReader {
     return line;
   }
 
-  /**
-   * The line of a path: of the key when it ends with a key, of the item when it ends
-   * with a list index; when the path does not exist all the way, of the deepest part
-   * that does (for a missing key: the key or item that should hold it).
-   */
+  /** The line of a path (see lineOfPath). */
   lineOf(path: ValuePath): number {
-    const linePos = (node: unknown): number | undefined => {
-      const range = (node as { range?: [number, number, number] } | null)?.range;
-      return range ? this.lines.linePos(range[0]).line : undefined;
-    };
-    let node: unknown = this.doc.contents;
-    let line = linePos(node) ?? 1;
-    // Past an alias (*name) the line stays the alias's: the place that uses the value.
-    let viaAlias = false;
-    for (const seg of path) {
-      if (isAlias(node)) {
-        node = node.resolve(this.doc);
-        viaAlias = true;
-      }
-      let next: unknown;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-        if (!pair) break;
-        if (!viaAlias) line = linePos(pair.key) ?? line;
-        next = pair.value;
-      } else if (isSeq(node) && typeof seg === 'number') {
-        next = node.items[seg];
-        if (next === undefined) break;
-        if (!viaAlias) line = linePos(next) ?? line;
-      } else break;
-      node = next;
-    }
-    return line;
+    return lineOfPath(this.doc, this.lines, path);
   }
 
   /** Reports a problem at a path; `where` is the path named in the message (default: the same). */
