@@ -138,21 +138,26 @@ export async function checkDrill(
   }
 }
 
-/** Waits until the outbox has sent every webhook notification and the left requests expired. */
+/**
+ * Waits until the left requests expired and every outcome was announced and sent (the jobs
+ * run a moment after the last decision).
+ */
 export async function waitForJobs(databaseUrl: string, unattended: string[], timeoutMs: number): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const [{ unsent, pending }] = (
+      // Every request is decided by now: its outcome must be announced (queued) and then sent.
+      const [{ unsent, pending, unannounced }] = (
         await client.query(
           `SELECT (SELECT count(*) FROM notifications WHERE channel = 'webhook' AND status = 'pending') AS unsent,
-                  (SELECT count(*) FROM decision_requests WHERE status = 'pending' AND request_id::text = ANY($1)) AS pending`,
+                  (SELECT count(*) FROM decision_requests WHERE status = 'pending' AND request_id::text = ANY($1)) AS pending,
+                  (SELECT count(*) FROM approval_notices WHERE outcome_notified_at IS NULL) AS unannounced`,
           [unattended],
         )
-      ).rows as { unsent: string; pending: string }[];
-      if (Number(unsent) === 0 && Number(pending) === 0) return;
+      ).rows as { unsent: string; pending: string; unannounced: string }[];
+      if (Number(unsent) === 0 && Number(pending) === 0 && Number(unannounced) === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   } finally {
