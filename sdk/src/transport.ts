@@ -33,6 +33,24 @@ export interface TransportOptions {
   attempts?: number;
   /** First pause between rounds over the URLs; doubles (default 250 ms, at most 5 s). */
   backoffMs?: number;
+  /**
+   * Told of each attempt that failed (refused, reset, timed out, or a retryable status), before
+   * the next one: for the agent's log and metrics (which replica failed, how often). Must not throw.
+   */
+  onAttemptFailed?: (failure: AttemptFailure) => void;
+}
+
+/** One failed attempt of a call, as `onAttemptFailed` is told of it. */
+export interface AttemptFailure {
+  method: string;
+  path: string;
+  /** The replica's base URL. */
+  url: string;
+  /** 0 for the first attempt of the call. */
+  attempt: number;
+  /** The status, when the replica answered one (else it gave no answer). */
+  status?: number;
+  problem: string;
 }
 
 // Statuses after which the same call may succeed: time-outs, overload, a replica going away.
@@ -52,6 +70,7 @@ export class Transport {
   readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly backoffMs: number;
+  private readonly onAttemptFailed?: TransportOptions['onAttemptFailed'];
 
   constructor(options: TransportOptions) {
     if (options.urls.length === 0) throw new TypeError('at least one Gatehouse URL is needed');
@@ -59,6 +78,7 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.attempts = options.attempts ?? Math.max(3, 2 * this.urls.length);
     this.backoffMs = options.backoffMs ?? 250;
+    this.onAttemptFailed = options.onAttemptFailed;
   }
 
   async call<T>(
@@ -90,6 +110,7 @@ export class Transport {
         // fetch's own message is "fetch failed": the cause says what (refused, reset, time-out).
         const cause = (error as Error & { cause?: Error }).cause;
         lastProblem = `${this.urls[index]}: ${(error as Error).message}${cause ? ` (${cause.message})` : ''}`;
+        this.onAttemptFailed?.({ method, path, url: this.urls[index], attempt, problem: lastProblem });
         continue;
       }
       const text = await res.text().catch(() => '');
@@ -100,6 +121,14 @@ export class Transport {
       const error = parseError(text);
       if (RETRYABLE.has(res.status)) {
         lastProblem = `${this.urls[index]}: ${res.status} ${error?.error.code ?? ''}`.trim();
+        this.onAttemptFailed?.({
+          method,
+          path,
+          url: this.urls[index],
+          attempt,
+          status: res.status,
+          problem: lastProblem,
+        });
         const retryAfter = Number(res.headers.get('retry-after'));
         if (res.status === 429 && retryAfter > 0) await sleep(Math.min(retryAfter * 1000, MAX_BACKOFF_MS));
         continue;

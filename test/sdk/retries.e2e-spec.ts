@@ -166,11 +166,13 @@ describe('SDK retries when a replica dies between commit and answer', () => {
   it('asks again with the same requestId on the other replica: the same decision, one record', async () => {
     const admin = await login(b.baseUrl);
     const credential = await enrollDevice(b.baseUrl, admin, { deviceId: 'ct-retry', model: 'SOMATOM X.cite' });
+    const failed: { url: string; attempt: number; status?: number }[] = [];
     const agent = new GatehouseAgent({
       urls: [proxy.url, b.baseUrl],
       deviceId: 'ct-retry',
       credential,
       timeoutMs: 10_000,
+      onAttemptFailed: ({ url, attempt, status }) => failed.push({ url, attempt, status }),
     });
     const requestId = randomUUID();
     const answer = await agent.decide({
@@ -183,6 +185,8 @@ describe('SDK retries when a replica dies between commit and answer', () => {
     await proxy.killed();
     expect(a.child.signalCode).toBe('SIGKILL');
     expect(answer.requestId).toBe(requestId);
+    // The agent was told of the failed attempt (no answer from A), then B answered.
+    expect(failed).toEqual([{ url: proxy.url, attempt: 0, status: undefined }]);
     const records = await auditOf(b.baseUrl, admin, requestId);
     expect(records.map((r) => r.eventType)).toEqual(['decision']);
     expect(records[0].outcome).toBe(answer.status);

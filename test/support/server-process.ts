@@ -34,7 +34,8 @@ export async function startServerProcess(
   env: Record<string, string>,
   startTimeoutMs = 180_000,
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  // A fixed PORT in env (a replica started again where its clients expect it), else a free one.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_LEVEL: 'info',
