@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { gatehouseEntry } from './gatehouse-entry.js';
 
 export interface CliRun {
   code: number;
@@ -6,14 +7,14 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `npm run gatehouse -- <args>` as a real process, from the TypeScript sources. */
+/** Runs `npm run gatehouse -- <args>` as a real process (the build when fresh, else the TypeScript sources). */
 export function runCliProcess(args: string[], env: Record<string, string>): Promise<CliRun> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent', ...env };
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', './test/support/ts-register.mjs', 'src/cli/main.ts', ...args],
+      [...gatehouseEntry('src/cli/main.ts'), ...args],
       { env: childEnv, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

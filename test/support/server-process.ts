@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { ADMIN_PASSWORD } from './test-app.js';
+import { gatehouseEntry } from './gatehouse-entry.js';
 
-/** Gatehouse as a real process (`node src/main.ts` through the swc hooks: no build needed). */
+/** Gatehouse as a real process (the build when fresh, else `src/main.ts` through the swc hooks: test/support/gatehouse-entry.ts). */
 export interface ServerProcess {
   baseUrl: string;
   child: ChildProcess;
@@ -75,7 +76,7 @@ async function launch(
   childEnv: NodeJS.ProcessEnv,
   startTimeoutMs: number,
 ): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/main.ts'], {
+  const child = spawn(process.execPath, gatehouseEntry('src/main.ts'), {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
