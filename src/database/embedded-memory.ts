@@ -25,8 +25,8 @@ export interface EmbeddedMemorySettings {
 /**
  * V8 compiles WebAssembly twice: at once with its baseline compiler (Liftoff), then the hot
  * functions again with its optimizing one, keeping both. For PGlite's 9 MB module that second
- * copy is ~50-90 MB resident, for queries that are not measurably faster here (bench:memory:
- * the same decisions/s; the time goes to Node and the commits). The flag is read when a module
+ * copy is ~50-90 MB resident, for decisions that were not measurably faster with it (bench:memory,
+ * docs/performance.md "Memory"). The flag is read when a module
  * is compiled, so it takes effect before PGlite.create; it applies to the whole process.
  */
 export function compileWasmOnce(): void {
