@@ -59,9 +59,14 @@ export async function createEmptyDatabase(pgdata: string, memory: EmbeddedMemory
   // Compiling once also halves initdb's time on two busy cores (20 s instead of 36 s).
   const script = `
     ${memory.wasmTierUp ? '' : "(await import('node:v8')).setFlagsFromString('--liftoff-only');"}
-    const { PGlite } = await import(${JSON.stringify(pgliteEntry())});
-    const db = await PGlite.create({ dataDir: ${JSON.stringify(pgdata)}, startParams: ${JSON.stringify(startParams)} });
-    await db.close();`;
+    try {
+      const { PGlite } = await import(${JSON.stringify(pgliteEntry())});
+      const db = await PGlite.create({ dataDir: ${JSON.stringify(pgdata)}, startParams: ${JSON.stringify(startParams)} });
+      await db.close();
+    } catch (error) {
+      process.stderr.write(String(error?.message ?? error));
+      process.exit(1);
+    }`;
   await new Promise<void>((done, fail) => {
     execFile(
       process.execPath,
@@ -72,7 +77,8 @@ export async function createEmptyDatabase(pgdata: string, memory: EmbeddedMemory
         fail(
           new Error(
             `Could not create the embedded database in ${pgdata}: ${stderr.trim() || error.message}. ` +
-              'Check that the folder is writable and the disk has space, then delete the folder and start again.',
+              'Check that GATEHOUSE_DATA_DIR is a folder this user may write to, on a disk with space; ' +
+              'if a first start was interrupted, delete its pgdata folder and start again.',
             { cause: error },
           ),
         );
