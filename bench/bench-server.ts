@@ -12,13 +12,23 @@ const SERVER_START_TIMEOUT_MS = 60_000;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BENCH_ADMIN_PASSWORD = 'bench-gatehouse-password-0123';
 
+/** PostgreSQL (a URL) or the embedded database in a data folder. */
+export type BenchDatabase = string | { dataDir: string };
+
 /**
- * The compiled app (dist/src/main.js) on PostgreSQL with the example policy set, its
- * per-device rate limit at the highest the configuration accepts (the benches drive
- * thousands of requests a second from a few devices). `profileDir`: write a CPU profile.
+ * The compiled app (dist/src/main.js) on PostgreSQL (or the embedded database) with the example
+ * policy set, its per-device rate limit at the highest the configuration accepts (the benches
+ * drive thousands of requests a second from a few devices). `profileDir`: write a CPU profile.
+ * `env`: more settings (e.g. EMBEDDED_SHARED_BUFFERS_MB).
  */
-export function startGatehouse(databaseUrl: string, port: number, profileDir?: string): ServerChild {
+export function startGatehouse(
+  database: BenchDatabase,
+  port: number,
+  profileDir?: string,
+  env: Record<string, string> = {},
+): ServerChild {
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-interval=250', `--cpu-prof-dir=${profileDir}`] : [];
+  const where = typeof database === 'string' ? { DATABASE_URL: database } : { GATEHOUSE_DATA_DIR: database.dataDir };
   const child = spawn(process.execPath, [...profile, resolve(ROOT, 'dist', 'src', 'main.js')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,7 +36,7 @@ export function startGatehouse(databaseUrl: string, port: number, profileDir?: s
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
+      ...where,
       PORT: String(port),
       HOST: '127.0.0.1',
       GATEHOUSE_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
@@ -34,6 +44,7 @@ export function startGatehouse(databaseUrl: string, port: number, profileDir?: s
       LOG_LEVEL: 'warn',
       DEVICE_RATE_PER_SECOND: '10000',
       DEVICE_RATE_BURST: '100000',
+      ...env,
     },
   });
   return new ServerChild(child);
@@ -140,8 +151,8 @@ export async function staffToken(
 }
 
 /** Waits for /health/ready, or fails with the server's last lines. */
-export async function waitReady(base: string, server: ServerChild): Promise<void> {
-  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+export async function waitReady(base: string, server: ServerChild, timeoutMs = SERVER_START_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!server.running) throw new Error(`Gatehouse exited during start-up:\n${server.tail()}`);
     try {
@@ -153,7 +164,7 @@ export async function waitReady(base: string, server: ServerChild): Promise<void
     }
     await sleep(200);
   }
-  throw new Error(`Gatehouse was not ready after ${SERVER_START_TIMEOUT_MS / 1000} s:\n${server.tail()}`);
+  throw new Error(`Gatehouse was not ready after ${timeoutMs / 1000} s:\n${server.tail()}`);
 }
 
 /** Runs one statement as the PostgreSQL administrator (create and drop bench databases). */

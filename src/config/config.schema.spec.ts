@@ -61,6 +61,31 @@ describe('configuration', () => {
     expect(problem({ AUDIT_SEGMENT_RECORDS: '0' })).toMatch(/AUDIT_SEGMENT_RECORDS: expected at least 1/);
   });
 
+  it("sizes the embedded database's memory for a small VM by default, within what PGlite can hold", () => {
+    const config = loadConfig({});
+    expect(config.EMBEDDED_SHARED_BUFFERS_MB).toBe(16);
+    expect(config.EMBEDDED_WORK_MEM_MB).toBe(4);
+    expect(config.EMBEDDED_MAINTENANCE_WORK_MEM_MB).toBe(16);
+    expect(config.EMBEDDED_WASM_TIER_UP).toBe(false);
+    expect(loadConfig({ EMBEDDED_SHARED_BUFFERS_MB: '256' }).EMBEDDED_SHARED_BUFFERS_MB).toBe(256);
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (e) {
+        return (e as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    // PGlite's WebAssembly memory ends at 2 GB: a larger cache could not start.
+    expect(problem({ EMBEDDED_SHARED_BUFFERS_MB: '2048' })).toMatch(
+      /EMBEDDED_SHARED_BUFFERS_MB: expected at most 1024/,
+    );
+    expect(problem({ EMBEDDED_WORK_MEM_MB: '0' })).toMatch(/EMBEDDED_WORK_MEM_MB: expected at least 1/);
+    expect(problem({ EMBEDDED_MAINTENANCE_WORK_MEM_MB: '64MB' })).toMatch(
+      /EMBEDDED_MAINTENANCE_WORK_MEM_MB: expected a whole number/,
+    );
+  });
+
   it('says which rule a weak GATEHOUSE_ADMIN_PASSWORD breaks, without echoing it', () => {
     const weak = (env: Record<string, string>) => {
       try {

@@ -70,6 +70,11 @@ export const configSchema = z
     // How often each replica checks that its console rules are those in the database (0: never).
     POLICY_CHECK_SECONDS: int(0, 3600).default(10),
     GATEHOUSE_DATA_DIR: z.string().min(1).default('./data'),
+    // The embedded PGlite's memory (src/database/embedded-memory.ts): resident once touched, never given back.
+    EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(16),
+    EMBEDDED_WORK_MEM_MB: int(1, 256).default(4),
+    EMBEDDED_MAINTENANCE_WORK_MEM_MB: int(1, 512).default(16),
+    EMBEDDED_WASM_TIER_UP: bool.default(false),
     POLICIES_DIR: z.string().min(1).default('./policies'),
     TLS_CERT_FILE: readableFile.optional(),
     TLS_KEY_FILE: readableFile.optional(),

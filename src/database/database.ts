@@ -28,7 +28,12 @@ export class Database {
     const logger = options.logger ?? new Logger('Database');
     const embedded = config.DATABASE_URL
       ? undefined
-      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, EMBEDDED_SOCKET_CONNECTIONS);
+      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, EMBEDDED_SOCKET_CONNECTIONS, {
+          sharedBuffersMb: config.EMBEDDED_SHARED_BUFFERS_MB,
+          workMemMb: config.EMBEDDED_WORK_MEM_MB,
+          maintenanceWorkMemMb: config.EMBEDDED_MAINTENANCE_WORK_MEM_MB,
+          wasmTierUp: config.EMBEDDED_WASM_TIER_UP,
+        });
     if (embedded)
       logger.log(`Using the embedded database in ${config.GATEHOUSE_DATA_DIR} (set DATABASE_URL for PostgreSQL)`);
     const dataSource = createDataSource(config, embedded);

@@ -1,9 +1,15 @@
-import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import {
+  compileWasmOnce,
+  createEmptyDatabase,
+  embeddedStartParams,
+  type EmbeddedMemorySettings,
+} from './embedded-memory.js';
 
 /**
  * The embedded default: PGlite (PostgreSQL compiled to WebAssembly) in this process,
@@ -18,19 +24,28 @@ export class EmbeddedPostgres {
     private readonly lock: DataDirLock,
   ) {}
 
-  static async start(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
+  static async start(
+    dataDir: string,
+    maxConnections: number,
+    memory: EmbeddedMemorySettings,
+  ): Promise<EmbeddedPostgres> {
     const root = resolve(dataDir);
     mkdirSync(root, { recursive: true });
     const lock = DataDirLock.take(root);
     try {
-      return await EmbeddedPostgres.open(root, maxConnections, lock);
+      return await EmbeddedPostgres.open(root, maxConnections, memory, lock);
     } catch (error) {
       lock.release();
       throw error;
     }
   }
 
-  private static async open(root: string, maxConnections: number, lock: DataDirLock): Promise<EmbeddedPostgres> {
+  private static async open(
+    root: string,
+    maxConnections: number,
+    memory: EmbeddedMemorySettings,
+    lock: DataDirLock,
+  ): Promise<EmbeddedPostgres> {
     const pgdata = resolve(root, 'pgdata');
     const socketDir = resolve(root, 'run');
     mkdirSync(pgdata, { recursive: true });
@@ -39,7 +54,11 @@ export class EmbeddedPostgres {
     chmodSync(socketDir, 0o700);
     const socketPath = resolve(socketDir, '.s.PGSQL.5432');
     await rm(socketPath, { force: true });
-    const db = await PGlite.create({ dataDir: pgdata });
+    // A new folder is initialised in a short-lived child process: initdb grows PGlite's
+    // WebAssembly memory to ~700 MB, which a WebAssembly.Memory never gives back.
+    if (!existsSync(resolve(pgdata, 'PG_VERSION'))) await createEmptyDatabase(pgdata, memory);
+    if (!memory.wasmTierUp) compileWasmOnce();
+    const db = await PGlite.create({ dataDir: pgdata, startParams: embeddedStartParams(memory) });
     const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
     await server.start();
     return new EmbeddedPostgres(db, server, socketDir, lock);
