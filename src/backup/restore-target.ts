@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.schema.js';
 import { dataSourceOptions, MIGRATIONS_TABLE } from '../database/data-source.js';
 import { EmbeddedPostgres } from '../database/embedded-postgres.js';
+import { embeddedMemoryOf } from '../database/embedded-memory.js';
 import { runMigrations } from '../database/migrate.js';
 import { grantServerRole, roleOfUrl } from '../database/server-role.js';
 import { TABLE_OWNERS } from '../database/table-owners.js';
@@ -47,7 +48,7 @@ async function openEmbedded(config: AppConfig, migrations: Function[]): Promise<
         'Gatehouse that uses it). Nothing was changed.',
     );
   }
-  const embedded = await EmbeddedPostgres.start(dir, 1);
+  const embedded = await EmbeddedPostgres.start(dir, 1, embeddedMemoryOf(config));
   const dataSource = new DataSource({ ...dataSourceOptions(config, embedded), migrations });
   let closed = false;
   const close = async () => {

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { createDataSource } from './data-source.js';
 import { checkDurability } from './durability.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
+import { embeddedMemoryOf } from './embedded-memory.js';
 import { runMigrations } from './migrate.js';
 import { grantServerRole, restrictEmbeddedSession, roleOfUrl } from './server-role.js';
 
@@ -28,12 +29,7 @@ export class Database {
     const logger = options.logger ?? new Logger('Database');
     const embedded = config.DATABASE_URL
       ? undefined
-      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, EMBEDDED_SOCKET_CONNECTIONS, {
-          sharedBuffersMb: config.EMBEDDED_SHARED_BUFFERS_MB,
-          workMemMb: config.EMBEDDED_WORK_MEM_MB,
-          maintenanceWorkMemMb: config.EMBEDDED_MAINTENANCE_WORK_MEM_MB,
-          wasmTierUp: config.EMBEDDED_WASM_TIER_UP,
-        });
+      : await EmbeddedPostgres.start(config.GATEHOUSE_DATA_DIR, EMBEDDED_SOCKET_CONNECTIONS, embeddedMemoryOf(config));
     if (embedded)
       logger.log(`Using the embedded database in ${config.GATEHOUSE_DATA_DIR} (set DATABASE_URL for PostgreSQL)`);
     const dataSource = createDataSource(config, embedded);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
+import type { AppConfig } from '../config/config.schema.js';
 
 /**
  * How much memory the embedded PGlite may take. PGlite runs PostgreSQL inside one
@@ -20,6 +21,16 @@ export interface EmbeddedMemorySettings {
   maintenanceWorkMemMb: number;
   /** Also compile PGlite's hot functions with V8's optimizing compiler (a second copy of the code). */
   wasmTierUp: boolean;
+}
+
+/** The embedded database's memory settings from the configuration (EMBEDDED_*). */
+export function embeddedMemoryOf(config: AppConfig): EmbeddedMemorySettings {
+  return {
+    sharedBuffersMb: config.EMBEDDED_SHARED_BUFFERS_MB,
+    workMemMb: config.EMBEDDED_WORK_MEM_MB,
+    maintenanceWorkMemMb: config.EMBEDDED_MAINTENANCE_WORK_MEM_MB,
+    wasmTierUp: config.EMBEDDED_WASM_TIER_UP,
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/config.schema.js';
 import { dataSourceOptions } from '../../database/data-source.js';
 import { EmbeddedPostgres } from '../../database/embedded-postgres.js';
+import { embeddedMemoryOf } from '../../database/embedded-memory.js';
 import { failed, ok, reason, warning, type CheckResult } from './check.js';
 
 export const DATABASE_TITLE = 'Database';
@@ -86,7 +87,7 @@ export async function openDoctorDatabase(config: AppConfig): Promise<{ db?: Doct
   }
   let embedded: EmbeddedPostgres;
   try {
-    embedded = await EmbeddedPostgres.start(dir, 2);
+    embedded = await EmbeddedPostgres.start(dir, 2, embeddedMemoryOf(config));
   } catch (error) {
     // The data folder's lock (src/database/embedded-postgres.ts) names a live holder: the running server.
     if (/in use by/.test(reason(error))) {
