@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { endAccessSchema } from '../access/access.dto.js';
+import { endAccessSchema, endEnterpriseAccessSchema } from '../access/access.dto.js';
 import { ApiError, ErrorCode } from '../common/api-error.js';
 import { zodDetails } from '../common/zod-validation.js';
 
@@ -19,4 +19,9 @@ export const endAccessForm = z.strictObject({
   ...CSRF_FIELD,
   reason: endAccessSchema.shape.reason,
   confirm: z.literal('yes', { error: 'tick "Yes, end it now" to confirm' }),
+});
+
+/** "End a vendor's access everywhere": the API's body (POST /api/v1/access/end) and the confirmation. */
+export const endEnterpriseAccessForm = endAccessForm.extend({
+  enterprise: endEnterpriseAccessSchema.shape.enterprise,
 });

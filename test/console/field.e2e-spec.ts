@@ -215,5 +215,27 @@ describe('console: end now, break-glass and its review (Chromium)', () => {
     expect(await page(w.tokens.alice, `/approvals/${id}?done=nothing-live`)).toContain('Nothing was live');
     expect((await apiView(id)).grant.endedAt).not.toBeNull();
     expect((await post(w.tokens.dave, path, { reason: 'x', confirm: 'yes' })).status).toBe(403);
+
+    // "End a vendor's access everywhere" on the live-grants page: administrators of all devices only.
+    const another = await askPending(app.baseUrl, w.ct, install('enterprise-end'));
+    expect(
+      (
+        await api(app.baseUrl, 'POST', `/api/v1/approvals/${another}/break-glass`, {
+          token: erin,
+          body: { reason: REASON, grantMinutes: 10 },
+        })
+      ).status,
+    ).toBe(200);
+    expect(await page(w.admin, '/grants')).toContain('End a vendor&#39;s access everywhere');
+    expect(await page(w.tokens.alice, '/grants')).not.toContain('access everywhere');
+    const vendor = { enterprise: 'acme-medical', reason: 'Contract suspended', confirm: 'yes' };
+    expect((await post(w.tokens.alice, '/grants/end-enterprise', vendor)).status).toBe(403);
+    expect((await post(w.admin, '/grants/end-enterprise', { ...vendor, confirm: '' })).status).toBe(400);
+    const all = await post(w.admin, '/grants/end-enterprise', vendor);
+    expect(all.headers.get('location')).toBe('/grants?done=enterprise-ended&ended=1');
+    expect(await page(w.admin, all.headers.get('location')!)).toContain('Ended 1 live access(es) of that vendor');
+    expect((await apiView(another)).grant.endedAt).not.toBeNull();
+    const none = await post(w.admin, '/grants/end-enterprise', vendor);
+    expect(none.headers.get('location')).toBe('/grants?done=nothing-live');
   });
 });

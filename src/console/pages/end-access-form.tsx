@@ -1,4 +1,5 @@
 import { END_REASON_MAX } from '../../access/access.dto.js';
+import type { Children } from '@kitajs/html';
 import type { PageContext } from '../page-context.js';
 
 /**
@@ -15,6 +16,8 @@ export function EndAccessForm(props: {
   /** What ends, in a sentence. */
   what: string;
   button: string;
+  /** Fields asked before the reason (the vendor enterprise, for ending an enterprise's access). */
+  children?: Children;
 }): JSX.Element {
   const { id } = props;
   return (
@@ -28,6 +31,7 @@ export function EndAccessForm(props: {
           {`${props.what} The device's agent is told at once if it is waiting on the request, otherwise at its ` +
             `next heartbeat; repeats under an ended grant are refused.`}
         </p>
+        {props.children ?? ''}
         <label for={`${id}-reason`}>Reason (required; the vendor's engineer reads it, the audit trail keeps it)</label>
         <textarea id={`${id}-reason`} name="reason" rows="2" maxlength={String(END_REASON_MAX)} required></textarea>
         <div class="check">

@@ -3,8 +3,12 @@ import { formatTime } from '../console-time.js';
 import { Layout } from '../layout.js';
 import { may } from '../nav.js';
 import type { PageContext } from '../page-context.js';
+import { EndAccessForm } from './end-access-form.js';
 
-/** Live "approve for N minutes" grants, each with "End now". */
+/**
+ * Live "approve for N minutes" grants, each with "End now"; for administrators of all devices,
+ * "End a vendor's access everywhere" (POST /api/v1/access/end).
+ */
 export function GrantsPage(props: { ctx: PageContext; grants: GrantView[]; notice?: string }): JSX.Element {
   const { ctx, grants } = props;
   const mayEnd = may(ctx.staff, 'decide', 'Approval');
@@ -50,6 +54,21 @@ export function GrantsPage(props: { ctx: PageContext; grants: GrantView[]; notic
             </li>
           ))}
         </ul>
+      )}
+      {may(ctx.staff, 'manage', 'Approval') ? (
+        <EndAccessForm
+          ctx={ctx}
+          action="/grants/end-enterprise"
+          id="end-enterprise"
+          heading="End a vendor's access everywhere"
+          what="Ends every remote session not completed and every live grant of this vendor enterprise, on every device."
+          button="End the vendor's access"
+        >
+          <label for="end-enterprise-name">Vendor enterprise (as agents report it, e.g. acme-medical)</label>
+          <input id="end-enterprise-name" name="enterprise" type="text" maxlength="128" required />
+        </EndAccessForm>
+      ) : (
+        ''
       )}
     </Layout>
   );
