@@ -266,9 +266,9 @@ async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: 
   const sampleLag = async () => {
     while (path === 'inbox' && !aborted && performance.now() < stop) {
       await new Promise((r) => setTimeout(r, LAG_SAMPLE_MS));
-      const lag = await sealer.lag();
+      const lag = await sealer.oldestSeconds();
       const now = performance.now();
-      if (now >= measureStart && now <= stop) lags.push(lag.oldestSeconds * 1000);
+      if (now >= measureStart && now <= stop) lags.push(lag * 1000);
     }
   };
   let watchdog: NodeJS.Timeout | undefined;
