@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { createServer, type Server } from 'node:tls';
 import pg from 'pg';
 import { AuditService } from '../src/audit/audit.service.js';
+import { AuditSealer } from '../src/audit/sealer/audit-sealer.js';
 import { ForwardLease } from '../src/audit/forwarding/forward-lease.js';
 import { ReceiverForwarder } from '../src/audit/forwarding/receiver-forwarder.js';
 import { SyslogStreamTransport } from '../src/audit/forwarding/syslog-stream-transport.js';
@@ -104,7 +105,7 @@ async function main(): Promise<number> {
         receiver.ca,
       ),
       new ForwardLease(db.dataSource, false, name),
-      new AuditService(db.dataSource, clock),
+      new AuditService(db.dataSource, clock, new AuditSealer(db.dataSource)),
       clock,
       15 * 60_000,
     );

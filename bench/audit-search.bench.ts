@@ -17,6 +17,7 @@ import pg from 'pg';
 import { AuditExport } from '../src/audit/audit-export.js';
 import { auditSearchSchema } from '../src/audit/audit-search.dto.js';
 import { AuditSearch } from '../src/audit/audit-search.service.js';
+import { AuditSealer } from '../src/audit/sealer/audit-sealer.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
 import type { PolicyService } from '../src/policies/policy.service.js';
@@ -84,7 +85,11 @@ async function main(): Promise<number> {
   const { db, drop } = await openDatabase();
   try {
     // deviceGroup needs the policy's groups; the bench has none loaded (the other filters do not use it).
-    const search = new AuditSearch(db.dataSource, { grouper: null } as unknown as PolicyService);
+    const search = new AuditSearch(
+      db.dataSource,
+      { grouper: null } as unknown as PolicyService,
+      new AuditSealer(db.dataSource),
+    );
     const rows: string[][] = [['first page (100, newest first)', 'p50', 'p99', 'max']];
     let worstP99 = 0;
     for (const [name, values] of CASES) {
@@ -107,7 +112,9 @@ async function main(): Promise<number> {
     let maxRss = rssBefore;
     let lines = 0;
     const started = performance.now();
-    for await (const chunk of new AuditExport(db.dataSource).text({ format: 'jsonl' })) {
+    for await (const chunk of new AuditExport(db.dataSource, new AuditSealer(db.dataSource)).text({
+      format: 'jsonl',
+    })) {
       for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines += 1;
       maxRss = Math.max(maxRss, process.memoryUsage().rss);
     }

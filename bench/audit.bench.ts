@@ -1,12 +1,18 @@
 /**
- * Durable audit appends per second through AuditWriter.append(), on PostgreSQL and on
- * the embedded PGlite, from 1, 8 and 64 concurrent writers (each an async loop awaiting
- * one append at a time, as request handlers do).
+ * Durable audit appends per second on PostgreSQL and on the embedded PGlite, from 1, 8 and 64
+ * concurrent writers (each an async loop awaiting one append at a time, as request handlers
+ * do), by two paths:
+ * - chain: AuditWriter.append() (group commit, one commit in flight, audit_append under the
+ *   chain's lock: how every record but a decision's is written);
+ * - inbox: the decisions' path (issue 16): group commit with PARALLEL_COMMITS commits in flight,
+ *   audit_enqueue (no lock), the AuditSealer chaining them after; the seal lag (age of the
+ *   oldest record not yet chained) is sampled every 10 ms.
  *
- *   npm run bench:audit [-- --seconds=5 --warmup=1 --writers=1,8,64 --db=postgres,embedded]
+ *   npm run bench:audit [-- --seconds=5 --warmup=1 --writers=1,8,64 --db=postgres,embedded
+ *                          --path=chain,inbox]
  *
  * Environment: AUDIT_BENCH_SECONDS, AUDIT_BENCH_WARMUP_SECONDS, AUDIT_BENCH_WRITERS,
- * AUDIT_BENCH_DB, BENCH_DATABASE_URL (an admin URL of the PostgreSQL to use; default
+ * AUDIT_BENCH_DB, AUDIT_BENCH_PATH, BENCH_DATABASE_URL (an admin URL of the PostgreSQL to use; default
  * postgres://postgres@127.0.0.1:5432/postgres: a scratch database is created and dropped),
  * DATABASE_POOL_SIZE. Exits 1 if an append fails or the chain does not verify.
  */
@@ -21,7 +27,10 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { normalizeEvent, type AuditEvent } from '../src/audit/audit-chain.js';
 import { verifyAuditChain, type VerifyResult } from '../src/audit/audit-verifier.js';
-import { AuditWriter } from '../src/audit/audit-writer.js';
+import { AuditWriter, contentLines } from '../src/audit/audit-writer.js';
+import { AuditSealer } from '../src/audit/sealer/audit-sealer.js';
+import { GroupCommitter } from '../src/common/group-commit.js';
+import { PARALLEL_COMMITS } from '../src/decisions/decision-writer.js';
 import { SystemClock } from '../src/common/clock.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
@@ -53,11 +62,21 @@ const pgCpu = () => processCpuSeconds('postgres');
 /** A case that has not finished this long after its planned end is abandoned. */
 const CASE_GRACE_MS = 60_000;
 
+const PATHS = stringOption('path', 'AUDIT_BENCH_PATH', 'chain,inbox')
+  .split(',')
+  .map((s) => s.trim()) as Path[];
+
 const TARGET_RATE = 20_000;
 const TARGET_P99_MS = 10;
 const TARGET_WRITERS = 64;
+/** Issue 16: the decisions' path, durable appends from 64 writers, and the seal lag's p99. */
+const TARGET_INBOX_RATE = 40_000;
+const TARGET_SEAL_LAG_MS = 100;
+const LAG_SAMPLE_MS = 10;
 
 type Kind = 'postgres' | 'embedded';
+type Path = 'chain' | 'inbox';
+if (PATHS.some((p) => p !== 'chain' && p !== 'inbox')) throw new Error('--path: chain and/or inbox');
 if (WRITERS.some((w) => !Number.isInteger(w) || w < 1 || w > 1024)) throw new Error('--writers: whole numbers 1-1024');
 if (DBS.some((d) => d !== 'postgres' && d !== 'embedded')) throw new Error('--db: postgres and/or embedded');
 
@@ -154,6 +173,10 @@ function instrumented(dataSource: DataSource, stats: CommitStats): DataSource {
 
 interface CaseResult {
   kind: Kind;
+  path: Path;
+  /** inbox: the seal lag sampled every LAG_SAMPLE_MS in the measured window (ms). */
+  lagP99?: number;
+  lagMax?: number;
   writers: number;
   rate: number;
   p50: number;
@@ -171,10 +194,42 @@ interface CaseResult {
   machineCpu: number;
 }
 
-async function runCase(kind: Kind, dataSource: DataSource, writers: number): Promise<CaseResult> {
+/**
+ * The decisions' path without the decisions: records into audit_inbox, PARALLEL_COMMITS commits
+ * at once (as DecisionWriter), each commit waking the sealer (as DecisionsService).
+ */
+function inboxWriter(dataSource: DataSource, stats: CommitStats, sealer: AuditSealer) {
+  const committer = new GroupCommitter<Required<AuditEvent>, void>(
+    async (events) => {
+      const q0 = performance.now();
+      await dataSource.query("SELECT audit_enqueue(string_to_array($1, E'\\n'), $2)", [
+        contentLines(events),
+        new Date().toISOString(),
+      ]);
+      const q1 = performance.now();
+      stats.add(q1, events.length, q1 - q0);
+      sealer.soon();
+      return events.map(() => undefined);
+    },
+    (error) => error,
+    { parallel: PARALLEL_COMMITS },
+  );
+  return {
+    append: (event: AuditEvent) => committer.submit(normalizeEvent(event)),
+    close: () => committer.close(),
+  };
+}
+
+async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: number): Promise<CaseResult> {
   const stats = new CommitStats();
-  const writer = new AuditWriter(instrumented(dataSource, stats), new SystemClock());
+  const sealer = new AuditSealer(dataSource);
+  if (path === 'inbox') sealer.start();
+  const writer =
+    path === 'chain'
+      ? new AuditWriter(instrumented(dataSource, stats), new SystemClock())
+      : inboxWriter(dataSource, stats, sealer);
   const latencies = new Samples();
+  const lags = new Samples();
   const start = performance.now();
   const measureStart = start + WARMUP_SECONDS * 1000;
   const stop = measureStart + SECONDS * 1000;
@@ -207,10 +262,19 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
       if (t1 >= measureStart && t1 <= stop) latencies.push(t1 - t0);
     }
   };
+  // The seal lag, sampled on its own connection's turn in the pool (inbox only).
+  const sampleLag = async () => {
+    while (path === 'inbox' && !aborted && performance.now() < stop) {
+      await new Promise((r) => setTimeout(r, LAG_SAMPLE_MS));
+      const lag = await sealer.oldestSeconds();
+      const now = performance.now();
+      if (now >= measureStart && now <= stop) lags.push(lag * 1000);
+    }
+  };
   let watchdog: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      Promise.all(Array.from({ length: writers }, (_, w) => loop(w))),
+      Promise.all([...Array.from({ length: writers }, (_, w) => loop(w)), sampleLag()]),
       new Promise((_, reject) => {
         watchdog = setTimeout(
           () => reject(new Error(`${kind}, ${writers} writers: not finished ${CASE_GRACE_MS / 1000} s after its end`)),
@@ -224,8 +288,10 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
     clearTimeout(endTimer);
   }
   await writer.close();
+  await sealer.stop();
 
   const sorted = latencies.sorted();
+  const lagSorted = lags.sorted();
   const sum = sorted.reduce((a, b) => a + b, 0);
   let nodeCpu = NaN;
   let pgCpuShare = kind === 'embedded' ? 0 : NaN;
@@ -248,6 +314,9 @@ async function runCase(kind: Kind, dataSource: DataSource, writers: number): Pro
   }
   return {
     kind,
+    path,
+    lagP99: path === 'inbox' ? percentile(lagSorted, 99) : undefined,
+    lagMax: path === 'inbox' && lagSorted.length ? lagSorted[lagSorted.length - 1] : undefined,
     writers,
     rate: sorted.length / SECONDS,
     p50: percentile(sorted, 50),
@@ -366,8 +435,8 @@ function normalizeMicros(batch: number): number {
 async function main(): Promise<number> {
   Logger.overrideLogger(['error', 'warn']);
   console.log(
-    `Audit append benchmark: AuditWriter.append() (group commit, durable), ${SECONDS} s per case after ` +
-      `${WARMUP_SECONDS} s warm-up; writers ${WRITERS.join(', ')}`,
+    `Audit append benchmark: durable appends by path ${PATHS.join(', ')} (chain: AuditWriter.append(); inbox: ` +
+      `the decisions' path, sealed after), ${SECONDS} s per case after ${WARMUP_SECONDS} s warm-up; writers ${WRITERS.join(', ')}`,
   );
   console.log(
     `Machine: ${availableParallelism()} CPUs, Node ${process.version}; database and bench share them; ` +
@@ -386,16 +455,20 @@ async function main(): Promise<number> {
     console.log(open.label);
     try {
       let appended = 0;
-      for (const writers of WRITERS) {
-        if (aborted) break;
-        const r = await runCase(kind, open.db.dataSource, writers);
-        appended += r.appended;
-        results.push(r);
-        console.log(
-          `  ${kind}, ${writers} writer(s): ${fmtInt(r.rate)} appends/s, p50 ${fmtMs(r.p50)} ms, ` +
-            `p99 ${fmtMs(r.p99)} ms${r.failures ? `, ${r.failures} FAILED appends (${r.firstFailure})` : ''}`,
-        );
-        if (r.failures) failed = true;
+      for (const path of PATHS) {
+        for (const writers of WRITERS) {
+          if (aborted) break;
+          const r = await runCase(kind, path, open.db.dataSource, writers);
+          appended += r.appended;
+          results.push(r);
+          console.log(
+            `  ${kind}, ${path}, ${writers} writer(s): ${fmtInt(r.rate)} appends/s, p50 ${fmtMs(r.p50)} ms, ` +
+              `p99 ${fmtMs(r.p99)} ms` +
+              (r.lagP99 === undefined ? '' : `, seal lag p99 ${fmtMs(r.lagP99)} ms`) +
+              (r.failures ? `, ${r.failures} FAILED appends (${r.firstFailure})` : ''),
+          );
+          if (r.failures) failed = true;
+        }
       }
       const v0 = performance.now();
       const result = await verifyAuditChain(open.db.dataSource);
@@ -411,11 +484,14 @@ async function main(): Promise<number> {
     table([
       [
         'database',
+        'path',
         'writers',
         'appends/s',
         'p50 ms',
         'p99 ms',
         'max ms',
+        'seal lag p99 ms',
+        'seal lag max ms',
         'records',
         'commits',
         'avg batch',
@@ -426,11 +502,14 @@ async function main(): Promise<number> {
       ],
       ...results.map((r) => [
         r.kind,
+        r.path,
         String(r.writers),
         fmtInt(r.rate),
         fmtMs(r.p50),
         fmtMs(r.p99),
         fmtMs(r.max),
+        r.lagP99 === undefined ? '-' : fmtMs(r.lagP99),
+        r.lagMax === undefined ? '-' : fmtMs(r.lagMax),
         fmtInt(r.measured),
         fmtInt(r.stats.commits),
         fmtMs(r.stats.records / r.stats.commits, 1),
@@ -444,18 +523,20 @@ async function main(): Promise<number> {
   console.log(
     "\n(records = appends completed in the measured window; node CPU = this process and pg CPU = this database's " +
       'PostgreSQL backends, 100% = one core; machine CPU = all cores, other tenants included; CPU µs/append = (node + pg) ' +
-      'CPU time per append)',
+      'CPU time per append; seal lag = age of the oldest record committed but not yet chained, sampled every ' +
+      `${LAG_SAMPLE_MS} ms)`,
   );
 
   console.log(
-    '\nWhere an append goes (mean ms; the writer has one commit in flight at a time, and a commit is one ' +
-      'statement, audit_append: chain lock, head, SHA-256, INSERT, COMMIT):\n',
+    '\nWhere an append goes (mean ms; chain: one commit in flight at a time, a commit is one statement, ' +
+      `audit_append: chain lock, head, SHA-256, INSERT, COMMIT; inbox: ${PARALLEL_COMMITS} in flight, audit_enqueue):\n`,
   );
   console.log(
     table([
-      ['database', 'writers', 'records/commit', 'commit statement', 'append mean', 'queued'],
+      ['database', 'path', 'writers', 'records/commit', 'commit statement', 'append mean', 'queued'],
       ...results.map((r) => [
         r.kind,
+        r.path,
         String(r.writers),
         fmtMs(r.stats.records / r.stats.commits, 1),
         fmtMs(r.stats.meanStatement, 3),
@@ -488,7 +569,7 @@ async function main(): Promise<number> {
     );
   }
 
-  const target = results.find((r) => r.kind === 'postgres' && r.writers === TARGET_WRITERS);
+  const target = results.find((r) => r.kind === 'postgres' && r.path === 'chain' && r.writers === TARGET_WRITERS);
   const verdict = target
     ? `measured ${fmtInt(target.rate)} appends/s, p99 ${fmtMs(target.p99)} ms: ` +
       (target.rate >= TARGET_RATE && target.p99 < TARGET_P99_MS ? 'PASS' : 'FALL SHORT')
@@ -496,6 +577,20 @@ async function main(): Promise<number> {
   console.log(
     `\ntarget: ≥ ${fmtInt(TARGET_RATE)} appends/s from ${TARGET_WRITERS} writers on PostgreSQL, ` +
       `p99 < ${TARGET_P99_MS} ms — ${verdict}`,
+  );
+  const inbox = results.find((r) => r.kind === 'postgres' && r.path === 'inbox' && r.writers === TARGET_WRITERS);
+  const inboxVerdict = inbox
+    ? `measured ${fmtInt(inbox.rate)} appends/s, seal lag p99 ${fmtMs(inbox.lagP99 ?? NaN)} ms: ` +
+      (inbox.rate >= TARGET_INBOX_RATE && (inbox.lagP99 ?? Infinity) < TARGET_SEAL_LAG_MS ? 'PASS' : 'FALL SHORT')
+    : 'not measured (run with --db including postgres, --path including inbox, --writers including 64)';
+  console.log(
+    `target (issue 16, decisions' path): ≥ ${fmtInt(TARGET_INBOX_RATE)} durable appends/s from ${TARGET_WRITERS} ` +
+      `writers on PostgreSQL, seal lag p99 < ${TARGET_SEAL_LAG_MS} ms — ${inboxVerdict}`,
+  );
+  console.log(
+    `(load average at the end ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
   );
   if (failed) console.error('\nFAILED: an append failed or the chain did not verify');
   if (aborted) console.error('\nInterrupted: results are incomplete');

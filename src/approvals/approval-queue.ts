@@ -17,6 +17,7 @@ import { ApprovalVoteEntity } from './approval-vote.entity.js';
 import { approverGroupsOf, canOnApproval, readScope } from './approver-rights.js';
 import { QUEUE_SORTS, type QueueQuery } from './approvals.dto.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { AuditService } from '../audit/audit.service.js';
 
 export interface ApprovalSummary {
   requestId: string;
@@ -98,6 +99,7 @@ export class ApprovalQueue {
     private readonly clock: Clock,
     private readonly approvers: Approvers,
     private readonly requests: DecisionRequests,
+    private readonly audit: AuditService,
   ) {}
 
   async list(staff: StaffPrincipal, q: QueueQuery): Promise<{ items: ApprovalSummary[]; nextCursor: string | null }> {
@@ -177,6 +179,8 @@ export class ApprovalQueue {
       throw notFound('Approval request');
     }
     const [summary] = await this.summaries(staff, [row], now);
+    // The request's own decision record is in the history (read barrier: it may wait in the inbox).
+    await this.audit.sealPending();
     const [votes, grant, history, eligible] = await Promise.all([
       this.dataSource.getRepository(ApprovalVoteEntity).find({ where: { requestId }, order: { createdAt: 'ASC' } }),
       this.dataSource.getRepository(GrantEntity).findOneBy({ requestId }),

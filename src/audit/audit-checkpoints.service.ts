@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { checkpointSignatureValid, type SignedCheckpoint } from './checkpoint-format.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
 interface CheckpointRow {
   seq: string;
@@ -29,6 +30,7 @@ export class AuditCheckpointsService {
     private readonly dataSource: DataSource,
     private readonly keys: SigningKeysService,
     private readonly clock: Clock,
+    private readonly sealer: AuditSealer,
   ) {}
 
   async latest(): Promise<SignedCheckpoint | null> {
@@ -44,6 +46,8 @@ export class AuditCheckpointsService {
    * removed: that is never signed (it would bless the removal); verify reports it.
    */
   async create(): Promise<SignedCheckpoint | null> {
+    // The decisions already answered are in the head it signs.
+    await this.sealer.sealPending();
     const [head] = await this.dataSource.query<{ seq: string; hash: string }[]>(
       'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
     );

@@ -4,6 +4,7 @@ import { auditConditions, whereClause } from './audit-filters.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 import type { AuditExportQuery } from './audit-search.dto.js';
 import { csvHeader, csvLine } from './audit-csv.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
 /**
  * Rows per query. Memory holds one batch at a time (a few MB), whatever the size of the
@@ -41,7 +42,10 @@ export async function* seqRangeLines(dataSource: DataSource, first: number, last
 
 @Injectable()
 export class AuditExport {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: AuditSealer,
+  ) {}
 
   /** The export's text, chunk by chunk (one chunk per batch), oldest record first. */
   async *text(q: AuditExportQuery): AsyncGenerator<string> {
@@ -68,6 +72,7 @@ export class AuditExport {
    * returns: its rows, or (`whole`) one row made from all of them.
    */
   private async *batches<T = AuditRow>(q: AuditExportQuery, select: string, whole = false): AsyncGenerator<T[]> {
+    await this.sealer.sealPending();
     const range = auditConditions({ from: q.from, to: q.to });
     const [bounds] = await this.dataSource.query<{ first: string | null; last: string | null }[]>(
       `SELECT min(seq) AS first, max(seq) AS last FROM audit_records ${whereClause(range)}`,

@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { AuditCheckpointsService } from './audit-checkpoints.service.js';
+import { AuditSealer, type SealLag } from './sealer/audit-sealer.js';
 import { verifyAuditChain, type ChainPoint, type VerifyResult } from './audit-verifier.js';
 import type { SignedCheckpoint } from './checkpoint-format.js';
 import { VerifyWorker } from './verify-worker-pool.js';
@@ -21,7 +22,7 @@ export interface RunInfo {
   finishedAt?: string;
 }
 
-export type IntegrityResult = VerifyResult & { checkpoints: CheckedCheckpoint[]; run: RunInfo };
+export type IntegrityResult = VerifyResult & { checkpoints: CheckedCheckpoint[]; run: RunInfo; sealLag: SealLag };
 
 export interface IntegrityRequest {
   /** A checkpoint the caller kept (API query), taken as given. */
@@ -56,6 +57,7 @@ export class AuditIntegrityService implements OnApplicationShutdown {
     private readonly dataSource: DataSource,
     private readonly checkpoints: AuditCheckpointsService,
     private readonly clock: Clock,
+    private readonly sealer: AuditSealer,
   ) {}
 
   /** The run in progress (with its count so far), the last one, and the last verified point. */
@@ -68,6 +70,9 @@ export class AuditIntegrityService implements OnApplicationShutdown {
   }
 
   async verify(request: IntegrityRequest = {}): Promise<IntegrityResult> {
+    // The records of decisions already answered are walked too: seal them first (read barrier).
+    const sealLag = await this.sealer.lag();
+    await this.sealer.sealPending();
     const against: CheckedCheckpoint[] = [];
     const stored = await this.checkpoints.latest();
     for (const [cp, source] of [
@@ -82,14 +87,14 @@ export class AuditIntegrityService implements OnApplicationShutdown {
           `${describe(checked)} is not signed by any of this appliance's keys (key ${cp.keyId}): ` +
           (source === 'stored' ? 'the stored checkpoints were changed' : 'the file was changed or is from elsewhere');
         const run = { mode: 'full' as const, fromSeq: 0, checked: 0, startedAt: this.clock.now().toISOString() };
-        return { ok: false, records: 0, firstBadSeq: cp.seq, reason, checkpoints: against, run };
+        return { ok: false, records: 0, firstBadSeq: cp.seq, reason, checkpoints: against, run, sealLag };
       }
     }
     if (request.point) against.push({ ...request.point, source: 'request' });
     const run = this.running ?? this.start(request);
     const chain = await run.result;
     const result = chain.ok ? ((await this.checkReached(chain, against)) ?? chain) : chain;
-    return { ...result, checkpoints: against, run: run.info };
+    return { ...result, checkpoints: against, run: run.info, sealLag };
   }
 
   async onApplicationShutdown(): Promise<void> {

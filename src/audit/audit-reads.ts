@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
 /**
  * The narrow reads of the trail that other modules' jobs and pages need (reports, policy
@@ -10,7 +11,10 @@ import { fromRow, type AuditRow } from './audit-row.js';
  */
 @Injectable()
 export class AuditReads {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: AuditSealer,
+  ) {}
 
   /**
    * Records of the given event types in (afterSeq, upToSeq] that name a request, oldest first,
@@ -40,6 +44,7 @@ export class AuditReads {
 
   /** The records of these devices recorded in [from, to), oldest first (a device group's digest). */
   async ofDevicesBetween(deviceIds: string[], from: Date, to: Date): Promise<ChainedRecord[]> {
+    await this.sealer.sealPending(); // read barrier: decisions already answered are in it
     const rows = await this.dataSource.query<AuditRow[]>(
       `SELECT * FROM audit_records WHERE device_id = ANY($1) AND recorded_at >= $2 AND recorded_at < $3 ORDER BY seq`,
       [deviceIds, from, to],
@@ -50,6 +55,7 @@ export class AuditReads {
   /** For each of these requests with a record of one of the event types, when the latest was recorded. */
   async latestOfEventsByRequest(requestIds: string[], eventTypes: string[]): Promise<Map<string, Date>> {
     if (requestIds.length === 0) return new Map();
+    await this.sealer.sealPending();
     const rows = await this.dataSource.query<{ request_id: string; at: Date }[]>(
       `SELECT request_id, max(recorded_at) AS at FROM audit_records
         WHERE request_id = ANY($1) AND event_type = ANY($2) GROUP BY request_id`,
@@ -64,6 +70,7 @@ export class AuditReads {
    * (event_type, seq) index: a page costs the same however long the trail.
    */
   async newestOfEvents(eventTypes: string[], before: number | undefined, limit: number): Promise<ChainedRecord[]> {
+    await this.sealer.sealPending();
     const rows = await this.dataSource.query<AuditRow[]>(
       `SELECT * FROM audit_records WHERE event_type = ANY($1) AND ($2::bigint IS NULL OR seq < $2)
         ORDER BY seq DESC LIMIT $3`,

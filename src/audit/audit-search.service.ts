@@ -6,6 +6,7 @@ import type { ChainedRecord } from './audit-chain.js';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor.js';
 import { auditConditions, whereClause } from './audit-filters.js';
 import { fromRow, type AuditRow } from './audit-row.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 import { AUDIT_SORTS, type AuditFilters, type AuditSearchQuery } from './audit-search.dto.js';
 
 /** Auditors' search over the whole trail: filtered, paged by seq (newest or oldest first). */
@@ -14,9 +15,11 @@ export class AuditSearch {
   constructor(
     private readonly dataSource: DataSource,
     private readonly policies: PolicyService,
+    private readonly sealer: AuditSealer,
   ) {}
 
   async search(q: AuditSearchQuery): Promise<{ items: ChainedRecord[]; nextCursor: string | null }> {
+    await this.sealer.sealPending();
     const dir = AUDIT_SORTS[q.sort];
     const c = auditConditions(q, await this.devicesInGroup(q));
     if (q.cursor) {

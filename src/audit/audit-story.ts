@@ -6,6 +6,7 @@ import { notFound } from '../common/api-error.js';
 import { DecisionRequests } from '../decisions/decision-requests.js';
 import type { ChainedRecord } from './audit-chain.js';
 import { fromRow, type AuditRow } from './audit-row.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
 /** What a record is in a request's story. */
 export type StoryStep =
@@ -43,6 +44,7 @@ export class AuditStory {
   constructor(
     private readonly dataSource: DataSource,
     private readonly requests: DecisionRequests,
+    private readonly sealer: AuditSealer,
   ) {}
 
   async of(staff: StaffPrincipal, requestId: string): Promise<RequestStory> {
@@ -63,6 +65,7 @@ export class AuditStory {
    * intervention reports, which are built on the server's own account.
    */
   async fromTrail(requestId: string, status: string | null = null): Promise<RequestStory> {
+    await this.sealer.sealPending();
     const own = await this.records(
       `request_id = $1 OR (details->>'grantedByRequest') = $1`, // the second: repeats under its grant
       [requestId],

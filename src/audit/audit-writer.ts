@@ -78,6 +78,20 @@ export function auditedStatement(write: string, contents: string, recordedAt: st
 }
 
 /**
+ * As auditedStatement, but the records go into the audit inbox (audit_enqueue, migration
+ * AuditInbox), not straight into the chain: no chain lock, so such statements commit in
+ * parallel. They are durable when the statement commits; AuditSealer chains them shortly
+ * after, in the order given (the caller wakes it: AuditService.sealSoon), and readers of the
+ * trail wait for that (AuditService.sealPending). Decisions use it: their answers no longer
+ * queue behind one commit at a time.
+ */
+export function queuedStatement(write: string, contents: string, recordedAt: string): string {
+  return `WITH written AS MATERIALIZED (${write}),
+    queued AS MATERIALIZED (SELECT audit_enqueue(${contents}, ${recordedAt}) AS queued)
+    SELECT written.* FROM queued LEFT JOIN written ON true`;
+}
+
+/**
  * The events' content JSON as one parameter, a line each, for string_to_array — the
  * driver escapes a text[] element by element (quotes and backslashes: much of a JSON text;
  * ~2% of the server's CPU on decisions). Canonical JSON never holds a line break (JSON

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { SigningModule } from '../signing/signing.module.js';
 import { AuditCheckpointsService } from './audit-checkpoints.service.js';
 import { AuditIntegrityController } from './audit-integrity.controller.js';
@@ -6,11 +7,19 @@ import { AuditIntegrityService } from './audit-integrity.service.js';
 import { AuditReads } from './audit-reads.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
+
+/** One sealer per process (its rounds, and the read barrier of every reader of the trail). */
+const AUDIT_SEALER = {
+  provide: AuditSealer,
+  inject: [DataSource],
+  useFactory: (ds: DataSource) => new AuditSealer(ds),
+};
 
 @Module({
   imports: [SigningModule],
   controllers: [AuditController, AuditIntegrityController],
-  providers: [AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads],
-  exports: [AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads, SigningModule],
+  providers: [AUDIT_SEALER, AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads],
+  exports: [AuditSealer, AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads, SigningModule],
 })
 export class AuditModule {}

@@ -70,6 +70,12 @@ const checkedCheckpointSchema = chainHeadSchema.extend({
 const verifyExtras = {
   checkpoints: z.array(checkedCheckpointSchema),
   run: verifyRunSchema,
+  sealLag: z
+    .object({
+      unsealed: z.number().int().describe('Records committed (their decisions answered) but not yet in the chain'),
+      oldestSeconds: z.number().describe('Age of the oldest of them (0 when none)'),
+    })
+    .describe('What waited for the sealer when this verification began (it sealed them before walking the chain)'),
   prunedThrough: z
     .number()
     .int()

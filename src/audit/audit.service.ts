@@ -1,19 +1,45 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 import { AuditWriter, writeChained } from './audit-writer.js';
+import { AuditSealer, type SealLag } from './sealer/audit-sealer.js';
 
-/** The audit trail: append (durably, hash-chained) and read (search: AuditSearch; verification: AuditIntegrityService). Nothing here updates or deletes. */
+/**
+ * The audit trail: append (durably, hash-chained) and read (search: AuditSearch; verification:
+ * AuditIntegrityService). Nothing here updates or deletes. Decisions' records arrive through
+ * the inbox (queuedStatement) and the sealer chains them shortly after; every other record is
+ * chained as it is appended.
+ */
 @Injectable()
-export class AuditService implements OnApplicationShutdown {
+export class AuditService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly writer: AuditWriter;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly sealer: AuditSealer,
   ) {
     this.writer = new AuditWriter(dataSource, clock);
+  }
+
+  onApplicationBootstrap(): void {
+    this.sealer.start();
+  }
+
+  /** A seal round soon: a decision batch has just committed its records into the inbox. */
+  sealSoon(): void {
+    this.sealer.soon();
+  }
+
+  /** Read barrier: every record of a decision already answered is in the chain when this resolves (AuditSealer). */
+  sealPending(): Promise<void> {
+    return this.sealer.sealPending();
+  }
+
+  /** Records committed but not yet chained, and the oldest one's age. */
+  sealLag(): Promise<SealLag> {
+    return this.sealer.lag();
   }
 
   /** Resolves once the record is committed (group commit); rejects with AuditUnavailableError otherwise. */
@@ -46,5 +72,6 @@ export class AuditService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.writer.close();
+    await this.sealer.stop();
   }
 }

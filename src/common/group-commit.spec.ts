@@ -41,6 +41,27 @@ describe('GroupCommitter', () => {
     await committer.close();
   });
 
+  it('with parallel: n, starts up to n commits at once (decisions: their records need no chain lock)', async () => {
+    const { commits, events, commitBatch } = controlledCommits();
+    const committer = new GroupCommitter(commitBatch, (e) => e, { parallel: 2 });
+    const answered = [1, 2].map((i) => committer.submit(i).then((r) => void events.push(r)));
+    await tick();
+    answered.push(committer.submit(3).then((r) => void events.push(r)));
+    await tick();
+    answered.push(...[4, 5].map((i) => committer.submit(i).then((r) => void events.push(r))));
+    await tick();
+    // 1,2 and 3 are in flight together; 4,5 wait for one of them.
+    expect(events).toEqual(['commit 1,2', 'commit 3']);
+    commits[1].finish(); // the second may finish first: its callers are answered at once
+    await answered[2];
+    expect(events).toEqual(['commit 1,2', 'commit 3', 'commit 4,5', 'ok 3']);
+    commits[0].finish();
+    commits[2].finish();
+    await Promise.all(answered);
+    expect(events.slice(4).sort()).toEqual(['ok 1', 'ok 2', 'ok 4', 'ok 5']);
+    await committer.close();
+  });
+
   it('lets callers answered by a commit join the next one when nothing else waits', async () => {
     const { commits, events, commitBatch } = controlledCommits();
     const committer = new GroupCommitter(commitBatch, (e) => e);

@@ -56,11 +56,15 @@ export const TABLE_OWNERS: Readonly<Record<string, ModuleName>> = {
   access_ends: 'access',
   offline_policy_issues: 'agent-policy',
   audit_forward_cursors: 'audit',
+  audit_inbox: 'audit',
 };
 
 /** SQL functions (migrations define them) -> the module whose code may call them. */
 export const SQL_FUNCTION_OWNERS: Readonly<Record<string, ModuleName>> = {
   audit_append: 'audit',
+  audit_enqueue: 'audit',
+  audit_seal: 'audit',
+  audit_seal_locked: 'audit',
   record_decisions: 'decisions',
 };
 

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { AuditEvent } from '../audit/audit-chain.js';
 import { normalizeEvent } from '../audit/audit-chain.js';
-import { auditedStatement, AuditUnavailableError, contentLines } from '../audit/audit-writer.js';
+import { AuditUnavailableError, contentLines, queuedStatement } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
 import { GroupCommitter } from '../common/group-commit.js';
 import type { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
@@ -24,7 +24,9 @@ export interface DecisionWrite {
 }
 
 /**
- * Writes a decision and its audit record in one transaction, many requests per commit.
+ * Writes a decision and its audit record in one transaction, many requests per commit, and up
+ * to PARALLEL_COMMITS commits at once: the records go into the audit inbox (no chain lock), and
+ * the sealer chains them shortly after (`onCommitted` wakes it).
  * INVARIANT: the promise resolves only after both are durable; the answer leaves after.
  * A request id already stored is not written again (nor audited again): `inserted` is
  * false and the caller answers from the stored request.
@@ -38,6 +40,7 @@ export class DecisionWriter {
     private readonly clock: Clock,
     deadlineMs: number,
     private readonly metrics?: GatehouseMetrics,
+    private readonly onCommitted?: () => void,
   ) {
     this.committer = new GroupCommitter(
       (items) => this.commit(items),
@@ -47,6 +50,7 @@ export class DecisionWriter {
       },
       {
         deadlineMs,
+        parallel: PARALLEL_COMMITS,
         // Those callers were answered 503 and told not to act. Their records are durable and
         // audited like any other: a retry of the same request id reads the stored answer.
         onLateCommit: (late) =>
@@ -68,12 +72,13 @@ export class DecisionWriter {
    * OneTripCommits, DecisionsAuditThroughAudit) checks that a grant behind an allowed repeat
    * is still live, and keeps it so until this commits (FOR SHARE against the FOR UPDATE of
    * ending it), so no allow outlives its grant, and inserts the rows; the audit module's
-   * auditedStatement chains on the audit records of those inserted, in batch order.
+   * queuedStatement queues the audit records of those inserted, in batch order, in the inbox.
    */
   private async commit(all: DecisionWrite[]): Promise<WriteResult[]> {
     const started = performance.now();
     try {
       const results = await this.commitBatch(all);
+      this.onCommitted?.();
       this.metrics?.committed(all.length, (performance.now() - started) / 1000);
       return results;
     } catch (error) {
@@ -111,11 +116,18 @@ export class DecisionWriter {
 }
 
 /**
+ * Commits in flight at once. They no longer queue on the chain's lock; a few overlap the
+ * round trips and fsyncs (bench:decisions; the pool has DATABASE_POOL_SIZE connections, and
+ * the rest stay for the requests' own reads).
+ */
+export const PARALLEL_COMMITS = 4;
+
+/**
  * $1 the rows (JSON), $2 their audit contents (a line each), $3 now, $4 now as ISO text (the
  * records' recorded-at), $5 the rows' request ids (a line each, same order as $2): the
  * records appended are those of the rows inserted, in batch order.
  */
-const RECORD_AND_AUDIT = auditedStatement(
+const RECORD_AND_AUDIT = queuedStatement(
   'SELECT out_request_id, out_result FROM record_decisions($1::jsonb, $3)',
   `ARRAY(SELECT u.content FROM unnest(string_to_array($2, E'\\n'), string_to_array($5, E'\\n')::uuid[])
      WITH ORDINALITY AS u(content, request_id, n)

@@ -42,6 +42,8 @@ export class StateGauges {
   private readonly pendingOldest: Gauge;
   private readonly pendingExpiring: Gauge;
   private readonly auditHead: Gauge;
+  private readonly auditUnsealed: Gauge;
+  private readonly auditSealLag: Gauge;
   private readonly notificationsFailed: Gauge;
   private readonly notificationsQueued: Gauge;
   private readonly notificationsOldest: Gauge;
@@ -73,6 +75,14 @@ export class StateGauges {
       `Requests waiting for approvers that expire within ${EXPIRING_SOON_SECONDS} s`,
     );
     this.auditHead = this.gauge('gatehouse_audit_chain_head_seq', 'Sequence number of the newest audit record');
+    this.auditUnsealed = this.gauge(
+      'gatehouse_audit_unsealed_records',
+      "Decisions' audit records committed (the decisions answered) but not yet sealed into the chain",
+    );
+    this.auditSealLag = this.gauge(
+      'gatehouse_audit_seal_lag_seconds',
+      'Age of the oldest audit record not yet sealed into the chain (0 when none; README states the bound)',
+    );
     this.notificationsFailed = this.gauge(
       'gatehouse_notifications_failed',
       'Notifications given up after NOTIFY_MAX_ATTEMPTS (kept until retention removes them)',
@@ -118,7 +128,7 @@ export class StateGauges {
     this.readPolicy();
     await Promise.all([
       this.read('pending', [this.pending, this.pendingOldest, this.pendingExpiring], () => this.readPending()),
-      this.read('audit', [this.auditHead], () => this.readAuditHead()),
+      this.read('audit', [this.auditHead, this.auditUnsealed, this.auditSealLag], () => this.readAudit()),
       this.read('notifications', [this.notificationsFailed, this.notificationsQueued, this.notificationsOldest], () =>
         this.readNotifications(),
       ),
@@ -157,8 +167,11 @@ export class StateGauges {
     this.pendingExpiring.set(pending.expiringSoon);
   }
 
-  private async readAuditHead(): Promise<void> {
-    this.auditHead.set((await this.sources.audit.head())?.seq ?? 0);
+  private async readAudit(): Promise<void> {
+    const [head, lag] = await Promise.all([this.sources.audit.head(), this.sources.audit.sealLag()]);
+    this.auditHead.set(head?.seq ?? 0);
+    this.auditUnsealed.set(lag.unsealed);
+    this.auditSealLag.set(lag.oldestSeconds);
   }
 
   private async readNotifications(): Promise<void> {

@@ -11,7 +11,8 @@ import {
 
 // kill -9 of Gatehouse while agents are deciding: an answer the agent received (200) is a
 // promise that the decision was committed with its audit record. After a restart on the same
-// database every acknowledged decision must read back the same, and the chain must verify.
+// database every acknowledged decision must read back the same, its record must be in the
+// chain exactly once (sealed by the killed process or by the next), and the chain must verify.
 const AGENTS = 4;
 const IN_FLIGHT_PER_AGENT = 4;
 const KILL_AFTER_ACKNOWLEDGED = 60;
@@ -94,6 +95,21 @@ async function killUnderLoadAndRestart(db: TestDatabase): Promise<void> {
     expect(verify.status).toBe(200);
     expect(verify.body).toMatchObject({ ok: true });
     expect(verify.body.records).toBeGreaterThanOrEqual(acknowledgedAtKill);
+    // Decisions' records are committed into the audit inbox and sealed into the chain after
+    // the answer: whatever the killed process left unsealed, this one sealed (verify waits
+    // for it). Every acknowledged decision is in the chain exactly once.
+    expect(verify.body.sealLag).toMatchObject({ unsealed: expect.any(Number) });
+    const exported = await api(second.baseUrl, 'GET', '/api/v1/audit/export?format=jsonl', { token: auditor });
+    expect(exported.status).toBe(200);
+    const decisionRecords = new Map<string, number>();
+    for (const text of String(exported.body).split('\n').filter(Boolean)) {
+      const record = JSON.parse(text) as { eventType: string; requestId: string | null };
+      if (record.eventType === 'decision' && record.requestId) {
+        decisionRecords.set(record.requestId, (decisionRecords.get(record.requestId) ?? 0) + 1);
+      }
+    }
+    const notOnce = acknowledged.filter((a) => decisionRecords.get(a.requestId) !== 1);
+    expect(notOnce.map((a) => `${a.requestId}: ${decisionRecords.get(a.requestId) ?? 0} records`)).toEqual([]);
   } finally {
     await first?.kill9();
     await second?.stop();

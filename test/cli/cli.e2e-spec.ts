@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { AuditExport } from '../../src/audit/audit-export.js';
+import { AuditSealer } from '../../src/audit/sealer/audit-sealer.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.schema.js';
 import { Database } from '../../src/database/database.js';
@@ -169,7 +170,10 @@ describe('the gatehouse CLI', () => {
     const file = join(dir, 'export.jsonl');
     try {
       let text = '';
-      for await (const chunk of new AuditExport(database.dataSource).text({ format: 'jsonl' })) text += chunk;
+      for await (const chunk of new AuditExport(database.dataSource, new AuditSealer(database.dataSource)).text({
+        format: 'jsonl',
+      }))
+        text += chunk;
       writeFileSync(file, text);
       const ok = await run(config, 'audit:verify', ['--file', file]);
       expect(ok.code).toBe(0);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuditService } from '../../src/audit/audit.service.js';
 import { SystemClock } from '../../src/common/clock.js';
 import { DecisionRequestEntity } from '../../src/decisions/decision-request.entity.js';
 import { DecisionWriter } from '../../src/decisions/decision-writer.js';
@@ -69,7 +70,7 @@ describe('decision writer', () => {
     expect(stored).toEqual([]);
   });
 
-  it('records a batch and the audit records of the rows inserted, in batch order, and a repeat not again', async () => {
+  it('records a batch and queues the audit records of the rows inserted, sealed in batch order, a repeat not again', async () => {
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const write = (requestId: string) =>
       writer.write({
@@ -78,6 +79,8 @@ describe('decision writer', () => {
       });
     expect(await Promise.all(ids.map(write))).toEqual(ids.map(() => ({ inserted: true, grantEnded: false })));
     expect(await write(ids[1])).toEqual({ inserted: false, grantEnded: false });
+    // The records are durable in the audit inbox; the sealer chains them (here: the read barrier).
+    await t.app.get(AuditService).sealPending();
     const records = await t.database.dataSource.query<{ request_id: string }[]>(
       'SELECT request_id FROM audit_records WHERE request_id = ANY($1::text[]) ORDER BY seq',
       [ids],

@@ -285,6 +285,9 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     // The workload is over: the head no longer moves, so Prometheus' latest scrape has it.
     const [head] = await t.database.dataSource.query<{ seq: string }[]>('SELECT max(seq) AS seq FROM audit_records');
     await expectQuery('gatehouse_audit_chain_head_seq{job="gatehouse"}', Number(head.seq));
+    // Decisions' records wait in the inbox only until the sealer's next round.
+    await expectQuery('gatehouse_audit_unsealed_records{job="gatehouse"}', 0);
+    await expectQuery('gatehouse_audit_seal_lag_seconds{job="gatehouse"}', 0);
     const [now] = (await api(t.baseUrl, 'GET', '/api/v1/audit/forwarding', { token: admin })).body.receivers;
     expect(now.lag).toBeGreaterThan(0);
     await expectQuery(`gatehouse_forwarding_lag_records{receiver="${now.url}"}`, now.lag);

@@ -1261,6 +1261,13 @@ export interface operations {
                             startedAt: string;
                             finishedAt?: string;
                         };
+                        /** @description What waited for the sealer when this verification began (it sealed them before walking the chain) */
+                        sealLag: {
+                            /** @description Records committed (their decisions answered) but not yet in the chain */
+                            unsealed: number;
+                            /** @description Age of the oldest of them (0 when none) */
+                            oldestSeconds: number;
+                        };
                         /** @description Records up to this one were pruned (audit:prune); a full walk started after it */
                         prunedThrough?: number;
                     } | {
@@ -1284,6 +1291,13 @@ export interface operations {
                             checked: number;
                             startedAt: string;
                             finishedAt?: string;
+                        };
+                        /** @description What waited for the sealer when this verification began (it sealed them before walking the chain) */
+                        sealLag: {
+                            /** @description Records committed (their decisions answered) but not yet in the chain */
+                            unsealed: number;
+                            /** @description Age of the oldest of them (0 when none) */
+                            oldestSeconds: number;
                         };
                         /** @description Records up to this one were pruned (audit:prune); a full walk started after it */
                         prunedThrough?: number;
