@@ -35,10 +35,20 @@ async function countsIn(url: string, header: BackupHeader): Promise<Record<strin
     const [row] = await adminQuery<{ n: string }>(`SELECT count(*) AS n FROM "${t.name}"`, [], url);
     counts[t.name] = Number(row.n);
   }
-  return counts;
+  return sealedTogether(counts);
 }
 
-const expectedCounts = (header: BackupHeader) => Object.fromEntries(header.tables.map((t) => [t.name, t.rows]));
+/**
+ * Records in the audit inbox when the backup was taken are sealed into the chain once the
+ * restored Gatehouse opens (src/audit/sealer): counted with the chain's records.
+ */
+function sealedTogether(counts: Record<string, number>): Record<string, number> {
+  const { audit_inbox: inbox = 0, ...rest } = counts;
+  return { ...rest, audit_records: (rest.audit_records ?? 0) + inbox };
+}
+
+const expectedCounts = (header: BackupHeader) =>
+  sealedTogether(Object.fromEntries(header.tables.map((t) => [t.name, t.rows])));
 
 /** The restored Gatehouse: verifies against the backup's checkpoint, and a new decision continues the chain. */
 async function checkRestored(app: TestApp, w: ApprovalWorld, header: BackupHeader): Promise<void> {
