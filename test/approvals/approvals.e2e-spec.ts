@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApprovalJobs } from '../../src/approvals/approval-jobs.js';
 import { api, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
+import { testDatabaseKind } from '../support/test-db.js';
 import { askPending, createApprovalWorld, installBody, uploadBody, type ApprovalWorld } from '../support/approvers.js';
 
 describe('approvals', () => {
@@ -218,17 +219,6 @@ describe('approvals', () => {
     expect(view.body.history.filter((h: { event: string }) => h.event === 'decision.expired')).toHaveLength(1);
   });
 
-  it('a direct jobs round made while another round of this process runs waits for it instead of skipping', async () => {
-    const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/expiring-later.bin'));
-    const jobs = app.app.get(ApprovalJobs);
-    const earlier = jobs.runOnce(); // reads the clock now: nothing to expire yet
-    await new Promise((r) => setImmediate(r));
-    clock.advance(60 * 60_000);
-    // Without the queueing this round found the earlier one holding the jobs' lock and skipped.
-    expect(await jobs.runOnce()).toEqual([id]);
-    expect(await earlier).toEqual([]);
-  });
-
   it('a cancelled request leaves the queue and cannot be approved', async () => {
     const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/cancel.bin'));
     expect((await api(app.baseUrl, 'POST', `/api/v1/agent/decisions/${id}/cancel`, { token: w.ct })).status).toBe(200);
@@ -236,5 +226,31 @@ describe('approvals', () => {
     const view = await detail(w.tokens.alice, id);
     expect(view.body.status).toBe('cancelled');
     expect(view.body.history.map((h: { event: string }) => h.event)).toEqual(['decision', 'decision.cancelled']);
+  });
+
+  it('a direct jobs round waits for a round of this process that holds the jobs lock, instead of skipping', async () => {
+    if (testDatabaseKind() !== 'postgres') {
+      throw new Error('This test needs the PostgreSQL server: the embedded database takes no advisory locks');
+    }
+    const id = await askPending(app.baseUrl, w.ct, uploadBody('/opt/acme/expiring-later.bin'));
+    const jobs = app.app.get(ApprovalJobs);
+    // Another connection holds the request's row: a round that expires it waits inside its
+    // transaction, holding the jobs' lock, until the row is let go.
+    const holder = app.database.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    await holder.query('SELECT 1 FROM decision_requests WHERE request_id = $1 FOR UPDATE', [id]);
+    clock.advance(60 * 60_000);
+    const earlier = jobs.runOnce();
+    await new Promise((r) => setTimeout(r, 300));
+    let laterDone = false;
+    const later = jobs.runOnce().finally(() => (laterDone = true));
+    await new Promise((r) => setTimeout(r, 300));
+    // Without the queueing this call found the jobs' lock taken and returned at once, skipping.
+    expect(laterDone).toBe(false);
+    await holder.rollbackTransaction();
+    await holder.release();
+    expect(await earlier).toEqual([id]);
+    expect(await later).toEqual([]);
   });
 });
