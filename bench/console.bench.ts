@@ -31,6 +31,7 @@ import {
   waitReady,
 } from './bench-server.js';
 import { fmtInt, fmtMs, numberOption, percentile, runBench, Samples, table } from './bench-util.js';
+import { copyTemplateDevices, enrollTemplateDevices, TEMPLATE_DEVICES } from './template-devices.js';
 
 const DEVICES = numberOption('devices', 'BENCH_DEVICES', 10_000);
 const OPEN = numberOption('open', 'BENCH_OPEN', 10_000);
@@ -53,13 +54,6 @@ function cpuSeconds(pid: number | undefined): number {
 }
 const APPROVER_PASSWORD = 'bench-decider-password-0123';
 
-/** The device kinds the copies cycle through: model, and so the policy files' device group. */
-const TEMPLATES = [
-  { id: 'tpl-ct', model: 'SOMATOM X.cite' },
-  { id: 'tpl-mri', model: 'MAGNETOM Vida' },
-  { id: 'tpl-injector', model: 'MEDRAD Stellant' },
-  { id: 'tpl-lab', model: 'cobas pro' },
-];
 /** Real requests asked through the agent API, copied by SQL into OPEN pending ones. */
 const ASKED = 20;
 
@@ -73,22 +67,7 @@ const askBody = () => ({
 
 /** Devices and pending requests copied from the real ones, in a few statements. */
 async function seed(db: pg.Client, askedIds: string[]): Promise<void> {
-  // Device i: the template's row with a new id, model kind i % 4, site and reported state by i.
-  await db.query(
-    `INSERT INTO devices (id, model, serial_number, site, agent_version, actions, credential_hash, assigned_groups,
-       enrollment_token_id, enrolled_at, last_seen_at, state, state_reported_at, revoked_at, group_scope)
-     SELECT 'dev-' || lpad(i::text, 5, '0'), t.model, 'SN' || (100000 + i),
-       CASE WHEN i % 3 = 0 THEN 'North clinic' ELSE 'Main campus' END, t.agent_version, t.actions,
-       encode(sha256(('bench-credential-' || i)::bytea), 'hex'), t.assigned_groups, t.enrollment_token_id,
-       now() - (i || ' minutes')::interval,
-       CASE WHEN i % 5 = 0 THEN NULL ELSE now() - ((i % 2000) || ' minutes')::interval END,
-       CASE WHEN i % 4 = 0 THEN NULL ELSE jsonb_build_object('inUse', i % 2 = 0) END,
-       CASE WHEN i % 4 = 0 THEN NULL ELSE now() - ((i % 30) || ' minutes')::interval END,
-       CASE WHEN i % 50 = 0 THEN now() ELSE NULL END, t.group_scope
-     FROM generate_series(1, $1::int) AS i
-     JOIN devices t ON t.id = ($2::text[])[1 + i % 4]`,
-    [DEVICES - TEMPLATES.length, TEMPLATES.map((t) => t.id)],
-  );
+  await copyTemplateDevices((sql, params) => db.query(sql, params), DEVICES - TEMPLATE_DEVICES.length);
   // Request i: an asked request's row with a new id, on a CT scanner copy (the rule that asks is theirs).
   await db.query(
     `INSERT INTO decision_requests (request_id, device_id, body_hash, device_groups, action, remote_user, target,
@@ -101,7 +80,7 @@ async function seed(db: pg.Client, askedIds: string[]): Promise<void> {
        r.valid_until, r.completed_at, r.outcome, r.grant_id
      FROM generate_series(1, $2::int) AS i
      JOIN decision_requests r ON r.request_id = ($3::uuid[])[1 + i % $4::int]`,
-    [DEVICES - TEMPLATES.length, OPEN - askedIds.length, askedIds, askedIds.length],
+    [DEVICES - TEMPLATE_DEVICES.length, OPEN - askedIds.length, askedIds, askedIds.length],
   );
   await db.query('ANALYZE');
 }
@@ -127,28 +106,7 @@ async function main(): Promise<void> {
         call(base, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: BENCH_ADMIN_PASSWORD } }),
       )
     ).body.accessToken as string;
-    const enrollment = (
-      await ensure(
-        'enrollment token',
-        call(base, 'POST', '/api/v1/enrollment-tokens', {
-          token: admin,
-          body: { expiresInHours: 1, maxUses: TEMPLATES.length },
-        }),
-        201,
-      )
-    ).body.token as string;
-    const credentials = new Map<string, string>();
-    for (const t of TEMPLATES) {
-      const res = await ensure(
-        'enroll',
-        call(base, 'POST', '/api/v1/agent/enroll', {
-          token: enrollment,
-          body: { deviceId: t.id, model: t.model, site: 'Main campus' },
-        }),
-        201,
-      );
-      credentials.set(t.id, res.body.credential as string);
-    }
+    const credentials = await enrollTemplateDevices(base, admin);
     const asked: string[] = [];
     for (let i = 0; i < ASKED; i++) {
       const body = askBody();

@@ -41,6 +41,7 @@ import {
   type ServerChild,
 } from './bench-server.js';
 import { fmtInt, fmtMs, numberOption, percentile, runBench, Samples, stringOption, table } from './bench-util.js';
+import { copyTemplateDevices, enrollTemplateDevices, TEMPLATE_DEVICES } from './template-devices.js';
 
 const DEVICES = numberOption('devices', 'BENCH_DEVICES', 10_000);
 const RECORDS = numberOption('records', 'BENCH_RECORDS', 100_000);
@@ -60,13 +61,6 @@ const TARGETS = {
 };
 
 /** The four device kinds the copies cycle through (the policy files' device groups). */
-const TEMPLATES = [
-  { id: 'tpl-ct', model: 'SOMATOM X.cite' },
-  { id: 'tpl-mri', model: 'MAGNETOM Vida' },
-  { id: 'tpl-injector', model: 'MEDRAD Stellant' },
-  { id: 'tpl-lab', model: 'cobas pro' },
-];
-
 interface Measure {
   step: string;
   rssMb: number;
@@ -135,52 +129,11 @@ async function adminToken(base: string): Promise<string> {
   return (await ensure('admin login', login)).body.accessToken as string;
 }
 
-/** The four template devices, enrolled through the API (their rows are real). */
-async function enrollTemplates(base: string, admin: string): Promise<void> {
-  const enrollment = (
-    await ensure(
-      'enrollment token',
-      call(base, 'POST', '/api/v1/enrollment-tokens', {
-        token: admin,
-        body: { expiresInHours: 1, maxUses: TEMPLATES.length },
-      }),
-      201,
-    )
-  ).body.token as string;
-  for (const t of TEMPLATES) {
-    await ensure(
-      'enroll',
-      call(base, 'POST', '/api/v1/agent/enroll', {
-        token: enrollment,
-        body: { deviceId: t.id, model: t.model, site: 'Main campus' },
-      }),
-      201,
-    );
-  }
-}
-
 type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
 
-/**
- * Device i: a template's row with a new id (dev-00001 ...) and the credential
- * `bench-credential-i` (stored as its SHA-256, as Gatehouse stores credentials); every 50th revoked.
- */
+/** DEVICES in all (copies of the templates: template-devices.ts) and RECORDS chained audit records. */
 async function seed(query: Query): Promise<void> {
-  await query(
-    `INSERT INTO devices (id, model, serial_number, site, agent_version, actions, credential_hash, assigned_groups,
-       enrollment_token_id, enrolled_at, last_seen_at, state, state_reported_at, revoked_at, group_scope)
-     SELECT 'dev-' || lpad(i::text, 5, '0'), t.model, 'SN' || (100000 + i),
-       CASE WHEN i % 3 = 0 THEN 'North clinic' ELSE 'Main campus' END, t.agent_version, t.actions,
-       encode(sha256(('bench-credential-' || i)::bytea), 'hex'), t.assigned_groups, t.enrollment_token_id,
-       now() - (i || ' minutes')::interval,
-       CASE WHEN i % 5 = 0 THEN NULL ELSE now() - ((i % 2000) || ' minutes')::interval END,
-       CASE WHEN i % 4 = 0 THEN NULL ELSE jsonb_build_object('inUse', i % 2 = 0) END,
-       CASE WHEN i % 4 = 0 THEN NULL ELSE now() - ((i % 30) || ' minutes')::interval END,
-       CASE WHEN i % 50 = 0 THEN now() ELSE NULL END, t.group_scope
-     FROM generate_series(1, $1::int) AS i
-     JOIN devices t ON t.id = ($2::text[])[1 + i % 4]`,
-    [DEVICES - TEMPLATES.length, TEMPLATES.map((t) => t.id)],
-  );
+  await copyTemplateDevices(query, DEVICES - TEMPLATE_DEVICES.length);
   await appendBulkRecords((sql, params) => query(sql, params), RECORDS, new Date());
   await query('ANALYZE');
 }
@@ -209,7 +162,7 @@ async function seedStopped(database: BenchDatabase): Promise<void> {
 async function decisionWorkload(base: string): Promise<{ perSecond: number; p50: number; p99: number }> {
   const samples = new Samples();
   let next = 0;
-  const seeded = DEVICES - TEMPLATES.length;
+  const seeded = DEVICES - TEMPLATE_DEVICES.length;
   const ask = async () => {
     for (let n = next++; n < DECISIONS; n = next++) {
       let i = 1 + ((n * 7919) % seeded);
@@ -252,7 +205,7 @@ async function runOn(kind: 'embedded' | 'postgres'): Promise<Run> {
     server = started.server;
     startSeconds.push(started.seconds);
     steps.push(await measure(kind === 'embedded' ? 'idle, new data folder' : 'idle, new database', base, server));
-    await enrollTemplates(base, await adminToken(base));
+    await enrollTemplateDevices(base, await adminToken(base));
     await server.stop();
 
     const t0 = performance.now();
