@@ -1,7 +1,8 @@
 /**
  * Runs a background round at most once at a time: a call while a round runs asks for one
  * more round after it (however many calls came), and every caller gets a promise for the
- * round that covers its call. After stop(), nothing new starts.
+ * round that covers its call. After stop(), nothing new starts. With `gapMs`, a round asked
+ * for while one ran starts that long after it ended (for rounds that each cost a commit).
  */
 export class CoalescingRunner {
   private running?: Promise<void>;
@@ -12,6 +13,7 @@ export class CoalescingRunner {
   constructor(
     private readonly round: () => Promise<void>,
     private readonly onError: (error: Error) => void,
+    private readonly gapMs = 0,
   ) {}
 
   run(): Promise<void> {
@@ -21,7 +23,10 @@ export class CoalescingRunner {
       return this.running;
     }
     this.running = (async () => {
+      let first = true;
       do {
+        if (!first && this.gapMs > 0) await new Promise((r) => setTimeout(r, this.gapMs));
+        first = false;
         this.again = false;
         try {
           await this.round();

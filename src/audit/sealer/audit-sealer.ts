@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { withDeadline } from '../../common/deadline.js';
 
 /** A background round this often on every replica (one seals at a time: the others find the chain busy). */
@@ -35,10 +36,11 @@ export interface SealLag {
  */
 export class AuditSealer {
   private readonly logger = new Logger('AuditSealer');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly runner = new CoalescingRunner(
+    () => this.drain(),
+    (error) => this.logger.warn(`Audit seal round failed (the records stay in the inbox): ${error.message}`),
+    SEAL_GAP_MS,
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,19 +48,12 @@ export class AuditSealer {
   ) {}
 
   start(): void {
-    if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.soon(), this.intervalMs);
-    this.timer.unref();
+    if (!this.runner.isStopped) this.runner.every(this.intervalMs);
   }
 
   /** A round as soon as the one in progress ends (rounds asked for meanwhile are one). */
   soon(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.rounds().finally(() => (this.running = null));
+    void this.runner.run();
   }
 
   /**
@@ -100,9 +95,7 @@ export class AuditSealer {
 
   /** Stops the rounds and seals what this process's decisions left (a clean shutdown leaves none). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.runner.stop();
     try {
       await this.sealPending();
     } catch (error) {
@@ -111,19 +104,9 @@ export class AuditSealer {
     }
   }
 
-  private async rounds(): Promise<void> {
-    let first = true;
-    do {
-      if (!first) await new Promise((r) => setTimeout(r, SEAL_GAP_MS));
-      first = false;
-      this.again = false;
-      try {
-        // -1: another holds the chain (and seals); fewer than a batch: the inbox is drained.
-        while ((await this.seal(false)) >= SEAL_BATCH && !this.stopped);
-      } catch (error) {
-        this.logger.warn(`Audit seal round failed (the records stay in the inbox): ${(error as Error).message}`);
-      }
-    } while (this.again && !this.stopped);
+  /** Seals until the inbox is drained or another holds the chain (-1: it seals), or the sealer stops. */
+  private async drain(): Promise<void> {
+    while ((await this.seal(false)) >= SEAL_BATCH && !this.runner.isStopped);
   }
 
   /** One statement: up to SEAL_BATCH rows into the chain; -1 when `wait` is false and the chain is busy. */
