@@ -11,6 +11,7 @@ import type { DecisionRequestEntity } from '../decisions/decision-request.entity
 import { DecisionRequests } from '../decisions/decision-requests.js';
 import { NotificationSender } from './notifications/notification-sender.js';
 import { NotificationOutbox, type NotificationPayload } from './notifications/outbox.js';
+import { requestEventFields } from './request-event-fields.js';
 
 const TICK_MS = 2000;
 const APPROVAL_JOBS_LOCK_KEY = 0x6170_7072; // "appr"
@@ -133,12 +134,7 @@ export class ApprovalJobs implements OnModuleInit, OnApplicationShutdown {
       ...requests.map((r) =>
         actorEvent(SYSTEM, 'decision.expired', {
           outcome: 'expired',
-          deviceId: r.deviceId,
-          action: r.action,
-          remoteUser: r.remoteUser.id,
-          requestId: r.requestId,
-          ruleIds: r.ruleIds,
-          policyVersion: r.policyVersion,
+          ...requestEventFields(r),
           approvers: (r.approval?.approvers as string[] | undefined) ?? [],
           details: { expiresAt: r.expiresAt?.toISOString() ?? null },
         }),

@@ -17,6 +17,7 @@ import { targetKey } from './grants/grant-lookup.js';
 import { ApprovalVoteEntity, type Vote } from './approval-vote.entity.js';
 import { Approvers } from './approvers.js';
 import type { ApproveBody, RejectBody } from './approvals.dto.js';
+import { requestEventFields } from './request-event-fields.js';
 
 interface Approval {
   approvers: string[];
@@ -93,12 +94,7 @@ export class ApprovalsService {
       const events = [
         actorEvent(actor, vote === 'approve' ? 'approval.approved' : 'approval.rejected', {
           outcome: final ?? 'recorded',
-          deviceId: request.deviceId,
-          action: request.action,
-          remoteUser: request.remoteUser.id,
-          requestId,
-          ruleIds: request.ruleIds,
-          policyVersion: request.policyVersion,
+          ...requestEventFields(request),
           approvers: approval.approvers,
           details: {
             comment: body.comment ?? null,

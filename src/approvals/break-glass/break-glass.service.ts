@@ -16,6 +16,7 @@ import { ApprovalsService } from '../approvals.service.js';
 import { NotificationOutbox } from '../notifications/outbox.js';
 import { BreakGlassUseEntity } from './break-glass-use.entity.js';
 import { emergencyRefusal, requestRefusal, reviewRefusal } from './break-glass-rights.js';
+import { requestEventFields } from '../request-event-fields.js';
 
 /**
  * Break-glass (issue 14, admin-api.md): when a request waits and no approver answers, a
@@ -78,15 +79,7 @@ export class BreakGlassService {
       // Every approver of the rule, at once (the outbox sends after the commit).
       await this.outbox.enqueue(m, 'request.break-glass', settled);
 
-      const fields = {
-        deviceId: request.deviceId,
-        action: request.action,
-        remoteUser: request.remoteUser.id,
-        requestId,
-        ruleIds: request.ruleIds,
-        policyVersion: request.policyVersion,
-        approvers: [staff.user.username],
-      };
+      const fields = { ...requestEventFields(request), approvers: [staff.user.username] };
       const events = [
         actorEvent(actor, 'approval.break-glass', {
           ...fields,
@@ -140,12 +133,7 @@ export class BreakGlassService {
         m,
         actorEvent(actor, 'approval.break-glass-reviewed', {
           outcome: body.verdict === 'accept' ? 'accepted' : 'incident',
-          deviceId: request.deviceId,
-          action: request.action,
-          remoteUser: request.remoteUser.id,
-          requestId,
-          ruleIds: request.ruleIds,
-          policyVersion: request.policyVersion,
+          ...requestEventFields(request),
           approvers: [use.username],
           details: { verdict: body.verdict, comment: body.comment.trim(), breakGlassBy: use.username },
         }),
