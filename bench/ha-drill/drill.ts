@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { startTcpProxy } from '../../test/support/tcp-proxy.js';
 import { GatehouseAgent } from '../../sdk/src/index.js';
 import { runApprover, type Approver } from './approvers.js';
@@ -13,6 +12,7 @@ import { ReadinessWatch } from './readiness.js';
 import { Replica, type LaunchReplica } from './replica.js';
 import { StaffClient } from './staff-client.js';
 import { startWebhookSink } from './webhook-sink.js';
+import { freePort } from '../bench-server.js';
 
 export interface DrillSetup {
   /** A fresh, empty (or freshly migrated) PostgreSQL database, reached directly. */
@@ -37,17 +37,6 @@ const APPROVER_PASSWORD = 'ha-drill-approver-password';
 const GRACE_MS = 30_000;
 /** The least load between the restart and the outage, and after the outage. */
 const STEADY_MS = 2_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Three replicas on one PostgreSQL, reached through a TCP proxy that can drop every

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { decisionBody, enrollDevice } from '../support/agent.js';
 import { selfSignedCertificate } from '../support/certificates.js';
-import { freePort } from '../support/rsyslog.js';
+import { freePort } from '../support/free-port.js';
 import { frameReceiver, type FrameReceiver } from '../support/syslog-receiver.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';

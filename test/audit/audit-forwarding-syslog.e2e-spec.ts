@@ -5,7 +5,8 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { selfSignedCertificate } from '../support/certificates.js';
-import { freePort, startRsyslog, type Rsyslog } from '../support/rsyslog.js';
+import { startRsyslog, type Rsyslog } from '../support/rsyslog.js';
+import { freePort } from '../support/free-port.js';
 import { api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait-for.js';
 

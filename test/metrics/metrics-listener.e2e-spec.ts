@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { freePort } from '../support/prometheus.js';
+import { freePort } from '../support/free-port.js';
 import { api, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase } from '../support/test-db.js';
 

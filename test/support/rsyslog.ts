@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { rsyslogOsslModule } from './system-packages.js';
 import { waitFor } from './wait-for.js';
+import { freePort } from './free-port.js';
 
 export interface Rsyslog {
   port: number;
@@ -11,15 +12,6 @@ export interface Rsyslog {
   messages(): string[];
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-/** A port free now on 127.0.0.1 (the receiver takes it right after). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { ADMIN_PASSWORD } from './test-app.js';
 import { gatehouseEntry } from './gatehouse-entry.js';
+import { freePort } from './free-port.js';
 
 /** Gatehouse as a real process (the build when fresh, else `src/main.ts` through the swc hooks: test/support/gatehouse-entry.ts). */
 export interface ServerProcess {
@@ -14,15 +14,6 @@ export interface ServerProcess {
   stop(): Promise<void>;
   /** Starts it again (after kill9 or stop) with the same environment on the same port: the same URL. */
   restart(): Promise<void>;
-}
-
-/** A port free on loopback now (the server takes it a moment later; PORT=0 is refused by the config). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function exited(child: ChildProcess): Promise<void> {
