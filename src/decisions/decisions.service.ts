@@ -10,13 +10,13 @@ import { withDeadline } from '../common/deadline.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { DeviceEntity } from '../devices/device.entity.js';
-import { STATE_MAX_AGE_MS } from '../devices/devices.service.js';
 import { groupsOfDevice } from '../devices/device-groups-of.js';
 import type { DecisionInput, EngineDecision, TicketVerdict } from '../policies/engine/decision.types.js';
 import { TicketChecks } from '../itsm/ticket-checks.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { NotificationBus } from '../database/notification-bus.js';
 import type { AccessEndsHook } from './access-ends-hook.js';
+import { engineInput } from './engine-input.js';
 import { DecisionRequestEntity } from './decision-request.entity.js';
 import { toAnswer, type AgentAnswer } from './decision-view.js';
 import { DecisionWaiters } from './decision-waiters.js';
@@ -264,20 +264,7 @@ export class DecisionsService implements OnApplicationShutdown {
   }
 
   private engineInput(device: DeviceEntity, body: DecideBody, now: Date): DecisionInput {
-    return {
-      action: body.action,
-      remoteUser: body.remoteUser,
-      target: body.target,
-      context: body.context,
-      device: {
-        id: device.id,
-        groups: this.groupsOf(device),
-        state: device.state,
-        stateReportedAt: device.stateReportedAt?.getTime() ?? null,
-      },
-      now: now.getTime(),
-      stateMaxAgeMs: STATE_MAX_AGE_MS,
-    };
+    return engineInput(device, this.groupsOf(device), body, now.getTime());
   }
 
   /**

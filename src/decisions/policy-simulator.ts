@@ -5,9 +5,10 @@ import type { StaffPrincipal } from '../auth/principal.js';
 import { ApiError, ErrorCode, notFound } from '../common/api-error.js';
 import { Clock } from '../common/clock.js';
 import { deviceIdSchema } from '../devices/devices.dto.js';
-import { DevicesService, STATE_MAX_AGE_MS } from '../devices/devices.service.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { PolicyService } from '../policies/policy.service.js';
 import { decideSchema } from './decisions.dto.js';
+import { engineInput } from './engine-input.js';
 import { GrantLookup } from '../approvals/grants/grant-lookup.js';
 import { statedItsmSchema, statedVerdicts } from '../itsm/stated-verdicts.js';
 import { TicketChecks } from '../itsm/ticket-checks.js';
@@ -67,20 +68,7 @@ export class PolicySimulator {
           `${body.context?.ticket ?? 'not given'}: state the answer for the request's ticket`,
       );
     }
-    const input: DecisionInput = {
-      action: body.action,
-      remoteUser: body.remoteUser,
-      target: body.target,
-      context: body.context,
-      device: {
-        id: device.id,
-        groups,
-        state: device.state,
-        stateReportedAt: device.stateReportedAt?.getTime() ?? null,
-      },
-      now: body.at ? Date.parse(body.at) : this.clock.now().getTime(),
-      stateMaxAgeMs: STATE_MAX_AGE_MS,
-    };
+    const input = engineInput(device, groups, body, body.at ? Date.parse(body.at) : this.clock.now().getTime());
     const tickets = await this.ticketVerdicts(engine, input, body);
     const result = engine.decide({ ...input, ticketVerdicts: tickets?.verdicts });
     const verdictOf = (ruleId: string) => tickets?.verdicts.get(ruleId);
