@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decisionBody, enrollDevice } from '../support/agent.js';
+import { freePort } from '../support/free-port.js';
 import { api, ADMIN_PASSWORD, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-db.js';
 import { waitFor } from '../support/wait-for.js';
@@ -21,7 +22,7 @@ describe("the previous version's code on this version's schema", () => {
   let db: TestDatabase;
   let current: TestApp;
   let previous: ChildProcess | undefined;
-  const previousUrl = `http://127.0.0.1:${20000 + (process.pid % 20000)}`;
+  let previousUrl: string;
 
   beforeAll(async () => {
     if (testDatabaseKind() !== 'postgres') {
@@ -33,6 +34,7 @@ describe("the previous version's code on this version's schema", () => {
     git('worktree', 'add', '--detach', '--force', dir, `${newest}^`);
     symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
     db = await createTestDatabase();
+    previousUrl = `http://127.0.0.1:${await freePort()}`;
     current = await startTestApp({ db }); // migrates the database to this version's schema
     previous = spawn(process.execPath, ['--import', './test/support/ts-register.mjs', 'src/main.ts'], {
       cwd: dir,
