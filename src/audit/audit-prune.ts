@@ -25,6 +25,19 @@ export interface PruneDeps {
   /** Appends in the owner's transaction, so the records go and their audit.pruned comes together. */
   appendIn: (manager: EntityManager, event: AuditEvent) => Promise<unknown>;
   clock: Clock;
+  /**
+   * Run first in each delete-and-audit transaction. On the embedded database `owner` is the
+   * server's own session (role gatehouse_server, which may not delete): this switches it to the
+   * tables' owner for that one transaction (SET LOCAL ROLE), so no other query runs with the
+   * owner's rights. On PostgreSQL, unset: `owner` is the owner's own connection.
+   */
+  becomeOwner?: (manager: EntityManager) => Promise<void>;
+  /** Who asked, for audit.pruned: the CLI (default) or the server's schedule. */
+  actorId?: string;
+  /** How the request came, for audit.pruned (e.g. 'admin-socket'); unset: the CLI opened the database. */
+  via?: string;
+  /** A line of progress per step, for whoever waits (the CLI prints them on stderr). */
+  onProgress?: (text: string) => void;
 }
 
 export interface PrunedSegment {
@@ -85,7 +98,9 @@ export async function pruneAudit(settings: RetentionSettings, deps: PruneDeps): 
       [last],
     );
     if (!covering) return { pruned, kept: `${range}: no signed checkpoint at or after record ${last} yet` };
-    pruned.push(await pruneSegment(first, last, settings, deps));
+    const done = await pruneSegment(first, last, settings, deps);
+    deps.onProgress?.(`${range}: archived to ${done.archive} (verified), removed`);
+    pruned.push(done);
   }
 }
 
@@ -104,6 +119,7 @@ async function pruneSegment(
   const name = `gatehouse-audit-${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}`;
   const archive = join(dir, `${name}.jsonl`);
   const checkpointFile = join(dir, `${name}.checkpoint.json`);
+  deps.onProgress?.(`records ${first}-${last}: writing ${archive}`);
   const sha256 = await writeArchive(owner, first, last, archive);
   const check = await verifyExportFile(archive, checkpoint);
   if (!check.ok || check.records !== count || check.first !== first) {
@@ -115,6 +131,7 @@ async function pruneSegment(
   writeFileSync(checkpointFile, JSON.stringify(checkpoint) + '\n');
 
   await owner.transaction(async (manager) => {
+    await deps.becomeOwner?.(manager);
     // The append-only trigger lets these rows go (migration AuditRetention), in this transaction only.
     await manager.query("SELECT set_config('gatehouse.audit_prune_through', $1, true)", [String(last)]);
     const [gone] = await manager.query<{ n: number }[]>(
@@ -125,9 +142,10 @@ async function pruneSegment(
     await deps.appendIn(manager, {
       eventType: PRUNED_EVENT,
       actorType: 'system',
-      actorId: 'cli',
+      actorId: deps.actorId ?? 'cli',
       outcome: 'success',
       details: {
+        ...(deps.via ? { via: deps.via } : {}),
         firstSeq: first,
         lastSeq: last,
         lastHash: end.hash,

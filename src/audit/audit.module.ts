@@ -4,6 +4,7 @@ import { SigningModule } from '../signing/signing.module.js';
 import { AuditCheckpointsService } from './audit-checkpoints.service.js';
 import { AuditIntegrityController } from './audit-integrity.controller.js';
 import { AuditIntegrityService } from './audit-integrity.service.js';
+import { AuditPruneService } from './audit-prune.service.js';
 import { AuditReads } from './audit-reads.js';
 import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
@@ -19,7 +20,22 @@ const AUDIT_SEALER = {
 @Module({
   imports: [SigningModule],
   controllers: [AuditController, AuditIntegrityController],
-  providers: [AUDIT_SEALER, AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads],
-  exports: [AuditSealer, AuditService, AuditCheckpointsService, AuditIntegrityService, AuditReads, SigningModule],
+  providers: [
+    AUDIT_SEALER,
+    AuditService,
+    AuditCheckpointsService,
+    AuditIntegrityService,
+    AuditReads,
+    AuditPruneService,
+  ],
+  exports: [
+    AuditSealer,
+    AuditService,
+    AuditCheckpointsService,
+    AuditIntegrityService,
+    AuditReads,
+    AuditPruneService,
+    SigningModule,
+  ],
 })
 export class AuditModule {}

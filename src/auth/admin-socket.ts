@@ -8,6 +8,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { streamPrune } from '../audit/audit-prune-socket.js';
+import { AuditPruneService } from '../audit/audit-prune.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { BackupStreamService } from '../backup/backup-stream.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -25,7 +27,7 @@ const MAX_BODY = 4096;
 
 /**
  * The embedded database serves one process, so the CLI cannot open it while the server runs.
- * The server therefore takes the CLI's emergency commands (`user:unlock`, and `backup`) on a
+ * The server therefore takes the CLI's commands `user:unlock`, `backup` and `audit:prune` on a
  * Unix socket in the data folder: its folder is 0700 and the socket 0600, so only the service's
  * user (and root) can connect — the same people who could stop the server and open the folder anyway.
  * Not on PostgreSQL: there the CLI opens the database itself.
@@ -41,6 +43,7 @@ export class AdminSocket implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly throttle: LoginThrottleService,
     private readonly audit: AuditService,
     private readonly backup: BackupStreamService,
+    private readonly prune: AuditPruneService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,6 +74,8 @@ export class AdminSocket implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       // `backup`: the backup's lines from one snapshot, streamed (src/backup/).
       if (req.method === 'POST' && req.url === '/backup') return await this.backup.stream(res);
+      // `audit:prune`: the server verifies, archives and prunes, streaming its progress (src/audit/).
+      if (req.method === 'POST' && req.url === '/audit/prune') return await streamPrune(this.prune, res, this.logger);
       if (req.method !== 'POST' || req.url !== '/unlock') return reply(404, { error: 'unknown command' });
       const body = JSON.parse(await readBody(req)) as { username?: unknown };
       if (typeof body.username !== 'string' || body.username.length === 0 || body.username.length > 256) {

@@ -12,6 +12,7 @@ import type { AppConfig } from '../config/config.schema.js';
 export async function linesFromRunningServer(
   config: AppConfig,
   path: string,
+  what = 'the backup',
 ): Promise<AsyncIterable<string> | undefined> {
   if (config.DATABASE_URL) return undefined;
   const socketPath = adminSocketPath(config);
@@ -31,10 +32,10 @@ export async function linesFromRunningServer(
     for await (const chunk of res) text += String(chunk);
     throw new Error(`The running server refused the command (${res.statusCode}): ${text}`);
   }
-  return lines(res);
+  return lines(res, what);
 }
 
-async function* lines(res: IncomingMessage): AsyncGenerator<string> {
+async function* lines(res: IncomingMessage, what: string): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   try {
@@ -44,8 +45,8 @@ async function* lines(res: IncomingMessage): AsyncGenerator<string> {
       yield* parts;
     }
   } catch (error) {
-    throw new Error(`The running server stopped sending the backup: ${(error as Error).message}`, { cause: error });
+    throw new Error(`The running server stopped sending ${what}: ${(error as Error).message}`, { cause: error });
   }
-  if (!res.complete) throw new Error('The running server stopped sending the backup before its end');
-  if (rest + decoder.end()) throw new Error('The running server stopped sending the backup in the middle of a line');
+  if (!res.complete) throw new Error(`The running server stopped sending ${what} before its end`);
+  if (rest + decoder.end()) throw new Error(`The running server stopped sending ${what} in the middle of a line`);
 }

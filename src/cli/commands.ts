@@ -5,14 +5,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { verifyExportFile } from '../audit/audit-file-verifier.js';
 import { AuditCheckpointsService } from '../audit/audit-checkpoints.service.js';
 import { AuditIntegrityService } from '../audit/audit-integrity.service.js';
-import { pruneAudit } from '../audit/audit-prune.js';
+import { AuditPruneService } from '../audit/audit-prune.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { parseCheckpoint } from '../audit/checkpoint-format.js';
 import { LoginThrottleService } from '../auth/login-throttle.service.js';
 import { BUILTIN_ADMIN_GROUP } from '../auth/roles.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { Database } from '../database/database.js';
-import { createDataSource } from '../database/data-source.js';
 import { pendingSchemaChanges } from '../database/migrate.js';
 import { normalizeUsername, UsersService } from '../users/users.service.js';
 import { loadPolicyDirectory } from '../policies/policy-loader.js';
@@ -22,8 +21,8 @@ import { directoryTest } from './directory-test.command.js';
 import { readSecret } from './read-secret.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
 import { DataSource } from 'typeorm';
-import { Clock } from '../common/clock.js';
 import { askRunningServer } from './admin-socket-client.js';
+import { pruneProgress, pruneThroughServer, reportPrune } from './audit-prune-output.js';
 import { doctorCommand } from './doctor/doctor.command.js';
 import { backupCommand } from '../backup/backup.command.js';
 import { restoreCommand } from '../backup/restore.command.js';
@@ -257,42 +256,13 @@ export const COMMANDS: Record<string, Command> = {
     help:
       'Archive and remove whole audit segments (AUDIT_SEGMENT_RECORDS records) older than AUDIT_RETENTION_DAYS ' +
       'that a signed checkpoint covers, to AUDIT_ARCHIVE_DIR (jsonl + checkpoint, for audit:verify --file); ' +
-      "as the tables' owner (DATABASE_MIGRATION_URL); audited as audit.pruned",
+      "as the tables' owner (DATABASE_MIGRATION_URL; the embedded database: through the running server if one runs); " +
+      'audited as audit.pruned',
     async run(config) {
-      // The embedded database has one session, the server's role's after migrating: it cannot delete.
-      if (!config.DATABASE_URL) throw new Error('audit:prune needs PostgreSQL (DATABASE_URL)');
-      const archiveDir = config.AUDIT_ARCHIVE_DIR;
-      if (!archiveDir) throw new Error('AUDIT_ARCHIVE_DIR is not set: nothing is pruned without an archive');
-      return withServices(config, async (ctx) => {
-        // Never archive (and remove) part of a chain that does not verify: it is the evidence.
-        const verified = await ctx.get(AuditIntegrityService).verify({ full: true });
-        if (!verified.ok) {
-          console.error(`Nothing pruned: the audit chain does not verify: ${verified.reason}`);
-          return 1;
-        }
-        const owner = createDataSource({
-          DATABASE_URL: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL!,
-          DATABASE_POOL_SIZE: 1,
-        });
-        await owner.initialize();
-        try {
-          const keys = ctx.get(SigningKeysService);
-          const audit = ctx.get(AuditService);
-          const outcome = await pruneAudit(
-            { ...config, AUDIT_ARCHIVE_DIR: archiveDir },
-            {
-              owner,
-              sign: (fields) => keys.sign(fields),
-              appendIn: (manager, event) => audit.appendIn(manager, event),
-              clock: ctx.get(Clock),
-            },
-          );
-          console.log(JSON.stringify(outcome));
-          return 0;
-        } finally {
-          await owner.destroy();
-        }
-      });
+      // The embedded database serves only the running server: ask the server to do it.
+      const viaServer = await pruneThroughServer(config);
+      if (viaServer) return reportPrune(viaServer);
+      return withServices(config, async (ctx) => reportPrune(await ctx.get(AuditPruneService).prune(pruneProgress)));
     },
   },
   'signing:rotate-key': {

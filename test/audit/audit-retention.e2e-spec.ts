@@ -218,10 +218,3 @@ describe('audit retention: audit:prune', () => {
     });
   });
 });
-
-describe('audit:prune on the embedded database', () => {
-  it('refuses: the embedded session cannot delete audit records', async () => {
-    const config = loadConfig({ GATEHOUSE_DATA_DIR: join(tmpdir(), 'unused'), AUDIT_ARCHIVE_DIR: tmpdir() });
-    await expect(run(config, 'audit:prune')).rejects.toThrow('audit:prune needs PostgreSQL (DATABASE_URL)');
-  });
-});
