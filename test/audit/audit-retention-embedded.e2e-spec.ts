@@ -132,7 +132,7 @@ describe('audit:prune on the embedded database', () => {
 });
 
 describe("the embedded server's session around a prune", () => {
-  it('is the owner only inside the delete-and-audit transaction: gatehouse_server again after, and cannot delete', async () => {
+  it('is the owner only inside the delete-and-audit transaction: gatehouse_server again after, and cannot delete; a chain that does not verify is refused', async () => {
     const db = createEmbeddedTestDatabase();
     const archiveDir = mkdtempSync(join(tmpdir(), 'gatehouse-archive-'));
     const env = { ...db.env, AUDIT_SEGMENT_RECORDS: '5', AUDIT_ARCHIVE_DIR: archiveDir };
@@ -154,6 +154,18 @@ describe("the embedded server's session around a prune", () => {
           await m.query('DELETE FROM audit_records WHERE seq = 6');
         }),
       ).rejects.toThrow(/permission denied/);
+
+      // A chain that does not verify is not pruned, and the CLI says why (through the socket).
+      await dataSource.transaction(async (m) => {
+        await m.query('SET LOCAL ROLE NONE');
+        await m.query('ALTER TABLE audit_records DISABLE TRIGGER USER');
+        await m.query(`UPDATE audit_records SET details = '{"edited": true}' WHERE seq = 8`);
+        await m.query('ALTER TABLE audit_records ENABLE TRIGGER USER');
+      });
+      const refused = await runCliProcess(['audit:prune'], env);
+      expect(refused.stderr).toMatch(/Nothing pruned: the audit chain does not verify: .*record 8/);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
     } finally {
       await t.close();
       await db.dispose();
