@@ -29,7 +29,8 @@ export type PruneRun = { outcome: PruneOutcome } | { refused: string };
 /**
  * audit:prune's work (audit-prune.ts) wherever it runs: in the CLI, which opened the database,
  * or in the server, asked through the admin socket (the embedded database, which only the
- * server's process can open) or by its schedule. Who may delete differs: on PostgreSQL the
+ * server's process can open; the server has no prune schedule of its own, see
+ * docs/design-choices.md). Who may delete differs: on PostgreSQL the
  * tables' owner's own connection (DATABASE_MIGRATION_URL); on the embedded database the one
  * session, switched to the owner inside each delete-and-audit transaction only.
  */
@@ -97,7 +98,7 @@ export class AuditPruneService {
 
   /**
    * On PostgreSQL, a session advisory lock held on a connection of its own while the prune
-   * runs: two replicas (or a CLI and the schedule) would archive the same segment twice. The
+   * runs: two CLIs (two timers, or a timer and someone by hand) would archive the same segment twice. The
    * embedded database has one process: the `running` flag is enough.
    */
   private async oneAtATime(prune: () => Promise<PruneRun>): Promise<PruneRun> {
@@ -110,7 +111,7 @@ export class AuditPruneService {
       }[];
       if (!ok) {
         await runner.release();
-        return { refused: 'another prune is running (another replica, or audit:prune): try again when it has ended' };
+        return { refused: 'another audit:prune is running on this database: try again when it has ended' };
       }
     } catch (error) {
       await runner.release();

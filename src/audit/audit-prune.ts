@@ -32,7 +32,7 @@ export interface PruneDeps {
    * owner's rights. On PostgreSQL, unset: `owner` is the owner's own connection.
    */
   becomeOwner?: (manager: EntityManager) => Promise<void>;
-  /** Who asked, for audit.pruned: the CLI (default) or the server's schedule. */
+  /** Who asked, for audit.pruned: 'cli' unless told otherwise (every prune today starts from audit:prune). */
   actorId?: string;
   /** How the request came, for audit.pruned (e.g. 'admin-socket'); unset: the CLI opened the database. */
   via?: string;

@@ -180,6 +180,22 @@ describe('audit retention: audit:prune', () => {
     expect((await records())[0]).toBe(6);
   });
 
+  it('refuses while another audit:prune holds the prune lock (two timers, or one and someone by hand)', async () => {
+    const other = server.dataSource.createQueryRunner();
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [0x7072_6e65]); // "prne", audit-prune.service.ts
+      const res = await run(config, 'audit:prune');
+      expect(res).toEqual({
+        code: 1,
+        output: 'Nothing pruned: another audit:prune is running on this database: try again when it has ended',
+      });
+    } finally {
+      await other.query('SELECT pg_advisory_unlock($1)', [0x7072_6e65]);
+      await other.release();
+    }
+  });
+
   it('reports a kept record removed after the prune, at the pruned start or later', async () => {
     // The owner, triggers off, removes the first kept record: the chain must not just start later.
     const owner = db.env.DATABASE_URL;
