@@ -19,6 +19,7 @@ import { AuditRetention1796640000000 } from './1796640000000-AuditRetention.js';
 import { BreakGlass1796645000000 } from './1796645000000-BreakGlass.js';
 import { ApprovalNotices1796650000000 } from './1796650000000-ApprovalNotices.js';
 import { AuditInbox1796660000000 } from './1796660000000-AuditInbox.js';
+import { AuditEnqueueParseOnce1796668000000 } from './1796668000000-AuditEnqueueParseOnce.js';
 
 // Every migration, in order. The app and the CLI load this list (no globbing, so the
 // compiled app cannot pick up a stray file).
@@ -44,4 +45,5 @@ export const MIGRATIONS: Function[] = [
   BreakGlass1796645000000,
   ApprovalNotices1796650000000,
   AuditInbox1796660000000,
+  AuditEnqueueParseOnce1796668000000,
 ];
