@@ -53,7 +53,7 @@ describe('PostgreSQL reachable but silent (a frozen network)', () => {
     await db?.dispose();
   });
 
-  it('answers 503 within 5 s, records nothing it refused before sending, and allows nothing unrecorded', async () => {
+  it('answers 503 within 5 s, and allows nothing unrecorded: a refused decision is never recorded, or recorded and audited', async () => {
     const before = await decideTimed(t.baseUrl, credential, decisionBody({ action: 'log-upload' }));
     expect([before.status, before.body.decision]).toEqual([200, 'allow']);
 
@@ -63,7 +63,10 @@ describe('PostgreSQL reachable but silent (a frozen network)', () => {
     const first = await decideTimed(t.baseUrl, credential, inFlight);
     expect([first.status, first.body.error?.code]).toEqual([503, 'unavailable']);
     expect(first.ms).toBeLessThan(ANSWER_WITHIN_MS);
-    // Queued behind the hung commit: dropped at its deadline, never sent.
+    // A second one during the freeze: decisions commit up to PARALLEL_COMMITS at once (issue
+    // 16), so it may be sent on another pooled connection and hang too, or wait for a
+    // connection that never comes and be dropped unsent (GroupCommitter drops an item at its
+    // deadline when it was not sent: src/common/group-commit.spec.ts). Either way it is 503.
     const queued = decisionBody({ action: 'log-upload' });
     const second = await decideTimed(t.baseUrl, credential, queued);
     expect([second.status, second.body.error?.code]).toEqual([503, 'unavailable']);
@@ -73,17 +76,16 @@ describe('PostgreSQL reachable but silent (a frozen network)', () => {
     proxy.thaw();
     await untilReady(t.baseUrl);
     const read = (id: string) => api(t.baseUrl, 'GET', `/api/v1/agent/decisions/${id}`, { token: credential });
-    expect((await read(queued.requestId)).status).toBe(404);
-    // The in-flight one either never landed, or landed late: then it is durable and audited
-    // like any other decision, and only then may a retry read it as allow.
-    const late = await read(inFlight.requestId);
-    if (late.status === 200) {
-      const audit = await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=decision&limit=500`, {
-        token: await login(t.baseUrl),
-      });
-      expect(audit.body.items.map((r: { requestId: string }) => r.requestId)).toContain(inFlight.requestId);
-    } else {
-      expect(late.status).toBe(404);
+    // Each of the two either never landed, or landed late: then it is durable and audited like
+    // any other decision, and only then may a retry read it as allow.
+    const audited = async () =>
+      (
+        await api(t.baseUrl, 'GET', `/api/v1/audit?eventType=decision&limit=500`, { token: await login(t.baseUrl) })
+      ).body.items.map((r: { requestId: string }) => r.requestId);
+    for (const refused of [inFlight, queued]) {
+      const late = await read(refused.requestId);
+      if (late.status === 200) expect(await audited()).toContain(refused.requestId);
+      else expect(late.status).toBe(404);
     }
     const after = await decideTimed(t.baseUrl, credential, decisionBody({ action: 'log-upload' }));
     expect([after.status, after.body.decision]).toEqual([200, 'allow']);
