@@ -25,8 +25,8 @@ export default {
   // Samba, Chromium, servers in other processes), so a third file in flight shortens the run
   // (96 files: 13.5 min with 2 on this machine) without starving the others.
   maxWorkers: 3,
-  // A worker keeps ~40 MB per end-to-end file it ran (each file's ES module graph stays
-  // reachable from Jest's VM contexts), so after ~35 files it holds 1.4 GB of heap, and tearing
+  // A worker keeps ~40 MB of heap per end-to-end file it ran (not traced further: no process
+  // listener or handle of ours holds it), so after ~35 files it held 1.4 GB, and tearing
   // down a 2 GB process took 0.8–1.0 s, past Jest's 500 ms grace at the run's end: "A worker
   // process has failed to exit gracefully" (its event loop was empty within 1 ms of the end;
   // no handle was left open). A worker past this is replaced between files instead (at 512 MB
