@@ -180,7 +180,8 @@ export function measureLatency(
   );
   console.log(
     `Before the timed runs every input was decided once (${fmtMs(everyInputMs, 0)} ms: the first decision of each ` +
-      `remote user builds their ability; ${fmtInt(engine.cachedAbilities)} users known), then 1 s of warm-up.`,
+      `remote user finds their rules, and builds an ability for a new set of rules: ` +
+      `${fmtInt(engine.cachedAbilities)} users, ${fmtInt(engine.distinctAbilities)} abilities), then 1 s of warm-up.`,
   );
   console.log(
     `Timed window (each call timed, random instants): ${fmtInt(each.calls)} calls; garbage collections in it: ` +
