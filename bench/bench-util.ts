@@ -42,7 +42,12 @@ export class Samples {
   }
 
   sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort();
+    return this.inOrder().sort();
+  }
+
+  /** A copy, in the order the samples were taken. */
+  inOrder(): Float64Array {
+    return this.data.slice(0, this.length);
   }
 }
 

@@ -1,5 +1,7 @@
 /** The timed loops of the in-process part, and how their samples are summed up. */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
 import type { DecisionInput } from '../../src/policies/engine/decision.types.js';
 import { percentile, Samples } from '../bench-util.js';
 
@@ -28,6 +30,60 @@ export function timeEach(decide: Decide, inputs: DecisionInput[], maxCalls: numb
   }
   return { samples, calls, seconds: (performance.now() - start) / 1000 };
 }
+
+/** The garbage collections V8 ran during a timed window: how many of each kind, and their time. */
+export interface Collections {
+  /** By V8's name: Scavenge (young generation), MarkSweepCompact (full), IncrementalMarking, … */
+  byKind: Record<string, number>;
+  count: number;
+  totalMs: number;
+}
+
+/** Runs `fn` and reports the collections that ran meanwhile (v8.GCProfiler: read synchronously). */
+export function collectionsDuring<T>(fn: () => T): { result: T; collections: Collections } {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const result = fn();
+  const byKind: Record<string, number> = {};
+  let costUs = 0;
+  for (const gc of profiler.stop().statistics) {
+    byKind[gc.gcType] = (byKind[gc.gcType] ?? 0) + 1;
+    costUs += gc.cost;
+  }
+  const count = Object.values(byKind).reduce((a, b) => a + b, 0);
+  return { result, collections: { byKind, count, totalMs: costUs / 1000 } };
+}
+
+export const describeCollections = (c: Collections): string =>
+  c.count === 0
+    ? 'none'
+    : `${c.count} (${Object.entries(c.byKind)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(', ')}; ${c.totalMs.toFixed(1)} ms in all)`;
+
+/**
+ * Bytes decide() allocates per call: the growth of V8's young generation over `calls` calls
+ * in a row, taken from a run with no scavenge in it (a deterministic measure, unlike time,
+ * on a busy machine). NaN when every try saw a scavenge.
+ */
+export function bytesPerCall(decide: Decide, inputs: DecisionInput[], calls = 2000): number {
+  const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? NaN;
+  const runs: number[] = [];
+  for (let start = 0; runs.length < 5 && start + calls <= inputs.length; start += calls) {
+    const before = young();
+    for (let k = 0; k < calls; k++) sink += decide(inputs[start + k]).ruleIds.length;
+    const after = young();
+    // A scavenge empties the young generation: the difference is then not what was allocated.
+    if (after > before) runs.push((after - before) / calls);
+  }
+  runs.sort((a, b) => a - b);
+  return runs.length === 0 ? NaN : runs[Math.floor(runs.length / 2)];
+}
+
+export const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** Batches of calls between two clock reads: the mean cost without the timer's. */
 export function timeBatches(decide: Decide, inputs: DecisionInput[], maxCalls: number, maxMs: number, batch = 1000) {
@@ -63,7 +119,20 @@ export interface Percentiles {
 }
 
 export function percentiles(samples: Samples): Percentiles {
-  const sorted = samples.sorted();
+  return percentilesOf(samples.sorted());
+}
+
+/**
+ * p99 of each of `parts` consecutive stretches of the samples: a collection or another
+ * process taking the core moves the p99 of its stretch, and the spread shows it.
+ */
+export function p99OfParts(samples: Samples, parts: number): number[] {
+  const all = samples.inOrder();
+  const size = Math.floor(all.length / parts);
+  return Array.from({ length: parts }, (_, k) => percentile(all.slice(k * size, (k + 1) * size).sort(), 99));
+}
+
+function percentilesOf(sorted: Float64Array): Percentiles {
   let sum = 0;
   for (const v of sorted) sum += v;
   return {

@@ -178,17 +178,20 @@ describe('policy engine', () => {
     expect(download('/var/log\\..\\..\\etc\\shadow')).toBe('deny');
   });
 
-  it('keeps one ability per remote user identity (id, enterprise, groups)', () => {
+  it('keeps one ability per remote user identity (id, enterprise, groups), shared by users the same rules name', () => {
     const fresh = new PolicyEngine(set);
     const as = (id: string, enterprise?: string) =>
       fresh.decide(input(set, { action: 'log-upload', remoteUser: { id, enterprise, groups: ['tier2'] } }));
     expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
     expect(as('b@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
     expect(fresh.cachedAbilities).toBe(2);
+    // Two users whom the same rules name share one ability.
+    expect(fresh.distinctAbilities).toBe(1);
     // The same id with another enterprise is another remote user.
     expect(as('a@acme.example', 'globex')).toMatchObject({ decision: 'deny', ruleIds: ['no-globex-on-ct'] });
     expect(as('a@acme.example')).toMatchObject({ decision: 'deny', decidedBy: 'default' });
     expect(fresh.cachedAbilities).toBe(4);
+    expect(fresh.distinctAbilities).toBe(3);
     expect(as('a@acme.example', 'acme-medical').ruleIds).toEqual(['ct-logs-always', 'ct-sessions-office-hours']);
     expect(fresh.cachedAbilities).toBe(4);
   });

@@ -26,7 +26,7 @@ type CaslRule = ReturnType<RequestAbility['rulesFor']>[number];
 /** A subject type no rule names: asking for it gives the rules for all devices only. */
 const NO_GROUP = ' no device group';
 
-/** Remote users whose abilities are kept; past this the oldest are forgotten (bounded memory). */
+/** Remote users (and distinct abilities) kept; past this the oldest are forgotten (bounded memory). */
 const MAX_CACHED_ABILITIES = 10_000;
 
 /** A rule with a ticket check that the caller did not check: it does not match (never a silent allow). */
@@ -59,6 +59,13 @@ export class PolicyEngine {
   private readonly byId = new Map<string, EngineRule>();
   /** Abilities by remote user (id, enterprise, groups); one engine per policy version. */
   private readonly abilities = new Map<string, RequestAbility>();
+  /**
+   * The same abilities by the rules they hold: users whom the same rules name (the same
+   * enterprise and groups, most often) share one. Fewer abilities are fewer to build and a
+   * smaller working set for decide(), which spends most of its time reaching its ability's
+   * index in memory (bench: 8,191 users, 2,295 rule sets; 358 -> 150 MB of heap).
+   */
+  private readonly abilitiesByRules = new Map<string, RequestAbility>();
   /** Compiled conditions, shared by the abilities of all remote users. */
   private readonly compiled = new WeakMap<object, unknown>();
   /** Whether any rule has a ticket `check`: without one, ticketChecksFor() costs nothing. */
@@ -88,6 +95,11 @@ export class PolicyEngine {
   /** How many remote users' abilities are kept (for tests). */
   get cachedAbilities(): number {
     return this.abilities.size;
+  }
+
+  /** How many distinct abilities those users share (for tests). */
+  get distinctAbilities(): number {
+    return this.abilitiesByRules.size;
   }
 
   decide(input: DecisionInput): EngineDecision {
@@ -205,18 +217,26 @@ export class PolicyEngine {
     return rules;
   }
 
-  /** The user's ability: the rules whose remote-user conditions they meet, built on first use. */
+  /**
+   * The user's ability: the rules whose remote-user conditions they meet, found on first use,
+   * and built once for every user those same rules name.
+   */
   private abilityFor(user: DecisionInput['remoteUser']): RequestAbility {
     const key = JSON.stringify([user.id, user.enterprise ?? null, user.groups ?? []]);
     let ability = this.abilities.get(key);
     if (ability === undefined) {
       const mine = this.rules.filter((r) => r.remoteUserMatches === null || r.remoteUserMatches(user));
-      ability = createRequestAbility(
-        mine.map((r) => r.caslRule),
-        this.compiled,
-      );
-      if (this.abilities.size >= MAX_CACHED_ABILITIES) this.abilities.delete(this.abilities.keys().next().value!);
-      this.abilities.set(key, ability);
+      // Rule ids are unique names without newlines (policy-value-checks.ts): the key is exact.
+      const rulesKey = mine.map((r) => r.rule.id).join('\n');
+      ability = this.abilitiesByRules.get(rulesKey);
+      if (ability === undefined) {
+        ability = createRequestAbility(
+          mine.map((r) => r.caslRule),
+          this.compiled,
+        );
+        keepBounded(this.abilitiesByRules, rulesKey, ability);
+      }
+      keepBounded(this.abilities, key, ability);
     }
     return ability;
   }
@@ -257,6 +277,12 @@ function remoteUserTest(rule: PolicyRule): ((user: DecisionInput['remoteUser']) 
     (!enterprises || any(enterprises, user.enterprise)) &&
     (!ids || any(ids, user.id)) &&
     (!groups || (user.groups ?? []).some((group) => any(groups, group)));
+}
+
+/** Adds to a map of abilities, forgetting the oldest past MAX_CACHED_ABILITIES (bounded memory). */
+function keepBounded(map: Map<string, RequestAbility>, key: string, ability: RequestAbility): void {
+  if (map.size >= MAX_CACHED_ABILITIES) map.delete(map.keys().next().value!);
+  map.set(key, ability);
 }
 
 function matcherOf(conditions: Record<string, object>): Matcher {
