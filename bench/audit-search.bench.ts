@@ -170,8 +170,8 @@ async function main(): Promise<number> {
 
     const exporter = new AuditExport(db.dataSource, new AuditSealer(db.dataSource));
     const exports: [string, () => AsyncIterable<string | Buffer>][] = [
-      ['jsonl, COPY', () => exporter.text({ format: 'jsonl' })],
-      ['csv, COPY', () => exporter.text({ format: 'csv' })],
+      ['jsonl, COPY', () => exporter.bytes({ format: 'jsonl' })],
+      ['csv, COPY', () => exporter.bytes({ format: 'csv' })],
       ['jsonl, batches (reference)', () => exporter.batchedText({ format: 'jsonl' })],
     ];
     const exportRows: string[][] = [

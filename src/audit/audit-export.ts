@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { StringDecoder } from 'node:string_decoder';
 import { DataSource } from 'typeorm';
 import { auditConditions, whereClause } from './audit-filters.js';
 import { fromRow, type AuditRow } from './audit-row.js';
@@ -63,13 +64,24 @@ export class AuditExport {
   ) {}
 
   /**
-   * The export's text, piece by piece, oldest record first. On PostgreSQL by COPY of the
-   * columns, written into the format's bytes here (export-formats.ts; docs/performance.md has
-   * the figures); on the embedded PGlite (one session, whose socket server is not known to
-   * carry COPY) by batches.
+   * The export's bytes, piece by piece, oldest record first (what the HTTP route sends). On
+   * PostgreSQL by COPY of the columns, written into the format's bytes here
+   * (export-formats.ts; docs/performance.md has the figures); on the embedded PGlite (one
+   * session, whose socket server is not known to carry COPY) by batches.
    */
-  text(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
+  bytes(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
     return isEmbedded(this.dataSource) ? this.batchedText(q) : this.copiedText(q);
+  }
+
+  /** The export as text, for callers that want strings (a character split between pieces is kept whole). */
+  async *text(q: AuditExportQuery): AsyncGenerator<string> {
+    const decoder = new StringDecoder('utf8');
+    for await (const piece of this.bytes(q)) {
+      const text = typeof piece === 'string' ? piece : decoder.write(piece);
+      if (text) yield text;
+    }
+    const rest = decoder.end();
+    if (rest) yield rest;
   }
 
   private async *copiedText(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
