@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendBulkRecords } from '../../bench/audit-bulk.js';
@@ -7,7 +9,7 @@ import { AuditExport, COPY_ROWS } from '../../src/audit/audit-export.js';
 import { verifyExportFile } from '../../src/audit/audit-file-verifier.js';
 import type { AuditExportQuery } from '../../src/audit/audit-search.dto.js';
 import { AuditService } from '../../src/audit/audit.service.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { login, startTestApp, type TestApp } from '../support/test-app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-export-copy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -129,4 +131,30 @@ describe('audit export by COPY: the same bytes as the batch path', () => {
     expect(events.filter((e) => e.startsWith('test.awkward.'))).toHaveLength(2 * AWKWARD.length);
     expect(events).not.toContain('bulk.decision');
   });
+
+  it('holds no statement, snapshot or connection while a slow client reads; sends everything when it resumes', async () => {
+    const token = await login(t.baseUrl);
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      httpGet(
+        `${t.baseUrl}/api/v1/audit/export?format=jsonl`,
+        { headers: { authorization: `Bearer ${token}` } },
+        resolve,
+      ).on('error', reject),
+    );
+    res.pause();
+    // The client reads nothing: the server fills the socket, then waits with what it has read ahead.
+    // (The app's own background statements may run meanwhile: only a COPY or an open transaction counts.)
+    await sleep(1500);
+    const busy = await t.database.dataSource.query<{ query: string; state: string; xmin: string | null }[]>(
+      `SELECT query, state, backend_xmin AS xmin FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()
+         AND ((query ILIKE 'COPY%' AND state <> 'idle') OR state LIKE 'idle in transaction%')`,
+    );
+    expect(busy).toEqual([]);
+    let lines = 0;
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines += 1;
+    }
+    expect(lines).toBeGreaterThan(bulk + 2 * AWKWARD.length);
+  }, 60_000);
 });
