@@ -10,13 +10,14 @@ export interface CopyBytes {
 
 /**
  * Runs one `COPY (...) TO STDOUT` on a pooled connection of its own and reads all of it, as
- * fast as the database sends it; `bytes` turns it into the export's bytes. Read whole, then the connection goes back to the pool: the statement
- * (and its snapshot) lasts as long as the database takes to write it, never as long as a
- * slow client takes to download; memory holds one COPY's output, which the caller bounds
- * by the rows it asks for.
+ * fast as the database sends it; `bytes` turns it into the export's bytes. Read whole, then
+ * the connection goes back to the pool: the statement (and its snapshot) lasts as long as the
+ * database takes to write it, never as long as a slow client takes to download; memory holds
+ * one COPY's output, which the caller bounds by the rows it asks for.
  */
 export async function copyOut(dataSource: DataSource, sql: string, bytes: CopyBytes): Promise<Buffer[]> {
   const runner = dataSource.createQueryRunner();
+  let failure: Error | undefined;
   try {
     const client = (await runner.connect()) as pg.PoolClient;
     const chunks: Buffer[] = [];
@@ -26,9 +27,20 @@ export async function copyOut(dataSource: DataSource, sql: string, bytes: CopyBy
     }
     bytes.end?.();
     return chunks;
+  } catch (error) {
+    failure = error as Error;
+    throw error;
   } finally {
-    await runner.release();
+    // A connection left in the middle of a COPY must not serve anyone else: given the error,
+    // the pool closes it rather than reusing it.
+    if (failure) await (runner as unknown as PostgresRunner).releasePostgresConnection(failure);
+    else await runner.release();
   }
+}
+
+/** TypeORM's PostgreSQL query runner: its release that hands the pool the error. */
+interface PostgresRunner {
+  releasePostgresConnection(error: Error): Promise<void>;
 }
 
 /** A date as an SQL literal (COPY takes no bound parameters): the instant in ISO form, quoted. */

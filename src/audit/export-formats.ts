@@ -8,9 +8,9 @@ type Kind = 'string' | 'json';
 
 /**
  * The export's fields, in the order of both formats: the key, the column the COPY sends (as
- * text) and how it is written. The JSON line The line is byte for byte what json_build_object(...)::text writes (the
- * export's format until COPY: `{"seq" : 1, "recordedAt" : "...", ...}`), which AuditExport's
- * batch path still uses and the tests compare against.
+ * text) and how it is written. The JSON line is byte for byte what json_build_object(...)::text
+ * writes (the export's format until COPY: `{"seq" : 1, "recordedAt" : "...", ...}`), which
+ * AuditExport's batch path still uses and the tests compare against.
  */
 const FIELDS: [key: string, column: string, kind: Kind][] = [
   ['seq', 'seq::text', 'json'],
