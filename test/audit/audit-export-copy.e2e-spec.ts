@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { appendBulkRecords } from '../../bench/audit-bulk.js';
 import { AuditExport, COPY_ROWS } from '../../src/audit/audit-export.js';
 import { verifyExportFile } from '../../src/audit/audit-file-verifier.js';
+import { copyOut } from '../../src/audit/export-copy.js';
 import type { AuditExportQuery } from '../../src/audit/audit-search.dto.js';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { login, startTestApp, type TestApp } from '../support/test-app.js';
@@ -157,4 +158,16 @@ describe('audit export by COPY: the same bytes as the batch path', () => {
     }
     expect(lines).toBeGreaterThan(bulk + 2 * AWKWARD.length);
   }, 60_000);
+
+  it('a COPY that fails midway leaves no connection in the pool in the middle of it', async () => {
+    const ds = t.database.dataSource;
+    const failing = copyOut(ds, 'COPY (SELECT generate_series(1, 2000000)) TO STDOUT', {
+      piece() {
+        throw new Error('the client went away');
+      },
+    });
+    await expect(failing).rejects.toThrow('the client went away');
+    // The pool hands out its most recently released connection first: it must still answer.
+    for (let i = 0; i < 3; i++) expect(await ds.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  }, 30_000);
 });
