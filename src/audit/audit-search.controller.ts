@@ -72,7 +72,7 @@ export class AuditSearchController {
       .send(
         // Bytes, not objects: Readable.from's default buffers 16 chunks (batches of megabytes)
         // ahead of a slow client; this holds one.
-        Readable.from(this.exporter.text(q), { objectMode: false, highWaterMark: 64 * 1024 }),
+        Readable.from(this.exporter.bytes(q), { objectMode: false, highWaterMark: 64 * 1024 }),
       );
   }
 }
