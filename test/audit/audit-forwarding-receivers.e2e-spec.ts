@@ -130,7 +130,7 @@ describe('SIEM forwarding: a receiver that accepts and never reads', () => {
         signal: AbortSignal.timeout(5_000), // a decision held up by forwarding fails here
       });
       expect(res.status).toBe(200);
-      expect(((await res.json()) as any).decision).toBe('allow');
+      expect((await res.json()).decision).toBe('allow');
     }
     await waitFor(async () => /timed out/.test((await forwarding(t, token)).lastError ?? ''), 'the write time-out');
     const status = await forwarding(t, token);

@@ -105,7 +105,7 @@ describe('audit:prune on the embedded database', () => {
     const trail = await api(server.baseUrl, 'GET', '/api/v1/audit?eventType=audit.pruned', { token });
     expect(trail.status).toBe(200);
     expect(trail.body.items).toHaveLength(2);
-    type Item = { details: { firstSeq: number } };
+    type Item = { details: { firstSeq: number; via?: string } };
     const bySegment = (first: number) => (trail.body.items as Item[]).find((r) => r.details.firstSeq === first);
     const [viaCli, viaServer] = [bySegment(1)!, bySegment(6)!];
     expect(viaCli.details).toMatchObject({ firstSeq: 1, lastSeq: 5, retentionDays: 3285 });

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (Functions passed to page.evaluate() run in Chromium: they use the DOM's globals.)
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, api, login, startTestApp, type TestApp } from '../support/test-app.js';

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (Functions passed to page.evaluate() run in Chromium: they use the DOM's globals.)
 /**
  * The approver's part of the console in real Chromium, against a real Gatehouse on PostgreSQL
  * with the Samba AD DC and a real SMTP server: directory sign-in, the live inbox, approving at

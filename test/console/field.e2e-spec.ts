@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// (Functions passed to page.evaluate() run in Chromium: they use the DOM's globals.)
 /**
  * The console's field actions (issue 14) in real Chromium against a real Gatehouse on
  * PostgreSQL: break-glass (checked as one types and by the server), "needs review" in the

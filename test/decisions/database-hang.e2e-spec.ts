@@ -17,7 +17,7 @@ async function decideTimed(baseUrl: string, credential: string, body: Record<str
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
   });
-  return { status: res.status, body: (await res.json()) as any, ms: performance.now() - started };
+  return { status: res.status, body: await res.json(), ms: performance.now() - started };
 }
 
 /** Waits (bounded) until readiness says ready again: the database moves bytes again. */

@@ -319,7 +319,7 @@ describe('GET /metrics scraped by a real Prometheus after a scripted workload', 
     for (const res of [await scrape(), await scrape(`${METRICS_TOKEN}x`)]) {
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
-      expect((await res.json()).error.code).toBe('unauthenticated');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
     }
     const res = await scrape(METRICS_TOKEN);
     expect(res.status).toBe(200);
