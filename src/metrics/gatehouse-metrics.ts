@@ -62,7 +62,7 @@ export class GatehouseMetrics {
   });
   readonly sealerWaits = new Counter({
     name: 'gatehouse_decision_commits_held_total',
-    help: 'Decision commits held back because the audit sealer was behind (seal lag past half its bound): those decisions waited, and past their deadline were answered 503',
+    help: 'Decision commits held back because the audit sealer was behind (seal lag past 30 ms, under a third of its 100 ms bound): those decisions waited, and past their deadline were answered 503',
     registers: [this.registry],
   });
   readonly approvalSeconds = new Histogram({
