@@ -29,7 +29,8 @@ describe('seal lag back-pressure (PostgreSQL)', () => {
   let t: TestApp;
   let credential: string;
   beforeAll(async () => {
-    if (testDatabaseKind() !== 'postgres') throw new Error('This test needs PostgreSQL (a second connection holds the lock)');
+    if (testDatabaseKind() !== 'postgres')
+      throw new Error('This test needs PostgreSQL (a second connection holds the lock)');
     db = await createTestDatabase('postgres');
     t = await startTestApp({ db, env: { DATABASE_TIMEOUT_MS: String(DATABASE_TIMEOUT_MS) } });
     credential = await enrollDevice(t.baseUrl, await login(t.baseUrl), { deviceId: 'ct-1', model: 'SOMATOM X' });
