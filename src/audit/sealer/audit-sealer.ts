@@ -130,12 +130,14 @@ export class AuditSealer {
    * stops; then measures the lag for `admission` either way, so every replica knows it.
    */
   private async drain(): Promise<void> {
-    let sealed: number;
-    while ((sealed = await this.seal(false)) >= SEAL_BATCH && !this.runner.isStopped);
-    this.admission.observe(await this.oldestSeconds());
-    // Behind, and this replica seals: another round after SEAL_GAP_MS rather than at the next
-    // interval, since the decisions held back commit nothing to ask for one.
-    if (sealed >= 0 && !this.admission.ready()) this.soon();
+    for (;;) {
+      let sealed: number;
+      while ((sealed = await this.seal(false)) >= SEAL_BATCH && !this.runner.isStopped);
+      this.admission.observe(await this.oldestSeconds());
+      // Behind, and this replica seals: seal again at once (no SEAL_GAP_MS, no waiting for the
+      // next interval: the decisions held back commit nothing to ask for a round).
+      if (sealed <= 0 || this.admission.ready() || this.runner.isStopped) return;
+    }
   }
 
   /** One statement: up to SEAL_BATCH rows into the chain; -1 when `wait` is false and the chain is busy. */
