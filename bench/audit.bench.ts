@@ -6,10 +6,13 @@
  *   chain's lock: how every record but a decision's is written);
  * - inbox: the decisions' path (issue 16): group commit with PARALLEL_COMMITS commits in flight,
  *   audit_enqueue (no lock), the AuditSealer chaining them after; the seal lag (age of the
- *   oldest record not yet chained) is sampled every 10 ms.
+ *   oldest record not yet chained) is sampled every 10 ms. Its commits pass the sealer's
+ *   back-pressure (AuditSealer.admission), as decisions' do;
+ * - inbox-unpaced: the same without back-pressure (how it was before: the lag grows without bound
+ *   once writers outpace the sealer), to compare in the same run.
  *
  *   npm run bench:audit [-- --seconds=5 --warmup=1 --writers=1,8,64 --db=postgres,embedded
- *                          --path=chain,inbox]
+ *                          --path=chain,inbox,inbox-unpaced]
  *
  * Environment: AUDIT_BENCH_SECONDS, AUDIT_BENCH_WARMUP_SECONDS, AUDIT_BENCH_WRITERS,
  * AUDIT_BENCH_DB, AUDIT_BENCH_PATH, BENCH_DATABASE_URL (an admin URL of the PostgreSQL to use; default
@@ -75,8 +78,10 @@ const TARGET_SEAL_LAG_MS = 100;
 const LAG_SAMPLE_MS = 10;
 
 type Kind = 'postgres' | 'embedded';
-type Path = 'chain' | 'inbox';
-if (PATHS.some((p) => p !== 'chain' && p !== 'inbox')) throw new Error('--path: chain and/or inbox');
+type Path = 'chain' | 'inbox' | 'inbox-unpaced';
+if (PATHS.some((p) => !['chain', 'inbox', 'inbox-unpaced'].includes(p))) {
+  throw new Error('--path: chain, inbox and/or inbox-unpaced');
+}
 if (WRITERS.some((w) => !Number.isInteger(w) || w < 1 || w > 1024)) throw new Error('--writers: whole numbers 1-1024');
 if (DBS.some((d) => d !== 'postgres' && d !== 'embedded')) throw new Error('--db: postgres and/or embedded');
 
@@ -129,6 +134,8 @@ class CommitStats {
   commits = 0;
   records = 0;
   statement = 0;
+  /** inbox: commits held back by the sealer's back-pressure (the whole case). */
+  held = 0;
 
   add(end: number, batch: number, statement: number): void {
     if (end < this.window[0] || end > this.window[1]) return;
@@ -174,6 +181,8 @@ function instrumented(dataSource: DataSource, stats: CommitStats): DataSource {
 interface CaseResult {
   kind: Kind;
   path: Path;
+  /** inbox: records still unsealed after the sealer's stop() (its read barrier gave up). */
+  leftAtStop: number;
   /** inbox: the seal lag sampled every LAG_SAMPLE_MS in the measured window (ms). */
   lagP99?: number;
   lagMax?: number;
@@ -196,9 +205,10 @@ interface CaseResult {
 
 /**
  * The decisions' path without the decisions: records into audit_inbox, PARALLEL_COMMITS commits
- * at once (as DecisionWriter), each commit waking the sealer (as DecisionsService).
+ * at once and held back while the sealer is behind (as DecisionWriter; `paced` false: not held),
+ * each commit waking the sealer (as DecisionsService).
  */
-function inboxWriter(dataSource: DataSource, stats: CommitStats, sealer: AuditSealer) {
+function inboxWriter(dataSource: DataSource, stats: CommitStats, sealer: AuditSealer, paced: boolean) {
   const committer = new GroupCommitter<Required<AuditEvent>, void>(
     async (events) => {
       const q0 = performance.now();
@@ -212,7 +222,11 @@ function inboxWriter(dataSource: DataSource, stats: CommitStats, sealer: AuditSe
       return events.map(() => undefined);
     },
     (error) => error,
-    { parallel: PARALLEL_COMMITS },
+    {
+      parallel: PARALLEL_COMMITS,
+      admission: paced ? sealer.admission : undefined,
+      onAdmissionWait: () => (stats.held += 1),
+    },
   );
   return {
     append: (event: AuditEvent) => committer.submit(normalizeEvent(event)),
@@ -223,11 +237,11 @@ function inboxWriter(dataSource: DataSource, stats: CommitStats, sealer: AuditSe
 async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: number): Promise<CaseResult> {
   const stats = new CommitStats();
   const sealer = new AuditSealer(dataSource);
-  if (path === 'inbox') sealer.start();
+  if (path !== 'chain') sealer.start();
   const writer =
     path === 'chain'
       ? new AuditWriter(instrumented(dataSource, stats), new SystemClock())
-      : inboxWriter(dataSource, stats, sealer);
+      : inboxWriter(dataSource, stats, sealer, path === 'inbox');
   const latencies = new Samples();
   const lags = new Samples();
   const start = performance.now();
@@ -264,7 +278,7 @@ async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: 
   };
   // The seal lag, sampled on its own connection's turn in the pool (inbox only).
   const sampleLag = async () => {
-    while (path === 'inbox' && !aborted && performance.now() < stop) {
+    while (path !== 'chain' && !aborted && performance.now() < stop) {
       await new Promise((r) => setTimeout(r, LAG_SAMPLE_MS));
       const lag = await sealer.oldestSeconds();
       const now = performance.now();
@@ -289,6 +303,16 @@ async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: 
   }
   await writer.close();
   await sealer.stop();
+  // What stop() could not seal within its read barrier (inbox-unpaced: the backlog), sealed now
+  // so that the next case starts from an empty inbox and the verify counts every append.
+  let leftAtStop = 0;
+  if (path !== 'chain') {
+    let sealed: number;
+    do {
+      [{ sealed }] = await dataSource.query<{ sealed: number }[]>('SELECT audit_seal(5000, true) AS sealed');
+      leftAtStop += sealed;
+    } while (sealed >= 5000);
+  }
 
   const sorted = latencies.sorted();
   const lagSorted = lags.sorted();
@@ -315,8 +339,9 @@ async function runCase(kind: Kind, path: Path, dataSource: DataSource, writers: 
   return {
     kind,
     path,
-    lagP99: path === 'inbox' ? percentile(lagSorted, 99) : undefined,
-    lagMax: path === 'inbox' && lagSorted.length ? lagSorted[lagSorted.length - 1] : undefined,
+    leftAtStop,
+    lagP99: path !== 'chain' ? percentile(lagSorted, 99) : undefined,
+    lagMax: path !== 'chain' && lagSorted.length ? lagSorted[lagSorted.length - 1] : undefined,
     writers,
     rate: sorted.length / SECONDS,
     p50: percentile(sorted, 50),
@@ -464,7 +489,10 @@ async function main(): Promise<number> {
           console.log(
             `  ${kind}, ${path}, ${writers} writer(s): ${fmtInt(r.rate)} appends/s, p50 ${fmtMs(r.p50)} ms, ` +
               `p99 ${fmtMs(r.p99)} ms` +
-              (r.lagP99 === undefined ? '' : `, seal lag p99 ${fmtMs(r.lagP99)} ms`) +
+              (r.lagP99 === undefined
+                ? ''
+                : `, seal lag p99 ${fmtMs(r.lagP99)} ms, max ${fmtMs(r.lagMax ?? NaN)} ms, ` +
+                  `${fmtInt(r.stats.held)} commits held back, ${fmtInt(r.leftAtStop)} unsealed at stop`) +
               (r.failures ? `, ${r.failures} FAILED appends (${r.firstFailure})` : ''),
           );
           if (r.failures) failed = true;

@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
+import type { Admission } from '../common/group-commit.js';
 import { normalizeEvent, type AuditEvent, type ChainedRecord } from './audit-chain.js';
 import { AuditWriter, writeChained } from './audit-writer.js';
 import { AuditSealer, type SealLag } from './sealer/audit-sealer.js';
@@ -30,6 +31,11 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
   /** A seal round soon: a decision batch has just committed its records into the inbox. */
   sealSoon(): void {
     this.sealer.soon();
+  }
+
+  /** Back-pressure for decision commits: closed while the sealer is behind (AuditSealer.admission). */
+  get sealAdmission(): Admission {
+    return this.sealer.admission;
   }
 
   /** Read barrier: every record of a decision already answered is in the chain when this resolves (AuditSealer). */

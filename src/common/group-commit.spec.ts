@@ -124,6 +124,53 @@ describe('GroupCommitter', () => {
       await committer.close();
     });
 
+    it('with admission, holds commits while it is not ready: those past their deadline are dropped unsent, the rest go when it is', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate'] });
+      const { commits, events, commitBatch } = controlledCommits();
+      // A gate as the sealer's: ready or not, and a wake-up at each change.
+      let ready = false;
+      let wake: (() => void)[] = [];
+      const admission = {
+        ready: () => ready,
+        changed: () => new Promise<void>((r) => wake.push(r)),
+      };
+      const set = (value: boolean) => {
+        ready = value;
+        const w = wake;
+        wake = [];
+        w.forEach((r) => r());
+      };
+      let held = 0;
+      const committer = new GroupCommitter(commitBatch, (e) => new Error(`unavailable: ${e.message}`), {
+        deadlineMs: 1000,
+        admission,
+        onAdmissionWait: () => held++,
+      });
+      const refused = committer.submit(1);
+      const settled = Promise.allSettled([refused]);
+      await tick();
+      set(false); // a round measured the lag still past the threshold: it looks again, still waits
+      await tick();
+      expect(commits).toHaveLength(0);
+      jest.advanceTimersByTime(1000);
+      expect((await settled)[0]).toMatchObject({ status: 'rejected' });
+      set(false);
+      await tick();
+      expect(events).toEqual([]); // item 1 was never sent
+
+      const admitted = committer.submit(2);
+      await tick();
+      expect(commits).toHaveLength(0);
+      set(true);
+      await tick();
+      await tick();
+      expect(commits.map((c) => c.items)).toEqual([[2]]);
+      commits[0].finish();
+      await expect(admitted).resolves.toBe('ok 2');
+      expect(held).toBe(2);
+      await committer.close();
+    });
+
     it('refuses at once when too many items already wait', async () => {
       const { commits, commitBatch } = controlledCommits();
       const committer = new GroupCommitter(commitBatch, (e) => new Error(`unavailable: ${e.message}`), {

@@ -7,6 +7,15 @@ interface Pending<T, R> {
   timer?: NodeJS.Timeout;
 }
 
+/**
+ * Back-pressure on sending commits (the decisions' audit records: SealLagGate): a commit is sent
+ * only while `ready()`; else it waits for `changed()` and looks again.
+ */
+export interface Admission {
+  ready(): boolean;
+  changed(): Promise<void>;
+}
+
 /** Resolves or rejects the callers of one committed (or failed) batch. */
 type Settle = () => void;
 
@@ -27,6 +36,14 @@ export interface GroupCommitLimits {
    * the database: the audit chain's appends do (its lock), decisions' inbox writes do not.
    */
   parallel?: number;
+  /**
+   * When given, a commit waits for it before it is sent. The items keep their deadlines while
+   * they wait, and one past it is dropped unsent (its caller was refused), so the wait is
+   * bounded by the callers' deadlines and nothing refused is written.
+   */
+  admission?: Admission;
+  /** A commit had to wait for `admission` (metrics, once per commit held back). */
+  onAdmissionWait?: () => void;
 }
 
 /**
@@ -115,9 +132,20 @@ export class GroupCommitter<T, R> {
     });
   }
 
+  /** Waits (the items still queued, under their deadlines) until `admission` lets a commit go, or nothing is left. */
+  private async admitted(): Promise<void> {
+    const admission = this.limits.admission;
+    if (!admission || admission.ready()) return;
+    this.limits.onAdmissionWait?.();
+    while (!admission.ready() && this.queue.length > 0) await admission.changed();
+  }
+
   /** Starts committing the queue's head; never rejects (a failure rejects its callers). */
   private async commitNext(): Promise<Settle> {
+    await this.admitted();
     const batch = this.queue.splice(0, this.maxBatch);
+    // Everything that waited for admission expired meanwhile, or another commit took it.
+    if (batch.length === 0) return () => undefined;
     let outcome: (p: Pending<T, R>, i: number) => void;
     try {
       const results = await this.commitBatch(batch.map((p) => p.item));

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../audit/audit-chain.js';
 import { normalizeEvent } from '../audit/audit-chain.js';
 import { AuditUnavailableError, contentLines, queuedStatement } from '../audit/audit-writer.js';
 import type { Clock } from '../common/clock.js';
-import { GroupCommitter } from '../common/group-commit.js';
+import { GroupCommitter, type Admission } from '../common/group-commit.js';
 import type { GatehouseMetrics } from '../metrics/gatehouse-metrics.js';
 import type { DecisionRequestEntity } from './decision-request.entity.js';
 
@@ -26,7 +26,8 @@ export interface DecisionWrite {
 /**
  * Writes a decision and its audit record in one transaction, many requests per commit, and up
  * to PARALLEL_COMMITS commits at once: the records go into the audit inbox (no chain lock), and
- * the sealer chains them shortly after (`onCommitted` wakes it).
+ * the sealer chains them shortly after (`onCommitted` wakes it). While it is behind, commits wait
+ * for it (`admission`).
  * INVARIANT: the promise resolves only after both are durable; the answer leaves after.
  * A request id already stored is not written again (nor audited again): `inserted` is
  * false and the caller answers from the stored request.
@@ -41,6 +42,7 @@ export class DecisionWriter {
     deadlineMs: number,
     private readonly metrics?: GatehouseMetrics,
     private readonly onCommitted?: () => void,
+    admission?: Admission,
   ) {
     this.committer = new GroupCommitter(
       (items) => this.commit(items),
@@ -51,6 +53,10 @@ export class DecisionWriter {
       {
         deadlineMs,
         parallel: PARALLEL_COMMITS,
+        // Back-pressure (AuditSealer.admission): while the sealer is behind, commits wait for
+        // it, up to each decision's deadline (then 503), so the trail never falls behind its bound.
+        admission,
+        onAdmissionWait: () => this.metrics?.sealerWaits.inc(),
         // Those callers were answered 503 and told not to act. Their records are durable and
         // audited like any other: a retry of the same request id reads the stored answer.
         onLateCommit: (late) =>

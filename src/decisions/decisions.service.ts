@@ -45,7 +45,14 @@ export class DecisionsService implements OnApplicationShutdown {
     private readonly tickets: TicketChecks,
     private readonly metrics: GatehouseMetrics,
   ) {
-    this.writer = new DecisionWriter(dataSource, clock, config.DATABASE_TIMEOUT_MS, metrics, () => audit.sealSoon());
+    this.writer = new DecisionWriter(
+      dataSource,
+      clock,
+      config.DATABASE_TIMEOUT_MS,
+      metrics,
+      () => audit.sealSoon(),
+      audit.sealAdmission,
+    );
     metrics.countLongPolls(() => this.waiters.open);
     this.bus.on('decision.changed', (message) => this.waiters.notify(message.key));
     this.bus.on('access.ended', (message) => this.waiters.notify(message.key));

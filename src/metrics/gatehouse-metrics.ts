@@ -60,6 +60,11 @@ export class GatehouseMetrics {
     help: 'Decision commits (decisions and their audit records) that failed: those agents were answered 503',
     registers: [this.registry],
   });
+  readonly sealerWaits = new Counter({
+    name: 'gatehouse_decision_commits_held_total',
+    help: 'Decision commits held back because the audit sealer was behind (seal lag past 30 ms, under a third of its 100 ms bound): those decisions waited, and past their deadline were answered 503',
+    registers: [this.registry],
+  });
   readonly approvalSeconds = new Histogram({
     name: 'gatehouse_approval_duration_seconds',
     help: 'Time from a request asking for approval to the approvers’ decision',

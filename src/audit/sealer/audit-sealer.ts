@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { withDeadline } from '../../common/deadline.js';
+import { SealLagGate } from './seal-lag-gate.js';
 
 /** A background round this often on every replica (one seals at a time: the others find the chain busy). */
 export const SEAL_INTERVAL_MS = 25;
@@ -17,6 +18,14 @@ export const SEAL_GAP_MS = 5;
 export const READ_BARRIER_MS = 2000;
 /** The seal lag README.md states: a record is in the chain this soon after its decision committed. */
 export const SEAL_LAG_BOUND_MS = 100;
+/**
+ * Past this seal lag, measured at the end of each round, new decision commits wait for the
+ * sealer (`admission`), up to their deadline (then 503). Under a third of the bound: a record
+ * committed just after a round's seal began waits for the rest of that round and all of the
+ * next, so the lag peaks near twice what a round end measures (bench:audit: with half the
+ * bound the lag's p99 was 130 ms).
+ */
+export const SEAL_BACKPRESSURE_MS = 30;
 
 export interface SealLag {
   /** Audit records committed (their decisions answered) but not yet in the chain. */
@@ -41,6 +50,12 @@ export class AuditSealer {
     (error) => this.logger.warn(`Audit seal round failed (the records stay in the inbox): ${error.message}`),
     SEAL_GAP_MS,
   );
+
+  /**
+   * Back-pressure for the decisions' commits (DecisionWriter's GroupCommitter): closed while the
+   * last seal lag measured is past SEAL_BACKPRESSURE_MS, so writers never outrun the sealer.
+   */
+  readonly admission = new SealLagGate(SEAL_BACKPRESSURE_MS);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -93,7 +108,11 @@ export class AuditSealer {
     return Math.max(0, Number(row.age ?? 0));
   }
 
-  /** Stops the rounds and seals what this process's decisions left (a clean shutdown leaves none). */
+  /**
+   * Stops the rounds and seals what this process's decisions left (a clean shutdown leaves none:
+   * back-pressure keeps that backlog to about SEAL_LAG_BOUND_MS of sealing, well within
+   * READ_BARRIER_MS), then lets any commit still waiting for admission go.
+   */
   async stop(): Promise<void> {
     await this.runner.stop();
     try {
@@ -101,12 +120,24 @@ export class AuditSealer {
     } catch (error) {
       // Left in the inbox, durable: the next sealer (another replica, or the next start) seals them.
       this.logger.warn(`Audit records left unsealed at shutdown: ${(error as Error).message}`);
+    } finally {
+      this.admission.release();
     }
   }
 
-  /** Seals until the inbox is drained or another holds the chain (-1: it seals), or the sealer stops. */
+  /**
+   * Seals until the inbox is drained or another holds the chain (-1: it seals), or the sealer
+   * stops; then measures the lag for `admission` either way, so every replica knows it.
+   */
   private async drain(): Promise<void> {
-    while ((await this.seal(false)) >= SEAL_BATCH && !this.runner.isStopped);
+    for (;;) {
+      let sealed: number;
+      while ((sealed = await this.seal(false)) >= SEAL_BATCH && !this.runner.isStopped);
+      this.admission.observe(await this.oldestSeconds());
+      // Behind, and this replica seals: seal again at once (no SEAL_GAP_MS, no waiting for the
+      // next interval: the decisions held back commit nothing to ask for a round).
+      if (sealed <= 0 || this.admission.ready() || this.runner.isStopped) return;
+    }
   }
 
   /** One statement: up to SEAL_BATCH rows into the chain; -1 when `wait` is false and the chain is busy. */
