@@ -8,10 +8,12 @@
  * by less than 10%.
  *
  * Options: --forward-decisions=off (skip), --forward-backlog=500000, --forward-rounds=2 (pairs
- * of rounds, forwarding then not), --forward-seconds=8 (measured, after 2 s of warm-up).
+ * of rounds, forwarding then not), --forward-seconds=8 (measured, after 2 s of warm-up),
+ * --forward-profile=on (the server's CPU profile in the forwarding rounds).
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { Profiler } from 'node:inspector/promises';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -30,6 +32,7 @@ import {
 } from './bench-server.js';
 import { fmtInt, fmtMs, numberOption, stringOption, table } from './bench-util.js';
 import { DECISIONS_PATH, type HttpRun, measure } from './decisions/http-load.js';
+import { summarizeProfile } from './decisions/cpu-profile.js';
 import { CONNECTIONS } from './decisions/options.js';
 import { countingReceiver } from './syslog-receiver.js';
 
@@ -37,6 +40,8 @@ export const FORWARD_DECISIONS = stringOption('forward-decisions', 'AUDIT_FORWAR
 const BACKLOG = numberOption('forward-backlog', 'AUDIT_FORWARD_BENCH_BACKLOG', 500_000);
 const ROUNDS = numberOption('forward-rounds', 'AUDIT_FORWARD_BENCH_ROUNDS', 2);
 const SECONDS = numberOption('forward-seconds', 'AUDIT_FORWARD_BENCH_SECONDS', 8);
+/** on: a CPU profile of the server in the forwarding rounds (where its time goes; the profiler slows it). */
+const PROFILE = stringOption('forward-profile', 'AUDIT_FORWARD_BENCH_PROFILE', 'off');
 const WARMUP_SECONDS = 2;
 const DEVICES = 16;
 /** Issue 13: decisions/s with forwarding running fall by less than 10%. */
@@ -79,7 +84,9 @@ async function oneRound(url: string, forwarding: boolean, dir: string, trail: pg
     : {};
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startGatehouse(url, port, undefined, env);
+  const profileDir = forwarding && PROFILE === 'on' ? mkdtempSync(join(dir, 'profile-')) : undefined;
+  const server = startGatehouse(url, port, profileDir, env);
+  let run: HttpRun | undefined;
   try {
     await waitReady(base, server);
     const admin = await ensure(
@@ -115,10 +122,9 @@ async function oneRound(url: string, forwarding: boolean, dir: string, trail: pg
         )
       ).rows.map((r) => r.pid);
     const sampler = receiver ? sampleCount(receiver.count) : undefined;
-    let run: HttpRun;
     try {
       run = await measure(
-        forwarding ? 'decisions, forwarder catching up' : 'decisions, no forwarding',
+        forwarding ? 'decisions, forwarding' : 'decisions, no forwarding',
         `${base}${DECISIONS_PATH}`,
         credentials,
         server.child.pid,
@@ -143,6 +149,11 @@ async function oneRound(url: string, forwarding: boolean, dir: string, trail: pg
   } finally {
     await server.stop();
     receiver?.server.close();
+    const file = profileDir && readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file && run) {
+      const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as Profiler.Profile;
+      console.log(`\n  Server CPU profile, measured window:\n${summarizeProfile(profile, 25, run.windowUs)}\n`);
+    }
   }
 }
 
