@@ -9,7 +9,8 @@
  *
  * Options: --forward-decisions=off (skip), --forward-backlog=500000, --forward-rounds=2 (pairs
  * of rounds, forwarding then not), --forward-seconds=8 (measured, after 2 s of warm-up),
- * --forward-profile=on (the server's CPU profile in the forwarding rounds).
+ * --forward-profile=on (the server's CPU profile in the forwarding rounds), --forward-pool-size=N
+ * (the server's DATABASE_POOL_SIZE in all rounds).
  */
 import 'reflect-metadata';
 import type { Profiler } from 'node:inspector/promises';
@@ -41,6 +42,8 @@ const BACKLOG = numberOption('forward-backlog', 'AUDIT_FORWARD_BENCH_BACKLOG', 5
 const ROUNDS = numberOption('forward-rounds', 'AUDIT_FORWARD_BENCH_ROUNDS', 2);
 const SECONDS = numberOption('forward-seconds', 'AUDIT_FORWARD_BENCH_SECONDS', 8);
 /** on: a CPU profile of the server in the forwarding rounds (where its time goes; the profiler slows it). */
+/** The server's DATABASE_POOL_SIZE in every round (unset: the default); the forwarder holds 1–2 of them. */
+const POOL_SIZE = stringOption('forward-pool-size', 'AUDIT_FORWARD_BENCH_POOL_SIZE', '');
 const PROFILE = stringOption('forward-profile', 'AUDIT_FORWARD_BENCH_PROFILE', 'off');
 const WARMUP_SECONDS = 2;
 const DEVICES = 16;
@@ -82,6 +85,7 @@ async function oneRound(url: string, forwarding: boolean, dir: string, trail: pg
         AUDIT_FORWARD_CA_FILE: receiver.caFile,
       }
     : {};
+  if (POOL_SIZE) env.DATABASE_POOL_SIZE = POOL_SIZE;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const profileDir = forwarding && PROFILE === 'on' ? mkdtempSync(join(dir, 'profile-')) : undefined;
