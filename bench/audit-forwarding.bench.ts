@@ -6,16 +6,18 @@
  *
  *   npm run bench:audit [-- --forward-records=200000]
  *
+ * Then part 2 (audit-forwarding-decisions.ts): decisions/s of the real server while its own
+ * forwarder catches up a backlog, against the same server without forwarding (issue 13: the drop
+ * under 10%). --forward-decisions=off skips it; --forward-rounds=1 --forward-seconds=5 shortens it.
+ *
  * Environment: AUDIT_FORWARD_BENCH_RECORDS, BENCH_DATABASE_URL (admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres). A scratch database is made and dropped.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createServer, type Server } from 'node:tls';
 import pg from 'pg';
 import { AuditService } from '../src/audit/audit.service.js';
 import { AuditSealer } from '../src/audit/sealer/audit-sealer.js';
@@ -27,6 +29,8 @@ import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
 import { appendBulkRecords } from './audit-bulk.js';
 import { fmtInt, numberOption, runBench } from './bench-util.js';
+import { countingReceiver } from './syslog-receiver.js';
+import { FORWARD_DECISIONS, forwardingUnderDecisions } from './audit-forwarding-decisions.js';
 
 const RECORDS = numberOption('forward-records', 'AUDIT_FORWARD_BENCH_RECORDS', 200_000);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,49 +47,13 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** A TLS syslog receiver that counts octet-counted frames, checking each length. */
-async function countingReceiver(
-  dir: string,
-): Promise<{ server: Server; port: number; ca: Buffer; count: () => number }> {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]),
-    { stdio: 'pipe' },
-  );
-  let frames = 0;
-  const server = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (socket) => {
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let at = 0;
-      for (;;) {
-        const space = pending.indexOf(0x20, at);
-        if (space < 0) break;
-        const length = Number(pending.toString('ascii', at, space));
-        if (!Number.isInteger(length) || length <= 0) throw new Error('bad frame');
-        if (pending.length < space + 1 + length) break;
-        frames++;
-        at = space + 1 + length;
-      }
-      pending = pending.subarray(at);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, ca: readFileSync(cert), count: () => frames };
+async function main(): Promise<number> {
+  await forwardingAlone();
+  if (FORWARD_DECISIONS !== 'off') await forwardingUnderDecisions();
+  return 0;
 }
 
-async function main(): Promise<number> {
+async function forwardingAlone(): Promise<void> {
   await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${DB_NAME}`);
   const url = new URL(ADMIN_URL);
@@ -123,7 +91,6 @@ async function main(): Promise<number> {
         `(target ${fmtInt(TARGET_RATE)} records/s: ${rate >= TARGET_RATE ? 'met' : 'NOT met'}); ` +
         `this process's CPU ${cpuPerRecordUs.toFixed(1)} µs/record (forwarder and receiver; PostgreSQL not counted)`,
     );
-    return 0;
   } finally {
     await forwarder?.stop();
     receiver.server.close();

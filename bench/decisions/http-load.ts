@@ -177,14 +177,16 @@ export async function measure(
   pgPids: () => Promise<number[]>,
   pending: Set<string> | null,
   kind: LoadKind = 'decision',
+  // Other benches (bench:audit's forwarding part) choose their own durations.
+  timing: { warmupSeconds: number; seconds: number } = { warmupSeconds: WARMUP_SECONDS, seconds: HTTP_SECONDS },
 ): Promise<HttpRun> {
   const warm = newTally(pending, false);
-  await load(url, credentials, WARMUP_SECONDS, warm, kind);
+  await load(url, credentials, timing.warmupSeconds, warm, kind);
   const pids = await pgPids();
   const measured = newTally(pending, true);
   const c0 = cpuSnapshot(serverPid, pids);
   const w0 = Number(process.hrtime.bigint() / 1000n);
-  const result = await load(url, credentials, HTTP_SECONDS, measured, kind);
+  const result = await load(url, credentials, timing.seconds, measured, kind);
   const w1 = Number(process.hrtime.bigint() / 1000n);
   const c1 = cpuSnapshot(serverPid, pids);
   const wall = (c1.t - c0.t) / 1000;
