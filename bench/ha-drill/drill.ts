@@ -35,6 +35,12 @@ const ADMIN_PASSWORD = 'ha-drill-chief-password-0123';
 const APPROVER_PASSWORD = 'ha-drill-approver-password';
 /** How long after the load the agents may still ask again for an unanswered request. */
 const GRACE_MS = 30_000;
+/**
+ * How long the expiries and the notifications may take after that: longer than the outbox's
+ * lease, after which another replica sends what the killed one (or one cut from the database
+ * mid-send) had claimed.
+ */
+const JOBS_WAIT_MS = 45_000;
 /** The least load between the restart and the outage, and after the outage. */
 const STEADY_MS = 2_000;
 
@@ -166,7 +172,7 @@ export async function runDrill(setup: DrillSetup): Promise<DrillResult> {
     approving = false;
     await approverLoops;
     say('waiting for the expiries and the notifications');
-    await waitForJobs(setup.databaseUrl, unattended, GRACE_MS);
+    await waitForJobs(setup.databaseUrl, unattended, JOBS_WAIT_MS);
     await Promise.all(urls.map((url) => readyAt(watch!, url, outageEnd)));
     const times: FaultTimes = {
       killedUrl: urls[0],

@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config/config.schema.js';
 import { renderEmail } from './email.js';
 import type { NotificationPayload } from './outbox.js';
 
-const SEND_TIMEOUT_MS = 10_000;
+export const SEND_TIMEOUT_MS = 10_000;
 
 /** Sends one notification; throws with the reason when the other side did not take it. */
 export type Deliver = (recipients: string[], payload: NotificationPayload, deliveryId: string) => Promise<void>;

@@ -7,7 +7,7 @@ import { CoalescingRunner } from '../../common/coalescing-runner.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
 import { DecisionRequests } from '../../decisions/decision-requests.js';
-import { emailChannel, smtpTransport, webhookChannel, type Deliver } from './channels.js';
+import { emailChannel, SEND_TIMEOUT_MS, smtpTransport, webhookChannel, type Deliver } from './channels.js';
 import type { NotificationChannel, NotificationEvent } from './notification.entity.js';
 import type { NotificationPayload } from './outbox.js';
 
@@ -20,8 +20,15 @@ export type EventDelivery = (
 
 const TICK_MS = 1000;
 const BATCH = 20;
-/** A claimed notification is someone else's to retry after this (its sender died mid-send). */
-const LEASE_MS = 2 * 60_000;
+/**
+ * A claimed notification is someone else's to retry after this (its sender died mid-send, or
+ * lost the database before it could record the outcome). Three times a channel's time-out, so a
+ * live sender has finished with it by then; it was 2 minutes, which kept an approval's outcome
+ * from the approvers for that long after a replica crashed (the HA drill waits 45 s for them).
+ */
+const LEASE_MS = 3 * SEND_TIMEOUT_MS;
+/** How long a delivered notification's "sent" is retried against a failing database (under the lease). */
+const RECORD_SENT_MS = SEND_TIMEOUT_MS;
 const MAX_BACKOFF_MS = 60 * 60_000;
 
 interface DueRow {
@@ -136,12 +143,31 @@ export class NotificationSender implements OnModuleInit, OnApplicationShutdown {
       }
       if (!deliver) throw new Error(`the ${n.channel} channel is no longer configured`);
       await deliver(n.recipients, n.payload as unknown as Record<string, unknown>, n.id);
-      await this.dataSource.query(
-        `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1`,
-        [n.id, this.clock.now()],
-      );
+      await this.recordSent(n.id);
     } catch (error) {
       await this.failed(n, (error as Error).message);
+    }
+  }
+
+  /**
+   * Records a delivered notification as sent. A database blip at that moment (a fail-over, a
+   * dropped connection) would otherwise leave it pending, and it would be sent again once its
+   * lease ran out: the write is retried for RECORD_SENT_MS, well within the lease. Past that, it
+   * is sent again later (at least once).
+   */
+  private async recordSent(id: string): Promise<void> {
+    const giveUpAt = Date.now() + RECORD_SENT_MS;
+    for (let wait = 250; ; wait = Math.min(2 * wait, 2000)) {
+      try {
+        await this.dataSource.query(
+          `UPDATE notifications SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1`,
+          [id, this.clock.now()],
+        );
+        return;
+      } catch (error) {
+        if (Date.now() + wait > giveUpAt || this.runner.isStopped) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
   }
 
