@@ -168,7 +168,7 @@ async function main(): Promise<number> {
       `\n${fmtInt(RECORDS)} records, ${QUERIES} queries per filter (load average ${loadavg()[0].toFixed(1)})\n${table(rows)}`,
     );
 
-    const exporter = new AuditExport(db.dataSource, new AuditSealer(db.dataSource));
+    const exporter = new AuditExport(db, new AuditSealer(db.dataSource));
     const exports: [string, () => AsyncIterable<string | Buffer>][] = [
       ['jsonl, COPY', () => exporter.bytes({ format: 'jsonl' })],
       ['csv, COPY', () => exporter.bytes({ format: 'csv' })],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { StringDecoder } from 'node:string_decoder';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { Database } from '../database/database.js';
 import { auditConditions, whereClause } from './audit-filters.js';
 import { fromRow, type AuditRow } from './audit-row.js';
 import type { AuditExportQuery } from './audit-search.dto.js';
@@ -60,10 +61,14 @@ export async function* seqRangeLines(dataSource: DataSource, first: number, last
 
 @Injectable()
 export class AuditExport {
+  private readonly dataSource: DataSource;
+
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: Database,
     private readonly sealer: AuditSealer,
-  ) {}
+  ) {
+    this.dataSource = database.dataSource;
+  }
 
   /**
    * The export's bytes, piece by piece, oldest record first (what the HTTP route sends). On
@@ -72,7 +77,7 @@ export class AuditExport {
    * session, whose socket server is not known to carry COPY) by batches.
    */
   bytes(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
-    return isEmbedded(this.dataSource) ? this.batchedText(q) : this.copiedText(q);
+    return this.database.kind === 'embedded' ? this.batchedText(q) : this.copiedBytes(q);
   }
 
   /** The export as text, for callers that want strings (a character split between pieces is kept whole). */
@@ -86,7 +91,7 @@ export class AuditExport {
     if (rest) yield rest;
   }
 
-  private async *copiedText(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
+  private async *copiedBytes(q: AuditExportQuery): AsyncGenerator<string | Buffer> {
     if (q.format === 'csv') {
       yield csvHeader();
       yield* this.copies(q, csvFromColumns);
@@ -193,6 +198,3 @@ export class AuditExport {
     }
   }
 }
-
-/** The embedded PGlite is reached through a socket directory, PostgreSQL through DATABASE_URL. */
-const isEmbedded = (dataSource: DataSource) => !(dataSource.options as { url?: string }).url;

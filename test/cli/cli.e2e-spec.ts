@@ -170,7 +170,7 @@ describe('the gatehouse CLI', () => {
     const file = join(dir, 'export.jsonl');
     try {
       let text = '';
-      for await (const chunk of new AuditExport(database.dataSource, new AuditSealer(database.dataSource)).text({
+      for await (const chunk of new AuditExport(database, new AuditSealer(database.dataSource)).text({
         format: 'jsonl',
       }))
         text += chunk;
