@@ -22,13 +22,20 @@ const COLUMNS = [
 ] as const;
 
 /**
+ * The first characters that make a spreadsheet run a cell as a formula (= + - @, or tab/CR
+ * that some strip first): such a cell gets a leading apostrophe. The one list for csvCell and
+ * the COPY export's byte writer (export-formats.ts).
+ */
+export const FORMULA_STARTS: readonly string[] = ['=', '+', '-', '@', '\t', '\r'];
+
+/**
  * One CSV cell (RFC 4180: quoted when it holds a quote, comma or line break; quotes doubled).
- * A cell a spreadsheet would run as a formula (= + - @, or tab/CR that some strip first)
- * gets a leading apostrophe: the audit trail holds text vendors and users typed.
+ * A cell a spreadsheet would run as a formula gets a leading apostrophe (FORMULA_STARTS): the
+ * audit trail holds text vendors and users typed.
  */
 export function csvCell(value: string | null): string {
   if (value === null) return '';
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const safe = FORMULA_STARTS.includes(value.charAt(0)) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

@@ -1,5 +1,5 @@
 import { canonicalJson } from './audit-chain.js';
-import { csvCell } from './audit-csv.js';
+import { csvCell, FORMULA_STARTS } from './audit-csv.js';
 import { BinaryCopyRows } from './binary-copy-rows.js';
 import type { CopyBytes } from './export-copy.js';
 
@@ -139,8 +139,8 @@ export function jsonLinesFromColumns(): CopyBytes {
 
 const DETAILS = FIELDS.findIndex(([key]) => key === 'details');
 const CSV_END = Buffer.from('\r\n');
-/** The first characters a spreadsheet may run as a formula: = + - @ tab CR (csvCell). */
-const FORMULA = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d]);
+/** The bytes of FORMULA_STARTS (csvCell's): a cell starting with one gets an apostrophe. */
+const FORMULA = new Set(FORMULA_STARTS.map((c) => c.charCodeAt(0)));
 
 /**
  * CSV rows (csvLine's bytes) from the same COPY: each cell as csvCell writes it, on the bytes
