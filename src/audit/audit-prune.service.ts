@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { releaseSessionLock } from '../database/advisory-lock.js';
+import { releaseSessionLock, trySessionLock } from '../database/advisory-lock.js';
 import { createDataSource } from '../database/data-source.js';
 import { Database } from '../database/database.js';
 import { SigningKeysService } from '../signing/signing-keys.service.js';
@@ -103,20 +103,8 @@ export class AuditPruneService {
    */
   private async oneAtATime(prune: () => Promise<PruneRun>): Promise<PruneRun> {
     if (this.database.kind === 'embedded') return prune();
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ ok }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [PRUNE_LOCK_KEY])) as {
-        ok: boolean;
-      }[];
-      if (!ok) {
-        await runner.release();
-        return { refused: 'another audit:prune is running on this database: try again when it has ended' };
-      }
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
+    const runner = await trySessionLock(this.dataSource, PRUNE_LOCK_KEY);
+    if (!runner) return { refused: 'another audit:prune is running on this database: try again when it has ended' };
     try {
       return await prune();
     } finally {

@@ -1,4 +1,23 @@
-import type { QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/**
+ * Takes session advisory lock `key` on a pooled connection of its own, held until
+ * releaseSessionLock(runner, key); undefined when another session holds it (the connection
+ * then goes back at once). For work that runs once across replicas and CLIs.
+ */
+export async function trySessionLock(dataSource: DataSource, key: number): Promise<QueryRunner | undefined> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [key])) as { ok: boolean }[];
+    if (rows[0]?.ok === true) return runner;
+  } catch (error) {
+    await runner.release();
+    throw error;
+  }
+  await runner.release();
+  return undefined;
+}
 
 /**
  * Ends a session advisory lock taken on `runner` and lets the connection go. A session lock

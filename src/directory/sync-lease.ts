@@ -1,6 +1,6 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { conflict } from '../common/api-error.js';
-import { releaseSessionLock } from '../database/advisory-lock.js';
+import { releaseSessionLock, trySessionLock } from '../database/advisory-lock.js';
 
 /** One sync at a time across every replica sharing the database. */
 export const DIRECTORY_SYNC_LOCK_KEY = 0x6469_7273; // "dirs"
@@ -37,15 +37,8 @@ export async function acquireSyncLease(dataSource: DataSource, embedded: boolean
       },
     };
   }
-  const runner: QueryRunner = dataSource.createQueryRunner();
-  await runner.connect();
-  const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS ok', [DIRECTORY_SYNC_LOCK_KEY])) as {
-    ok: boolean;
-  }[];
-  if (!rows[0]?.ok) {
-    await runner.release();
-    throw busy();
-  }
+  const runner = await trySessionLock(dataSource, DIRECTORY_SYNC_LOCK_KEY);
+  if (!runner) throw busy();
   return {
     manager: runner.manager,
     transaction: (fn) => runner.manager.transaction(fn),
