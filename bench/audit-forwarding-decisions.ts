@@ -41,9 +41,9 @@ export const FORWARD_DECISIONS = stringOption('forward-decisions', 'AUDIT_FORWAR
 const BACKLOG = numberOption('forward-backlog', 'AUDIT_FORWARD_BENCH_BACKLOG', 500_000);
 const ROUNDS = numberOption('forward-rounds', 'AUDIT_FORWARD_BENCH_ROUNDS', 2);
 const SECONDS = numberOption('forward-seconds', 'AUDIT_FORWARD_BENCH_SECONDS', 8);
-/** on: a CPU profile of the server in the forwarding rounds (where its time goes; the profiler slows it). */
 /** The server's DATABASE_POOL_SIZE in every round (unset: the default); the forwarder holds 1–2 of them. */
 const POOL_SIZE = stringOption('forward-pool-size', 'AUDIT_FORWARD_BENCH_POOL_SIZE', '');
+/** on: a CPU profile of the server in the forwarding rounds (where its time goes; the profiler slows it). */
 const PROFILE = stringOption('forward-profile', 'AUDIT_FORWARD_BENCH_PROFILE', 'off');
 const WARMUP_SECONDS = 2;
 const DEVICES = 16;
