@@ -93,6 +93,8 @@ function load(
   seconds: number,
   tally: Tally,
   kind: LoadKind = 'decision',
+  /** Requests per second over all connections (autocannon's overallRate); unset: as fast as answered. */
+  rate?: number,
 ): Promise<autocannon.Result> {
   let next = 0;
   return new Promise((resolve, reject) => {
@@ -103,6 +105,7 @@ function load(
         connections: CONNECTIONS,
         pipelining: 1,
         duration: seconds,
+        ...(rate ? { overallRate: rate } : {}),
         requests: [
           {
             setupRequest: (request) => {
@@ -178,15 +181,18 @@ export async function measure(
   pending: Set<string> | null,
   kind: LoadKind = 'decision',
   // Other benches (bench:audit's forwarding part) choose their own durations.
-  timing: { warmupSeconds: number; seconds: number } = { warmupSeconds: WARMUP_SECONDS, seconds: HTTP_SECONDS },
+  timing: { warmupSeconds: number; seconds: number; rate?: number } = {
+    warmupSeconds: WARMUP_SECONDS,
+    seconds: HTTP_SECONDS,
+  },
 ): Promise<HttpRun> {
   const warm = newTally(pending, false);
-  await load(url, credentials, timing.warmupSeconds, warm, kind);
+  await load(url, credentials, timing.warmupSeconds, warm, kind, timing.rate);
   const pids = await pgPids();
   const measured = newTally(pending, true);
   const c0 = cpuSnapshot(serverPid, pids);
   const w0 = Number(process.hrtime.bigint() / 1000n);
-  const result = await load(url, credentials, timing.seconds, measured, kind);
+  const result = await load(url, credentials, timing.seconds, measured, kind, timing.rate);
   const w1 = Number(process.hrtime.bigint() / 1000n);
   const c1 = cpuSnapshot(serverPid, pids);
   const wall = (c1.t - c0.t) / 1000;

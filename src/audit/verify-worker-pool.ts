@@ -1,9 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerFile } from '../common/worker-file.js';
 import type { ChainedRecord } from './audit-chain.js';
 
 /** Hashes pages of records in one worker thread, started on first use. */
@@ -29,7 +25,7 @@ export class VerifyWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerFile());
+    const worker = new Worker(workerFile(import.meta.url, 'verify-worker'));
     worker.unref();
     worker.on('message', (msg: { id: number; hashes: string[] }) => {
       this.pending.get(msg.id)?.resolve(msg.hashes);
@@ -46,33 +42,4 @@ export class VerifyWorker {
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }
-}
-
-/**
- * The compiled worker next to this module (dist/). Run from the TypeScript sources (the tests,
- * under @swc/jest), there is none: the worker and the one module it imports are compiled with
- * @swc/core (a dev dependency) into a temporary folder, once per process.
- */
-let compiled: string | undefined;
-function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const js = join(here, '..', 'verify-worker.js');
-  if (existsSync(js)) return js;
-  if (compiled) return compiled;
-  const swc = createRequire(import.meta.url)('@swc/core') as {
-    transformSync(code: string, opts: object): { code: string };
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-verify-worker-'));
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  for (const name of ['verify-worker', 'audit-chain']) {
-    const source = readFileSync(join(here, '..', `${name}.ts`), 'utf8');
-    const { code } = swc.transformSync(source, {
-      filename: `${name}.ts`,
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'es6' },
-    });
-    writeFileSync(join(dir, `${name}.js`), code);
-  }
-  compiled = join(dir, 'verify-worker.js');
-  return compiled;
 }

@@ -147,6 +147,8 @@ export const configSchema = z
     AUDIT_FORWARD_HEC_TOKEN: z.string().min(1).optional(),
     // A receiver failing this long gets one audit.forwarding.failing record (and one when it recovers).
     AUDIT_FORWARD_ALERT_MINUTES: int(1, 7 * 24 * 60).default(15),
+    // The forwarding threads' nice value (Linux): higher yields more CPU to decisions while they are busy.
+    AUDIT_FORWARD_NICE: int(0, 19).default(10),
     // GET /metrics with `Authorization: Bearer <METRICS_TOKEN>` (src/metrics). Unset: /metrics answers 404.
     METRICS_TOKEN: z
       .string()

@@ -1,5 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -292,6 +292,16 @@ describe('SIEM forwarding over UDP (labs)', () => {
     expect(datagrams.map((d) => Number(/ cn1=(\d+)/.exec(d)![1]))).toEqual(
       Array.from({ length: last }, (_, i) => i + 1),
     );
+  });
+
+  it('formats and sends on a thread of its own, at the lower priority AUDIT_FORWARD_NICE (10 by default)', () => {
+    // Linux keeps a nice value per thread (/proc/self/task/<tid>/stat, field 19): the transport
+    // thread has lowered its own, so the thread that answers decisions keeps the CPU first.
+    const niceOf = (tid: string) =>
+      Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const nices = readdirSync('/proc/self/task').map(niceOf);
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(nices.filter((n) => n === 10)).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { fromRow, type AuditRow } from '../audit-row.js';
-import type { ForwardItem } from './forward-item.js';
+import type { WireItem } from './forward-item.js';
 
 /** Where a receiver is in the trail: the last record and the last checkpoint sent. */
 export interface ForwardPosition {
@@ -25,16 +24,21 @@ export async function readBatch(
   m: EntityManager,
   from: ForwardPosition,
   limit: number,
-): Promise<{ items: ForwardItem[]; next: ForwardPosition }> {
+): Promise<{ items: WireItem[]; next: ForwardPosition }> {
+  // Each row as one JSON text: the driver only decodes a string per record (a third of the CPU of
+  // parsing 17 columns), and the transport thread parses it (fromWire).
   const records = (
-    await m.query<AuditRow[]>('SELECT * FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2', [from.seq, limit])
-  ).map(fromRow);
+    await m.query<{ seq: string; row: string }[]>(
+      'SELECT seq, to_json(r)::text AS row FROM audit_records r WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [from.seq, limit],
+    )
+  ).map((r) => ({ seq: Number(r.seq), row: r.row }));
   const upTo = records.length ? records[records.length - 1].seq : from.seq;
   const checkpoints = await m.query<CheckpointRow[]>(
     'SELECT seq, hash, at, key_id, signature FROM audit_checkpoints WHERE seq > $1 AND seq <= $2 ORDER BY seq',
     [from.checkpointSeq, upTo],
   );
-  const items: ForwardItem[] = [];
+  const items: WireItem[] = [];
   let c = 0;
   const flushCheckpointsUpTo = (seq: number) => {
     for (; c < checkpoints.length && Number(checkpoints[c].seq) <= seq; c++) {
@@ -53,7 +57,7 @@ export async function readBatch(
   };
   flushCheckpointsUpTo(from.seq);
   for (const record of records) {
-    items.push({ kind: 'record', record });
+    items.push({ kind: 'record', row: record.row });
     flushCheckpointsUpTo(record.seq);
   }
   const lastCheckpoint = checkpoints.length ? Number(checkpoints[checkpoints.length - 1].seq) : from.checkpointSeq;

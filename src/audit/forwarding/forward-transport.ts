@@ -1,4 +1,4 @@
-import type { ForwardItem } from './forward-item.js';
+import type { WireItem } from './forward-item.js';
 
 /**
  * A connection to one receiver. `send` resolves once the items are handed over: for HTTPS when
@@ -11,7 +11,7 @@ import type { ForwardItem } from './forward-item.js';
 export interface ForwardTransport {
   readonly epoch: number;
   readonly settleMs: number;
-  send(items: ForwardItem[]): Promise<void>;
+  send(items: WireItem[]): Promise<void>;
   /** Drops the connection at once (shutdown: a hung write must not hold it up). */
   close(): void;
 }

@@ -8,12 +8,9 @@ import { Database } from '../../database/database.js';
 import { AuditService } from '../audit.service.js';
 import { ForwardCursorStore } from './forward-cursor.store.js';
 import { ForwardLease } from './forward-lease.js';
-import type { ForwardTransport } from './forward-transport.js';
-import { HecTransport } from './hec-transport.js';
 import { ReceiverForwarder } from './receiver-forwarder.js';
 import { parseReceiverUrls, type Receiver } from './receiver-url.js';
-import { SyslogStreamTransport } from './syslog-stream-transport.js';
-import { SyslogUdpTransport } from './syslog-udp-transport.js';
+import { TransportThread } from './transport-thread.js';
 
 export interface ReceiverStatus {
   url: string;
@@ -48,7 +45,10 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
     for (const receiver of this.receivers) {
       const forwarder = new ReceiverForwarder(
         receiver.name,
-        this.transportFor(receiver, ca),
+        new TransportThread(
+          { receiver, ca, hecToken: this.config.AUDIT_FORWARD_HEC_TOKEN },
+          this.config.AUDIT_FORWARD_NICE,
+        ),
         new ForwardLease(this.dataSource, this.database.kind === 'embedded', receiver.name),
         this.audit,
         this.clock,
@@ -96,11 +96,5 @@ export class ForwardingService implements OnApplicationBootstrap, OnApplicationS
       });
     }
     return out;
-  }
-
-  private transportFor(receiver: Receiver, ca: Buffer | undefined): ForwardTransport {
-    if (receiver.kind === 'hec') return new HecTransport(receiver.url, this.config.AUDIT_FORWARD_HEC_TOKEN!, ca);
-    if (receiver.transport === 'udp') return new SyslogUdpTransport(receiver);
-    return new SyslogStreamTransport({ ...receiver, transport: receiver.transport }, ca);
   }
 }

@@ -1,7 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';
 import { hostname } from 'node:os';
-import { itemJson, timeOf, type ForwardItem } from './forward-item.js';
+import { fromWire, itemJson, timeOf, type WireItem } from './forward-item.js';
 import { WRITE_TIMEOUT_MS, type ForwardTransport } from './forward-transport.js';
 
 const HOST = hostname();
@@ -22,8 +22,9 @@ export class HecTransport implements ForwardTransport {
     private readonly ca: Buffer | undefined,
   ) {}
 
-  send(items: ForwardItem[]): Promise<void> {
+  send(items: WireItem[]): Promise<void> {
     const body = items
+      .map(fromWire)
       .map((i) =>
         JSON.stringify({
           time: timeOf(i).getTime() / 1000,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ChainedRecord } from '../audit-chain.js';
 import { escapeCefHeader, escapeCefValue, formatCef } from './cef-format.js';
-import { octetCounted, syslogMessage } from './syslog-message.js';
+import { octetCountedAll, syslogMessage } from './syslog-message.js';
 
 const record = (over: Partial<ChainedRecord> = {}): ChainedRecord => ({
   seq: 42,
@@ -46,8 +46,8 @@ describe('CEF', () => {
 });
 
 describe('syslog (RFC 5424, octet counting)', () => {
-  it('frames by byte length, not character count', () => {
-    expect(octetCounted('é').toString('utf8')).toBe('2 é');
+  it('frames by byte length, not character count, one message after another', () => {
+    expect(octetCountedAll(['é', 'ab', '€']).toString('utf8')).toBe('2 é2 ab3 €');
   });
 
   it('puts seq and prevHash in the structured data, escaped', () => {

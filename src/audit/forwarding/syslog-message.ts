@@ -34,8 +34,12 @@ export function syslogMessage(item: ForwardItem, format: 'cef' | 'json'): string
   return `${header} [${SD_ID} ${params}] ${messageBody(item, format)}`;
 }
 
-/** Octet-counting framing (RFC 6587 3.4.1, RFC 5425 4.3): "LENGTH SP MESSAGE", LENGTH in bytes. */
-export function octetCounted(message: string): Buffer {
-  const body = Buffer.from(message, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length} `, 'ascii'), body]);
+/**
+ * Octet-counting framing (RFC 6587 3.4.1, RFC 5425 4.3): "LENGTH SP MESSAGE", LENGTH in bytes;
+ * the messages one after another in one buffer (one encoding pass, no buffer per message).
+ */
+export function octetCountedAll(messages: string[]): Buffer {
+  let text = '';
+  for (const m of messages) text += `${Buffer.byteLength(m, 'utf8')} ${m}`;
+  return Buffer.from(text, 'utf8');
 }

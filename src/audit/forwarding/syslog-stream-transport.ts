@@ -1,8 +1,11 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { ForwardItem } from './forward-item.js';
+import { fromWire, type WireItem } from './forward-item.js';
 import { CONNECT_TIMEOUT_MS, WRITE_TIMEOUT_MS, withTimeout, type ForwardTransport } from './forward-transport.js';
-import { octetCounted, syslogMessage } from './syslog-message.js';
+import { octetCountedAll, syslogMessage } from './syslog-message.js';
+
+/** How long after a write a stream's records count as delivered, if its connection is still up. */
+export const STREAM_SETTLE_MS = 1_000;
 
 /**
  * Syslog over TLS (RFC 5425) or plain TCP (labs), octet-counting framing. The receiver's
@@ -10,7 +13,9 @@ import { octetCounted, syslogMessage } from './syslog-message.js';
  */
 export class SyslogStreamTransport implements ForwardTransport {
   epoch = 0;
-  readonly settleMs = 1_000;
+  readonly settleMs = STREAM_SETTLE_MS;
+  /** Called when a connection ends (the epoch grew): the transport thread tells the forwarder at once. */
+  onEpochChange: ((epoch: number) => void) | undefined;
   private socket: Socket | undefined;
 
   constructor(
@@ -18,9 +23,9 @@ export class SyslogStreamTransport implements ForwardTransport {
     private readonly ca: Buffer | undefined,
   ) {}
 
-  async send(items: ForwardItem[]): Promise<void> {
+  async send(items: WireItem[]): Promise<void> {
     const socket = this.socket ?? (await this.connect());
-    const bytes = Buffer.concat(items.map((i) => octetCounted(syslogMessage(i, this.target.format))));
+    const bytes = octetCountedAll(items.map((i) => syslogMessage(fromWire(i), this.target.format)));
     // A receiver that stops reading fills the buffers and the callback never comes: the timeout
     // drops the connection, and the batch is sent again on the next one.
     await withTimeout(
@@ -50,6 +55,7 @@ export class SyslogStreamTransport implements ForwardTransport {
     socket.once('close', () => {
       if (this.socket === socket) this.socket = undefined;
       this.epoch++;
+      this.onEpochChange?.(this.epoch);
     });
     // The receiver never writes to us: its FIN means it went away; close at once, before the next write.
     socket.on('data', () => undefined);

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { ForwardItem } from './forward-item.js';
+import { fromWire, type WireItem } from './forward-item.js';
 import type { ForwardTransport } from './forward-transport.js';
 import { syslogMessage } from './syslog-message.js';
 
@@ -15,12 +15,12 @@ export class SyslogUdpTransport implements ForwardTransport {
 
   constructor(private readonly target: { host: string; port: number; format: 'cef' | 'json' }) {}
 
-  async send(items: ForwardItem[]): Promise<void> {
+  async send(items: WireItem[]): Promise<void> {
     this.socket ??= createSocket(isIPv6(this.target.host) ? 'udp6' : 'udp4');
     const socket = this.socket;
     for (const item of items) {
       await new Promise<void>((resolve, reject) =>
-        socket.send(syslogMessage(item, this.target.format), this.target.port, this.target.host, (e) =>
+        socket.send(syslogMessage(fromWire(item), this.target.format), this.target.port, this.target.host, (e) =>
           e ? reject(e) : resolve(),
         ),
       );
