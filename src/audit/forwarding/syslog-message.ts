@@ -12,7 +12,10 @@ const SD_ID = 'gatehouse@32473';
 const headerField = (s: string, max: number): string => s.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '-';
 
 /** SD-PARAM values escape ", \ and ] (RFC 5424 6.3.3). */
-const sdValue = (s: string | number): string => String(s).replace(/["\\\]]/g, (c) => `\\${c}`);
+const sdValue = (s: string | number): string => {
+  const text = String(s);
+  return /["\\\]]/.test(text) ? text.replace(/["\\\]]/g, (c) => `\\${c}`) : text;
+};
 
 const HOST = headerField(hostname(), 255);
 
