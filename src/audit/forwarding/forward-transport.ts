@@ -11,6 +11,8 @@ import type { WireItem } from './forward-item.js';
 export interface ForwardTransport {
   readonly epoch: number;
   readonly settleMs: number;
+  /** Set by the transport thread: called when `epoch` grows (a stream transport's connection ended). */
+  onEpochChange?: (epoch: number) => void;
   send(items: WireItem[]): Promise<void>;
   /** Drops the connection at once (shutdown: a hung write must not hold it up). */
   close(): void;

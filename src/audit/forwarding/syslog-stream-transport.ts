@@ -14,7 +14,6 @@ export const STREAM_SETTLE_MS = 1_000;
 export class SyslogStreamTransport implements ForwardTransport {
   epoch = 0;
   readonly settleMs = STREAM_SETTLE_MS;
-  /** Called when a connection ends (the epoch grew): the transport thread tells the forwarder at once. */
   onEpochChange: ((epoch: number) => void) | undefined;
   private socket: Socket | undefined;
 

@@ -3,7 +3,6 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createTransport, type TransportOptions } from './create-transport.js';
 import type { WireItem } from './forward-item.js';
-import type { SyslogStreamTransport } from './syslog-stream-transport.js';
 import type { FromTransportThread, ToTransportThread } from './transport-thread.js';
 
 /**
@@ -17,7 +16,8 @@ const post = (message: FromTransportThread) => port.postMessage(message);
 
 lowerPriority(options.nice);
 const transport = createTransport(options);
-(transport as Partial<SyslogStreamTransport>).onEpochChange = (epoch) => post({ type: 'epoch', epoch });
+// A lost connection is told at once (the forwarder then sends again what it had not confirmed).
+transport.onEpochChange = (epoch) => post({ type: 'epoch', epoch });
 
 port.on('message', (message: ToTransportThread) => {
   if (message.type === 'close') {
