@@ -18,6 +18,7 @@ import {
   BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD,
   call,
   createBenchDatabase,
+  enrollDevices,
   ensure,
   freePort,
   ServerChild,
@@ -115,28 +116,11 @@ async function main(): Promise<void> {
       password: APPROVER_PASSWORD,
       groups: ['Biomed-Approvers'],
     });
-    const token = (
-      await ensure(
-        'enrollment token',
-        call(baseA, 'POST', '/api/v1/enrollment-tokens', {
-          token: admin,
-          body: { expiresInHours: 1, maxUses: DEVICES },
-        }),
-        201,
-      )
-    ).body.token as string;
-    const credentials: string[] = [];
-    for (let i = 0; i < DEVICES; i++) {
-      const res = await ensure(
-        'enroll',
-        call(baseA, 'POST', '/api/v1/agent/enroll', {
-          token,
-          body: { deviceId: `bench-ct-${i}`, model: 'SOMATOM X.cite', site: 'Main campus' },
-        }),
-        201,
-      );
-      credentials.push(res.body.credential as string);
-    }
+    const credentials = await enrollDevices(
+      baseA,
+      admin,
+      Array.from({ length: DEVICES }, (_, i) => ({ deviceId: `bench-ct-${i}`, model: 'SOMATOM X.cite' })),
+    );
 
     // 1. The queue with OPEN pending requests.
     const t0 = performance.now();

@@ -32,6 +32,7 @@ import {
   adminQuery,
   call,
   createBenchDatabase,
+  enrollDevices,
   ensure,
   freePort,
   startGatehouse,
@@ -117,28 +118,13 @@ async function oneRound(
       'admin login',
       call(base, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: BENCH_ADMIN_PASSWORD } }),
     );
-    const enrollment = await ensure(
-      'enrollment token',
-      call(base, 'POST', '/api/v1/enrollment-tokens', {
-        token: admin.body.accessToken as string,
-        body: { expiresInHours: 1, maxUses: DEVICES },
-      }),
-      201,
-    );
-    const credentials: string[] = [];
     // Devices enrolled anew each round (a new id each time: the database is shared by the rounds).
     const round = `${Date.now().toString(36)}`;
-    for (let i = 0; i < DEVICES; i++) {
-      const res = await ensure(
-        'enroll',
-        call(base, 'POST', '/api/v1/agent/enroll', {
-          token: enrollment.body.token as string,
-          body: { deviceId: `fwd-${round}-${i}`, model: 'SOMATOM X.cite', site: 'Main campus' },
-        }),
-        201,
-      );
-      credentials.push(res.body.credential as string);
-    }
+    const credentials = await enrollDevices(
+      base,
+      admin.body.accessToken as string,
+      Array.from({ length: DEVICES }, (_, i) => ({ deviceId: `fwd-${round}-${i}`, model: 'SOMATOM X.cite' })),
+    );
     const pgPids = async () =>
       (
         await trail.query<{ pid: number }>(

@@ -150,6 +150,38 @@ export async function staffToken(
   return (await ensure(`${user.username} login`, login)).body.accessToken as string;
 }
 
+/**
+ * Enrolls `devices` through the API with one enrollment token (as the admin): their
+ * credentials, in the same order.
+ */
+export async function enrollDevices(
+  base: string,
+  admin: string,
+  devices: { deviceId: string; model: string }[],
+): Promise<string[]> {
+  const enrollment = await ensure(
+    'enrollment token',
+    call(base, 'POST', '/api/v1/enrollment-tokens', {
+      token: admin,
+      body: { expiresInHours: 1, maxUses: devices.length },
+    }),
+    201,
+  );
+  const credentials: string[] = [];
+  for (const device of devices) {
+    const res = await ensure(
+      `enroll ${device.deviceId}`,
+      call(base, 'POST', '/api/v1/agent/enroll', {
+        token: enrollment.body.token as string,
+        body: { ...device, site: 'Main campus' },
+      }),
+      201,
+    );
+    credentials.push(res.body.credential as string);
+  }
+  return credentials;
+}
+
 /** Waits for /health/ready, or fails with the server's last lines. */
 export async function waitReady(base: string, server: ServerChild, timeoutMs = SERVER_START_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,4 @@
-import { call, ensure } from './bench-server.js';
+import { enrollDevices } from './bench-server.js';
 
 /** The device kinds bench copies cycle through: model, and so the policy files' device group. */
 export const TEMPLATE_DEVICES = [
@@ -10,29 +10,12 @@ export const TEMPLATE_DEVICES = [
 
 /** The template devices, enrolled through the API (their rows are real); their credentials by id. */
 export async function enrollTemplateDevices(base: string, admin: string): Promise<Map<string, string>> {
-  const enrollment = (
-    await ensure(
-      'enrollment token',
-      call(base, 'POST', '/api/v1/enrollment-tokens', {
-        token: admin,
-        body: { expiresInHours: 1, maxUses: TEMPLATE_DEVICES.length },
-      }),
-      201,
-    )
-  ).body.token as string;
-  const credentials = new Map<string, string>();
-  for (const t of TEMPLATE_DEVICES) {
-    const res = await ensure(
-      'enroll',
-      call(base, 'POST', '/api/v1/agent/enroll', {
-        token: enrollment,
-        body: { deviceId: t.id, model: t.model, site: 'Main campus' },
-      }),
-      201,
-    );
-    credentials.set(t.id, res.body.credential as string);
-  }
-  return credentials;
+  const credentials = await enrollDevices(
+    base,
+    admin,
+    TEMPLATE_DEVICES.map((t) => ({ deviceId: t.id, model: t.model })),
+  );
+  return new Map(TEMPLATE_DEVICES.map((t, i) => [t.id, credentials[i]]));
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   adminQuery,
   BENCH_ADMIN_PASSWORD as ADMIN_PASSWORD,
   call,
+  enrollDevices,
   freePort,
   startGatehouse,
   waitReady,
@@ -91,22 +92,12 @@ export async function httpPart(entryFile: string): Promise<boolean> {
       });
       if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
       const staffToken = login.body.accessToken as string;
-      const enrollment = await call(base, 'POST', '/api/v1/enrollment-tokens', {
-        token: staffToken,
-        body: { expiresInHours: 1, maxUses: Math.max(100, CONNECTIONS) },
-      });
-      if (enrollment.status !== 201) {
-        throw new Error(`enrollment token: ${enrollment.status} ${JSON.stringify(enrollment.body)}`);
-      }
-      const credentials: string[] = [];
-      for (let i = 0; i < CONNECTIONS; i++) {
-        const res = await call(base, 'POST', '/api/v1/agent/enroll', {
-          token: enrollment.body.token as string,
-          body: { deviceId: `bench-ct-${pad(i, 3)}`, model: 'SOMATOM X.cite', site: 'Main campus' },
-        });
-        if (res.status !== 201) throw new Error(`enroll: ${res.status} ${JSON.stringify(res.body)}`);
-        credentials.push(res.body.credential as string);
-      }
+      // One device per connection.
+      const credentials = await enrollDevices(
+        base,
+        staffToken,
+        Array.from({ length: CONNECTIONS }, (_, i) => ({ deviceId: `bench-ct-${pad(i, 3)}`, model: 'SOMATOM X.cite' })),
+      );
 
       // One request by hand first: the answer the load expects.
       const requestId = randomUUID();
