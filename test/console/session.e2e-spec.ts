@@ -118,6 +118,21 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
     await context.close();
   });
 
+  it("says when the inbox's live updates are interrupted, and clears it when they are back", async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl);
+    const LIVE = '**/approvals/live';
+    await page.route(LIVE, (route) => route.abort('connectionreset'));
+    await page.goto('/approvals');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const problem = page.locator('#connection-problem');
+    await problem.waitFor({ state: 'visible' });
+    expect(await problem.textContent()).toContain('Live updates are interrupted');
+    await page.unroute(LIVE);
+    // The SSE extension tries again (0.5 s, 1 s, 2 s …): once the stream is open, the alert goes.
+    await problem.waitFor({ state: 'hidden', timeout: 20_000 });
+    await context.close();
+  });
+
   it('serves pages with a strict CSP and only same-site next paths', async () => {
     const res = await fetch(`${app.baseUrl}/sign-in?next=//evil.example/x`);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self';");
