@@ -72,7 +72,10 @@ export function InboxList(props: {
 }): JSX.Element {
   const { items, ctx } = props;
   const count = `${items.length}${props.more ? '+' : ''}`;
-  const announcement = items.length === 0 ? 'No requests waiting.' : `${count} request(s) waiting.`;
+  // Said to screen readers on every change: plain English, not "1 request(s)".
+  const one = items.length === 1 && !props.more;
+  const announcement =
+    items.length === 0 ? 'No requests waiting.' : `${count} ${one ? 'request' : 'requests'} waiting.`;
   return (
     <>
       {items.length === 0 ? (
