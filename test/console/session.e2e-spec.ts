@@ -187,6 +187,32 @@ describe('console: idle time-out and first-run setup', () => {
     }
   });
 
+  it('sends an inbox left open past the idle time-out to sign in, and back to the inbox', async () => {
+    const clock = new TestClock(new Date());
+    const app = await startTestApp({ clock, env: { SESSION_IDLE_MINUTES: '15' } });
+    try {
+      const { page, context } = await openConsole(browser, app.baseUrl);
+      // The stream's first event (resync) makes htmx re-read the list: the stream is open.
+      const reread = page.waitForResponse(
+        (r) =>
+          r.url().endsWith('/approvals') &&
+          r.request().method() === 'GET' &&
+          r.request().headers()['hx-request'] === 'true',
+      );
+      await page.goto('/approvals');
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      await reread;
+      clock.advance(16 * 60_000);
+      // The server ends the stream with `session-ended` (its session check runs every 2 s).
+      await page.waitForURL(`${app.baseUrl}/sign-in?next=%2Fapprovals`, { timeout: 15_000 });
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('marks the session cookie Secure when browsers reach Gatehouse over TLS (an https PUBLIC_URL)', async () => {
     const publicUrl = 'https://gatehouse.hosp.test';
     const app = await startTestApp({ env: { PUBLIC_URL: publicUrl } });
