@@ -71,6 +71,8 @@ export function Layout(props: { ctx: PageContext; title: string; children?: Chil
           )}
           <main id="main" tabindex="-1">
             <h1 safe>{props.title}</h1>
+            {/* What went wrong with a part of the page that htmx updates (console.js fills it). */}
+            <p id="connection-problem" class="live-problem" role="alert" hidden></p>
             {props.children}
           </main>
           <footer>

@@ -139,6 +139,9 @@ describe('console: devices and enrollment tokens (IT administrator)', () => {
     await page.waitForLoadState('load');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Device ct-0042');
     expect(await page.locator('section', { hasText: 'Audit records' }).textContent()).toContain('device.enrolled');
+    expect(await page.locator('section', { hasText: 'Latest requests' }).textContent()).toContain(
+      'This device has asked nothing yet.',
+    );
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'admin-device');
     await submit(page, 'Revoke device');

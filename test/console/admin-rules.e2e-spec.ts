@@ -95,6 +95,51 @@ describe('console: rules, simulation and versions (IT administrator)', () => {
     await context.close();
   });
 
+  it('says while a rule is being checked, and says so when the check fails, instead of staying silent', async () => {
+    const { page, context, cspViolations } = await openConsole(browser, app.baseUrl);
+    await page.goto('/policies/console-rules/new');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const editor = page.getByLabel(/^Rule \(YAML/);
+    const checking = page.locator('#rule-checking');
+    const problem = page.locator('#connection-problem');
+    const CHECK = '**/policies/console-rules/check';
+    const valid = FIXED_RULE.replace('id: acme-calibrate-ct', 'id: acme-calibrate-mr');
+    expect(await checking.isVisible()).toBe(false);
+
+    // A slow answer: "Checking…" shows until it comes.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    await page.route(CHECK, async (route) => {
+      await answered;
+      await route.continue();
+    });
+    await editor.fill(valid);
+    await checking.waitFor({ state: 'visible' });
+    answer();
+    await page.getByText('The rule is valid').waitFor();
+    await checking.waitFor({ state: 'hidden' });
+    await page.unroute(CHECK);
+
+    // The server fails, then cannot be reached: said in an alert, not left as the last result.
+    await page.route(CHECK, (route) => route.fulfill({ status: 500, body: '' }));
+    await editor.fill(BROKEN_RULE);
+    await problem.waitFor({ state: 'visible' });
+    expect(await problem.textContent()).toContain('Gatehouse answered with an error (500)');
+    expect(await problem.getAttribute('role')).toBe('alert');
+    await page.unroute(CHECK);
+    await page.route(CHECK, (route) => route.abort('connectionrefused'));
+    await editor.fill(valid);
+    await page.getByText('Gatehouse could not be reached').waitFor();
+    await page.unroute(CHECK);
+
+    // Back: the next check answers, and the alert goes.
+    await editor.fill(`${valid}description: back again\n`);
+    await page.getByText('The rule is valid').waitFor();
+    await problem.waitFor({ state: 'hidden' });
+    expect(cspViolations).toEqual([]);
+    await context.close();
+  });
+
   it('runs a "what if" for a device and remote user, now and at another time in the hospital zone', async () => {
     const { page, context } = await openConsole(browser, app.baseUrl);
     await page.goto('/policies/simulate');

@@ -97,7 +97,7 @@ describe('console: audit trail, a request story, the chain (auditor)', () => {
     await context.close();
   });
 
-  it('searches by device, actor, event and outcome, and pages with a cursor', async () => {
+  it('searches by device, actor, event, outcome, remote user and time (in the hospital zone), and pages with a cursor', async () => {
     const { page, context } = await openConsole(browser, app.baseUrl);
     await page.goto('/audit?actor=alice&event=approval.approved');
     await signIn(page, 'ivy', APPROVER_PASSWORD);
@@ -107,6 +107,42 @@ describe('console: audit trail, a request story, the chain (auditor)', () => {
     await page.goto('/audit?deviceId=no-such-device');
     expect(await page.locator('.empty').textContent()).toContain('No record matches');
     expect((await page.goto('/audit?from=yesterday'))!.status()).toBe(400);
+
+    // By remote user: the vendor engineer's records only (column 6), as the API finds them.
+    await page.goto('/audit?remoteUser=jdoe@acme.example');
+    const byRemoteUser = await page.locator('tbody tr td:nth-child(6)').allTextContents();
+    const fromApi = await api(app.baseUrl, 'GET', '/api/v1/audit?remoteUser=jdoe@acme.example&limit=500', {
+      token: world.admin,
+    });
+    expect(byRemoteUser.length).toBeGreaterThanOrEqual(3);
+    expect(byRemoteUser).toEqual(fromApi.body.items.map(() => 'jdoe@acme.example'));
+    await page.goto('/audit?remoteUser=nobody@else.example');
+    expect(await page.locator('.empty').textContent()).toContain('No record matches');
+
+    // By time, typed as the hospital reads its clocks (Berlin): a window around alice's vote finds
+    // it; the same wall times read as UTC (an hour later in December) would not.
+    const vote = (
+      await api(app.baseUrl, 'GET', `/api/v1/audit?eventType=approval.approved&limit=5`, { token: world.admin })
+    ).body.items[0] as { seq: number; recordedAt: string };
+    const berlin = (ms: number) =>
+      new Intl.DateTimeFormat('sv-SE', {
+        timeZone: 'Europe/Berlin',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+      })
+        .format(new Date(ms))
+        .replace(' ', 'T');
+    const votedAt = Date.parse(vote.recordedAt);
+    const window = (fromMs: number, toMs: number) =>
+      `/audit?event=approval.approved&from=${berlin(fromMs)}&to=${berlin(toMs)}`;
+    await page.goto(window(votedAt - 60_000, votedAt + 120_000));
+    expect(await page.locator('tbody tr td:first-child').allTextContents()).toEqual([String(vote.seq)]);
+    expect(await page.getByLabel('From (Europe/Berlin)').inputValue()).toBe(berlin(votedAt - 60_000));
+    await page.goto(window(votedAt - 3_600_000 - 60_000, votedAt - 3_600_000 + 120_000));
+    expect(await page.locator('.empty').textContent()).toContain('No record matches');
     // 50 a page: twenty more decisions make the trail longer than a page.
     for (let i = 0; i < 20; i++) {
       const res = await api(app.baseUrl, 'POST', '/api/v1/agent/decisions', { token: world.ct, body: decisionBody() });

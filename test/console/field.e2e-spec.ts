@@ -137,6 +137,10 @@ describe('console: end now, break-glass and its review (Chromium)', () => {
     const admin = await signedIn('/devices/ct-a1', 'admin', ADMIN_PASSWORD);
     const page = admin.page;
     await noSeriousAxe(page);
+    // The device's page lists its requests, each linking to its page, with its status.
+    const requests = page.locator('section', { hasText: 'Latest requests' });
+    const asked = requests.locator('tbody tr', { has: page.locator(`a[href="/approvals/${brokenId}"]`) });
+    expect(await asked.textContent()).toMatch(/software-install\s*jdoe@acme\.example\s*approved/);
     await page.getByLabel(/^Reason \(required/).fill('Scanner needed for an emergency scan');
     // Without the confirmation the browser does not send it.
     await page.getByRole('button', { name: 'End every live access' }).click();

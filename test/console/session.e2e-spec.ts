@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser } from 'playwright-core';
-import { ADMIN_PASSWORD, api, startTestApp, type TestApp } from '../support/test-app.js';
+import { ADMIN_PASSWORD, api, login, startTestApp, type TestApp } from '../support/test-app.js';
 import { TestClock } from '../support/test-clock.js';
 import {
   launchChromium,
@@ -118,6 +118,21 @@ describe('console: everyone (sign-in, sign-out, CSRF)', () => {
     await context.close();
   });
 
+  it("says when the inbox's live updates are interrupted, and clears it when they are back", async () => {
+    const { page, context } = await openConsole(browser, app.baseUrl);
+    const LIVE = '**/approvals/live';
+    await page.route(LIVE, (route) => route.abort('connectionreset'));
+    await page.goto('/approvals');
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const problem = page.locator('#connection-problem');
+    await problem.waitFor({ state: 'visible' });
+    expect(await problem.textContent()).toContain('Live updates are interrupted');
+    await page.unroute(LIVE);
+    // The SSE extension tries again (0.5 s, 1 s, 2 s …): once the stream is open, the alert goes.
+    await problem.waitFor({ state: 'hidden', timeout: 20_000 });
+    await context.close();
+  });
+
   it('serves pages with a strict CSP and only same-site next paths', async () => {
     const res = await fetch(`${app.baseUrl}/sign-in?next=//evil.example/x`);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self';");
@@ -155,7 +170,74 @@ describe('console: idle time-out and first-run setup', () => {
       expect(page.url()).toBe(`${app.baseUrl}/sign-in?next=%2Fapprovals`);
       await signIn(page, 'admin', ADMIN_PASSWORD);
       expect(new URL(page.url()).pathname).toBe('/approvals');
+
+      // A form sent after the time-out: sign in, then back on the page the form was on (its
+      // Referer), with nothing done (the form is not replayed).
+      await page.goto('/enrollment-tokens');
+      clock.advance(16 * 60_000);
+      await submit(page, 'Create token');
+      expect(page.url()).toBe(`${app.baseUrl}/sign-in?next=%2Fenrollment-tokens`);
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/enrollment-tokens');
+      const admin = await login(app.baseUrl);
+      expect((await api(app.baseUrl, 'GET', '/api/v1/enrollment-tokens', { token: admin })).body).toEqual([]);
       await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('sends an inbox left open past the idle time-out to sign in, and back to the inbox', async () => {
+    const clock = new TestClock(new Date());
+    const app = await startTestApp({ clock, env: { SESSION_IDLE_MINUTES: '15' } });
+    try {
+      const { page, context } = await openConsole(browser, app.baseUrl);
+      // The stream's first event (resync) makes htmx re-read the list: the stream is open.
+      const reread = page.waitForResponse(
+        (r) =>
+          r.url().endsWith('/approvals') &&
+          r.request().method() === 'GET' &&
+          r.request().headers()['hx-request'] === 'true',
+      );
+      await page.goto('/approvals');
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      await reread;
+      clock.advance(16 * 60_000);
+      // The server ends the stream with `session-ended` (its session check runs every 2 s).
+      await page.waitForURL(`${app.baseUrl}/sign-in?next=%2Fapprovals`, { timeout: 15_000 });
+      await signIn(page, 'admin', ADMIN_PASSWORD);
+      expect(new URL(page.url()).pathname).toBe('/approvals');
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('marks the session cookie Secure when browsers reach Gatehouse over TLS (an https PUBLIC_URL)', async () => {
+    const publicUrl = 'https://gatehouse.hosp.test';
+    const app = await startTestApp({ env: { PUBLIC_URL: publicUrl } });
+    try {
+      const form = (path: string, fields: Record<string, string>, cookie?: string) =>
+        fetch(`${app.baseUrl}${path}`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: {
+            origin: publicUrl,
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(cookie ? { cookie } : {}),
+          },
+          body: new URLSearchParams(fields).toString(),
+        });
+      const signedIn = await form('/sign-in', { username: 'admin', password: ADMIN_PASSWORD });
+      expect(signedIn.status).toBe(303);
+      const setCookie = signedIn.headers.get('set-cookie')!;
+      expect(setCookie).toMatch(/^gatehouse_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+      const cookie = setCookie.split(';')[0];
+      const page = await (await fetch(`${app.baseUrl}/grants`, { headers: { cookie } })).text();
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1];
+      const signedOut = await form('/sign-out', { _csrf: csrf }, cookie);
+      expect(signedOut.status).toBe(303);
+      expect(signedOut.headers.get('set-cookie')).toMatch(/Max-Age=0; Secure$/);
     } finally {
       await app.close();
     }

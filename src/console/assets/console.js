@@ -39,6 +39,40 @@
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('textarea[data-min-chars]').forEach(checkLength);
   });
+  // The parts htmx updates (the inbox's live list, a rule's check, a sync's progress) have no
+  // page of their own to show a failure: #connection-problem says it, until that kind of
+  // request succeeds again (a live stream that reopens, a request that gets its answer).
+  var problems = { request: '', live: '' };
+  function setProblem(kind, text) {
+    problems[kind] = text;
+    var el = document.getElementById('connection-problem');
+    if (!el) return;
+    var shown = [problems.live, problems.request].filter(Boolean).join(' ');
+    el.textContent = shown;
+    el.hidden = !shown;
+  }
+  document.addEventListener('htmx:sendError', function () {
+    setProblem(
+      'request',
+      'Gatehouse could not be reached: this page may be out of date. Check the network, then reload.',
+    );
+  });
+  document.addEventListener('htmx:responseError', function (event) {
+    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : '';
+    setProblem(
+      'request',
+      'Gatehouse answered with an error (' + status + '): this page may be out of date. Reload to try again.',
+    );
+  });
+  document.addEventListener('htmx:afterRequest', function (event) {
+    if (event.detail && event.detail.successful) setProblem('request', '');
+  });
+  document.addEventListener('htmx:sseError', function () {
+    setProblem('live', 'Live updates are interrupted: new requests do not appear until they are back. Trying again…');
+  });
+  document.addEventListener('htmx:sseOpen', function () {
+    setProblem('live', '');
+  });
   document.addEventListener('DOMContentLoaded', tick);
   document.addEventListener('DOMContentLoaded', focusNotice);
   document.addEventListener('htmx:afterSettle', tick);

@@ -72,7 +72,10 @@ export function InboxList(props: {
 }): JSX.Element {
   const { items, ctx } = props;
   const count = `${items.length}${props.more ? '+' : ''}`;
-  const announcement = items.length === 0 ? 'No requests waiting.' : `${count} request(s) waiting.`;
+  // Said to screen readers on every change: plain English, not "1 request(s)".
+  const one = items.length === 1 && !props.more;
+  const announcement =
+    items.length === 0 ? 'No requests waiting.' : `${count} ${one ? 'request' : 'requests'} waiting.`;
   return (
     <>
       {items.length === 0 ? (
@@ -126,7 +129,13 @@ export function InboxPage(props: {
     <Layout ctx={props.ctx} title="Inbox">
       <p id="inbox-announce" class="muted" role="status" aria-live="polite"></p>
       <section aria-label="Waiting requests" hx-ext="sse" sse-connect="/approvals/live">
-        <div id="inbox-list" hx-get="/approvals" hx-trigger="sse:approval, sse:resync" hx-swap="innerHTML">
+        {/* session-ended (logout, idle time-out): the re-read finds no session and htmx goes to sign-in, then back. */}
+        <div
+          id="inbox-list"
+          hx-get="/approvals"
+          hx-trigger="sse:approval, sse:resync, sse:session-ended"
+          hx-swap="innerHTML"
+        >
           <InboxList ctx={props.ctx} items={props.items} more={props.more} toReview={props.toReview} oob={false} />
         </div>
       </section>

@@ -66,10 +66,14 @@ export function RuleEditorPage(props: {
           hx-trigger="input changed delay:400ms"
           hx-target="#rule-check"
           hx-swap="innerHTML"
+          hx-indicator="#rule-checking"
           safe
         >
           {props.text || (editing ? '' : EXAMPLE)}
         </textarea>
+        <p id="rule-checking" class="htmx-indicator hint">
+          Checking…
+        </p>
         <div id="rule-check" role="status" aria-live="polite">
           <RuleCheck problems={props.problems} />
         </div>
