@@ -5,7 +5,7 @@ import { settleMsOf, type TransportOptions } from './create-transport.js';
 import type { WireItem } from './forward-item.js';
 import type { ForwardTransport } from './forward-transport.js';
 
-export type ToTransportThread = { type: 'send'; id: number; items: WireItem[] } | { type: 'close' };
+export type ToTransportThread = { type: 'send'; id: number; items: WireItem[] };
 export type FromTransportThread =
   | { type: 'sent'; id: number; epoch: number; error?: string }
   | { type: 'epoch'; epoch: number }

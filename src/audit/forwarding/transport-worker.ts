@@ -19,14 +19,8 @@ const transport = createTransport(options);
 // A lost connection is told at once (the forwarder then sends again what it had not confirmed).
 transport.onEpochChange = (epoch) => post({ type: 'epoch', epoch });
 
-port.on('message', (message: ToTransportThread) => {
-  if (message.type === 'close') {
-    transport.close();
-    port.close();
-    return;
-  }
-  send(message.id, message.items).catch(() => undefined);
-});
+// The forwarder sends one batch at a time; it ends the thread with terminate() (shutdown).
+port.on('message', (message: ToTransportThread) => void send(message.id, message.items));
 
 async function send(id: number, items: WireItem[]): Promise<void> {
   try {
