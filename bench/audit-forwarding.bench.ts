@@ -28,7 +28,7 @@ import { SystemClock } from '../src/common/clock.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
 import { appendBulkRecords } from './audit-bulk.js';
-import { fmtInt, numberOption, runBench } from './bench-util.js';
+import { fmtInt, numberOption, processCpuSeconds, runBench, threadCpuSeconds } from './bench-util.js';
 import { countingReceiver } from './syslog-receiver.js';
 import { FORWARD_DECISIONS, forwardingUnderDecisions } from './audit-forwarding-decisions.js';
 
@@ -45,6 +45,38 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** CPU seconds of the scratch database's PostgreSQL backends (the forwarder's reads). */
+async function postgresCpuSeconds(db: Database): Promise<number> {
+  const rows = await db.dataSource.query<{ pid: number }[]>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  const cpu = processCpuSeconds('postgres');
+  return rows.reduce((n, r) => n + (cpu?.get(r.pid) ?? NaN), 0);
+}
+
+/**
+ * µs of CPU per record by thread: the main thread (the forwarder's reads and the receiver, which
+ * runs in this process), the transport thread (the one with a nice value: parse, format, TLS),
+ * and the rest (V8's and libuv's helpers: garbage collection, crypto).
+ */
+function cpuByThread(
+  before: Map<number, { seconds: number }>,
+  after: Map<number, { seconds: number; nice: number }>,
+  records: number,
+): string {
+  const used = { main: 0, transport: 0, other: 0 };
+  for (const [tid, t] of after) {
+    const us = ((t.seconds - (before.get(tid)?.seconds ?? 0)) * 1e6) / records;
+    if (tid === process.pid) used.main += us;
+    else if (t.nice > 0) used.transport += us;
+    else used.other += us;
+  }
+  return (
+    `main thread (reads, receiver) ${used.main.toFixed(1)} µs, transport thread ${used.transport.toFixed(1)} µs, ` +
+    `other threads ${used.other.toFixed(1)} µs`
+  );
 }
 
 async function main(): Promise<number> {
@@ -82,17 +114,23 @@ async function forwardingAlone(): Promise<void> {
     );
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
+    const threadsBefore = threadCpuSeconds();
+    const pgBefore = await postgresCpuSeconds(db);
     forwarder.start();
     while (receiver.count() < RECORDS) await new Promise((r) => setTimeout(r, 5));
     const seconds = (performance.now() - started) / 1000;
     const rate = RECORDS / seconds;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuPerRecordUs = (cpu.user + cpu.system) / RECORDS;
+    const pgPerRecordUs = (((await postgresCpuSeconds(db)) - pgBefore) * 1e6) / RECORDS;
     console.log(
       `\nForwarding (CEF over syslog TLS, one receiver, load average ${loadavg()[0].toFixed(1)}): ` +
         `${fmtInt(RECORDS)} records in ${seconds.toFixed(2)} s = ${fmtInt(rate)} records/s ` +
         `(target ${fmtInt(TARGET_RATE)} records/s: ${rate >= TARGET_RATE ? 'met' : 'NOT met'}); ` +
         `this process's CPU ${cpuPerRecordUs.toFixed(1)} µs/record (forwarder, its transport thread and the receiver; PostgreSQL not counted)`,
+    );
+    console.log(
+      `  CPU per record: ${cpuByThread(threadsBefore, threadCpuSeconds(), RECORDS)}, PostgreSQL ${pgPerRecordUs.toFixed(1)} µs`,
     );
   } finally {
     await forwarder?.stop();

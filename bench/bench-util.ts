@@ -78,6 +78,30 @@ export function table(rows: string[][]): string {
 let clockTicks: number | undefined;
 
 /**
+ * This process's threads' CPU seconds (utime + stime) and nice values, by thread id
+ * (/proc/self/task, Linux): which thread of the process did the work.
+ */
+export function threadCpuSeconds(): Map<number, { seconds: number; nice: number }> {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const result = new Map<number, { seconds: number; nice: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After "(comm) " come fields 3 on: utime and stime are 14 and 15, nice is 19.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    result.set(Number(tid), {
+      seconds: (Number(fields[11]) + Number(fields[12])) / clockTicks,
+      nice: Number(fields[16]),
+    });
+  }
+  return result;
+}
+
+/**
  * CPU seconds used so far by each process with this command name (e.g. 'postgres'), by
  * pid, from /proc (Linux); undefined elsewhere.
  */
