@@ -1,5 +1,5 @@
 /** A local TLS syslog receiver for the forwarding benches. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
@@ -50,4 +50,24 @@ export async function countingReceiver(
     caFile: cert,
     count: () => frames,
   };
+}
+
+/**
+ * countingReceiver in a child process (syslog-receiver-child.ts): its count as last reported
+ * (every 50 ms), and stop().
+ */
+export async function receiverProcess(
+  dir: string,
+): Promise<{ port: number; caFile: string; count: () => number; stop: () => void }> {
+  const child = fork(new URL('./syslog-receiver-child.js', import.meta.url), [dir], { stdio: 'inherit' });
+  let count = 0;
+  const started = await new Promise<{ port: number; caFile: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the receiver process exited (${code})`)));
+    child.on('message', (m: { port?: number; caFile?: string; count?: number }) => {
+      if (m.count !== undefined) count = m.count;
+      else resolve(m as { port: number; caFile: string });
+    });
+  });
+  return { ...started, count: () => count, stop: () => child.kill() };
 }
