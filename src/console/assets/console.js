@@ -28,7 +28,10 @@
   function checkLength(field) {
     var min = Number(field.getAttribute('data-min-chars'));
     var missing = min - field.value.trim().length;
-    var text = missing > 0 ? missing + ' more character(s) needed (at least ' + min + ').' : 'Long enough.';
+    var text =
+      missing > 0
+        ? missing + ' more ' + (missing === 1 ? 'character' : 'characters') + ' needed (at least ' + min + ').'
+        : 'Long enough.';
     field.setCustomValidity(missing > 0 ? 'Give at least ' + min + ' characters saying why this cannot wait.' : '');
     var status = document.querySelector('[data-chars-for="' + field.id + '"]');
     if (status) status.textContent = text;

@@ -1,3 +1,4 @@
+import { counted } from '../plural.js';
 import type { ConsoleRuleEntity } from '../../policies/console-rule.entity.js';
 import type { PolicyProblem, PolicyRule, PolicySet } from '../../policies/policy.types.js';
 import { formatTime } from '../console-time.js';
@@ -50,7 +51,7 @@ export function RulesPage(props: {
         {set ? (
           <span
             safe
-          >{`Policy set ${set.version.slice(0, 12)} is in force: ${set.rules.length} rules; by default ${set.defaults.effect}.`}</span>
+          >{`Policy set ${set.version.slice(0, 12)} is in force: ${counted(set.rules.length, 'rule', 'rules')}; by default ${set.defaults.effect}.`}</span>
         ) : (
           <strong>No valid policy set is in force: every request is denied.</strong>
         )}
