@@ -76,6 +76,15 @@
   document.addEventListener('htmx:sseOpen', function () {
     setProblem('live', '');
   });
+  // A <details data-open-when-wide> (the audit trail's search) is folded on a phone, where its
+  // fields would fill the first screen, and opened on a wide screen, where they fit beside each other.
+  function openWhenWide() {
+    if (!window.matchMedia('(min-width: 48rem)').matches) return;
+    document.querySelectorAll('details[data-open-when-wide]').forEach(function (el) {
+      el.open = true;
+    });
+  }
+  document.addEventListener('DOMContentLoaded', openWhenWide);
   document.addEventListener('DOMContentLoaded', tick);
   document.addEventListener('DOMContentLoaded', focusNotice);
   document.addEventListener('htmx:afterSettle', tick);

@@ -77,37 +77,36 @@ export function RulesPage(props: {
         <DataTable
           caption="Rules in force"
           columns={['Rule', 'Effect', 'Actions', 'Devices', 'Remote users', 'Source']}
-        >
-          {set.rules.map((rule) => (
-            <tr id={`rule-${rule.id}`}>
-              <th scope="row">
-                <span safe>{rule.id}</span>
-                {rule.description ? (
-                  <div class="muted" safe>
-                    {rule.description}
-                  </div>
-                ) : (
-                  ''
-                )}
-              </th>
-              <td>{rule.effect}</td>
-              <td safe>{list(rule.actions)}</td>
-              <td safe>{list(rule.devices)}</td>
-              <td safe>
-                {[list(rule.remoteUsers?.enterprises), list(rule.remoteUsers?.users), list(rule.remoteUsers?.groups)]
-                  .filter((v) => v !== '—')
-                  .join(' · ') || 'anyone'}
-              </td>
-              <td>
-                <RuleSource
-                  ctx={ctx}
-                  rule={rule}
-                  consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
-                />
-              </td>
-            </tr>
-          ))}
-        </DataTable>
+          rows={set.rules}
+          rowAttributes={(rule) => ({ id: `rule-${rule.id}` })}
+          cells={(rule) => [
+            <th scope="row">
+              <span safe>{rule.id}</span>
+              {rule.description ? (
+                <div class="muted" safe>
+                  {rule.description}
+                </div>
+              ) : (
+                ''
+              )}
+            </th>,
+            <td>{rule.effect}</td>,
+            <td safe>{list(rule.actions)}</td>,
+            <td safe>{list(rule.devices)}</td>,
+            <td safe>
+              {[list(rule.remoteUsers?.enterprises), list(rule.remoteUsers?.users), list(rule.remoteUsers?.groups)]
+                .filter((v) => v !== '—')
+                .join(' · ') || 'anyone'}
+            </td>,
+            <td>
+              <RuleSource
+                ctx={ctx}
+                rule={rule}
+                consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
+              />
+            </td>,
+          ]}
+        />
       ) : (
         <p class="empty">No rule: every request gets the default.</p>
       )}
