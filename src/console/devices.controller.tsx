@@ -1,3 +1,4 @@
+import { counted } from './plural.js';
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -92,7 +93,7 @@ export class ConsoleDevicesController {
     const { done, ended } = request.query as Record<string, unknown>;
     const notice =
       done === 'ended'
-        ? `Ended ${Number(ended) || 0} live access(es): the agent has been told to stop.`
+        ? `Ended ${counted(Number(ended) || 0, 'live access', 'live accesses')}: the agent has been told to stop.`
         : typeof done === 'string'
           ? NOTICES[done]
           : undefined;

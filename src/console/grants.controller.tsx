@@ -1,3 +1,4 @@
+import { counted } from './plural.js';
 import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessEndsService } from '../access/access-ends.service.js';
@@ -35,7 +36,7 @@ export class ConsoleGrantsController {
     const { done, ended } = request.query as Record<string, unknown>;
     const notice =
       done === 'enterprise-ended' && typeof ended === 'string' && /^\d+$/.test(ended)
-        ? `Ended ${ended} live access(es) of that vendor enterprise; its agents are told at once or at their next heartbeat.`
+        ? `Ended ${counted(Number(ended), 'live access', 'live accesses')} of that vendor enterprise; its agents are told at once or at their next heartbeat.`
         : typeof done === 'string'
           ? NOTICES[done]
           : undefined;

@@ -78,7 +78,7 @@ describe('console: end now, break-glass and its review (Chromium)', () => {
     // As she types: the count says what is missing, and the browser does not send the form.
     await page.getByLabel(/Why this cannot wait/).fill(SHORT);
     expect(await page.locator('#break-glass-reason-count').textContent()).toBe(
-      '1 more character(s) needed (at least 20).',
+      '1 more character needed (at least 20).',
     );
     await page.getByRole('button', { name: 'Break the glass and allow' }).click();
     expect(await page.locator('#break-glass-reason').evaluate((el) => (el as HTMLTextAreaElement).validity.valid)).toBe(
@@ -147,7 +147,7 @@ describe('console: end now, break-glass and its review (Chromium)', () => {
     expect(new URL(page.url()).search).toBe('');
     await page.getByLabel('Yes, end it now').check();
     await submit(page, 'End every live access');
-    expect(await page.getByRole('status').textContent()).toContain('Ended 1 live access(es)');
+    expect(await page.getByRole('status').textContent()).toContain('Ended 1 live access:');
     expect((await api(app.baseUrl, 'GET', '/api/v1/grants', { token: w.admin })).body).toEqual([]);
     const ended = await api(app.baseUrl, 'GET', `/api/v1/audit?requestId=${brokenId}&eventType=access.ended`, {
       token: w.admin,
@@ -239,7 +239,7 @@ describe('console: end now, break-glass and its review (Chromium)', () => {
     expect((await post(w.admin, '/grants/end-enterprise', { ...vendor, confirm: '' })).status).toBe(400);
     const all = await post(w.admin, '/grants/end-enterprise', vendor);
     expect(all.headers.get('location')).toBe('/grants?done=enterprise-ended&ended=1');
-    expect(await page(w.admin, all.headers.get('location')!)).toContain('Ended 1 live access(es) of that vendor');
+    expect(await page(w.admin, all.headers.get('location')!)).toContain('Ended 1 live access of that vendor');
     expect((await apiView(another)).grant.endedAt).not.toBeNull();
     const none = await post(w.admin, '/grants/end-enterprise', vendor);
     expect(none.headers.get('location')).toBe('/grants?done=nothing-live');

@@ -28,7 +28,10 @@
   function checkLength(field) {
     var min = Number(field.getAttribute('data-min-chars'));
     var missing = min - field.value.trim().length;
-    var text = missing > 0 ? missing + ' more character(s) needed (at least ' + min + ').' : 'Long enough.';
+    var text =
+      missing > 0
+        ? missing + ' more ' + (missing === 1 ? 'character' : 'characters') + ' needed (at least ' + min + ').'
+        : 'Long enough.';
     field.setCustomValidity(missing > 0 ? 'Give at least ' + min + ' characters saying why this cannot wait.' : '');
     var status = document.querySelector('[data-chars-for="' + field.id + '"]');
     if (status) status.textContent = text;
@@ -73,6 +76,15 @@
   document.addEventListener('htmx:sseOpen', function () {
     setProblem('live', '');
   });
+  // A <details data-open-when-wide> (the audit trail's search) is folded on a phone, where its
+  // fields would fill the first screen, and opened on a wide screen, where they fit beside each other.
+  function openWhenWide() {
+    if (!window.matchMedia('(min-width: 48rem)').matches) return;
+    document.querySelectorAll('details[data-open-when-wide]').forEach(function (el) {
+      el.open = true;
+    });
+  }
+  document.addEventListener('DOMContentLoaded', openWhenWide);
   document.addEventListener('DOMContentLoaded', tick);
   document.addEventListener('DOMContentLoaded', focusNotice);
   document.addEventListener('htmx:afterSettle', tick);

@@ -1,3 +1,4 @@
+import { counted } from '../plural.js';
 import type { IntegrityResult } from '../../audit/audit-integrity.service.js';
 import type { SignedCheckpoint } from '../../audit/checkpoint-format.js';
 import { formatTime } from '../console-time.js';
@@ -8,8 +9,8 @@ import { Fact } from './parts.js';
 function Verification(props: { result: IntegrityResult }): JSX.Element {
   const r = props.result;
   const text: string = r.ok
-    ? `The chain checks out: ${r.records} records, each linked to the one before and unchanged.`
-    : `The chain is broken at record ${r.firstBadSeq}: ${r.reason} (${r.records} records checked).`;
+    ? `The chain checks out: ${counted(r.records, 'record', 'records')}, each linked to the one before and unchanged.`
+    : `The chain is broken at record ${r.firstBadSeq}: ${r.reason} (${counted(r.records, 'record', 'records')} checked).`;
   return (
     <p class={`notice ${r.ok ? 'ok' : 'error'}`} role="status" id="verification" safe>
       {text}

@@ -90,26 +90,26 @@ export function DevicePage(props: {
         {props.requests.length === 0 ? (
           <p class="empty">This device has asked nothing yet.</p>
         ) : (
-          <DataTable columns={['Asked', 'Action', 'Remote user', 'Status']}>
-            {props.requests.map((r) => (
-              <tr>
-                <td>
-                  {r.approval ? (
-                    <a href={`/approvals/${r.requestId}`} safe>
-                      {formatTime(r.createdAt, ctx.timeZone)}
-                    </a>
-                  ) : (
-                    <span safe>{formatTime(r.createdAt, ctx.timeZone)}</span>
-                  )}
-                </td>
-                <td safe>{r.action}</td>
-                <td safe>{r.remoteUser.id}</td>
-                <td>
-                  <span class={`status ${r.status}`}>{r.status}</span>
-                </td>
-              </tr>
-            ))}
-          </DataTable>
+          <DataTable
+            columns={['Asked', 'Action', 'Remote user', 'Status']}
+            rows={props.requests}
+            cells={(r) => [
+              <td>
+                {r.approval ? (
+                  <a href={`/approvals/${r.requestId}`} safe>
+                    {formatTime(r.createdAt, ctx.timeZone)}
+                  </a>
+                ) : (
+                  <span safe>{formatTime(r.createdAt, ctx.timeZone)}</span>
+                )}
+              </td>,
+              <td safe>{r.action}</td>,
+              <td safe>{r.remoteUser.id}</td>,
+              <td>
+                <span class={`status ${r.status}`}>{r.status}</span>
+              </td>,
+            ]}
+          />
         )}
       </section>
       <section class="card" aria-labelledby="trail">
@@ -117,16 +117,16 @@ export function DevicePage(props: {
         {props.audit.length === 0 ? (
           <p class="empty">No audit record names this device.</p>
         ) : (
-          <DataTable columns={['When', 'Event', 'Actor', 'Outcome']}>
-            {props.audit.map((a) => (
-              <tr>
-                <td safe>{formatTime(a.recordedAt, ctx.timeZone)}</td>
-                <td safe>{a.eventType}</td>
-                <td safe>{a.actorId ?? a.actorType}</td>
-                <td safe>{a.outcome}</td>
-              </tr>
-            ))}
-          </DataTable>
+          <DataTable
+            columns={['When', 'Event', 'Actor', 'Outcome']}
+            rows={props.audit}
+            cells={(a) => [
+              <td safe>{formatTime(a.recordedAt, ctx.timeZone)}</td>,
+              <td safe>{a.eventType}</td>,
+              <td safe>{a.actorId ?? a.actorType}</td>,
+              <td safe>{a.outcome}</td>,
+            ]}
+          />
         )}
       </section>
     </Layout>

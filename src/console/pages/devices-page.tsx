@@ -3,7 +3,7 @@ import type { DeviceView } from '../../devices/devices.service.js';
 import { formatAge } from '../console-time.js';
 import { Layout } from '../layout.js';
 import type { PageContext } from '../page-context.js';
-import { DataTable, nextPageHref } from './parts.js';
+import { DataTable, nextPageHref, SearchFold } from './parts.js';
 
 /** "In clinical use", "Idle" or why it is not known: a stale report counts as unknown. */
 export function deviceStateText(device: DeviceView, now: Date): string {
@@ -72,47 +72,52 @@ export function DevicesPage(props: {
   nextCursor: string | null;
 }): JSX.Element {
   const { ctx, filters, devices } = props;
+  // "Active only" is what an unfiltered list shows.
+  const filtered = Object.entries(filters).some(([name, value]) => value !== (name === 'revoked' ? 'no' : ''));
   return (
     <Layout ctx={ctx} title="Devices">
-      <form method="get" action="/devices" class="filters" role="search" aria-label="Find devices">
-        <div class="field">
-          <label for="q">Search (id, model, site, serial number)</label>
-          <input id="q" name="q" type="search" value={filters.q} maxlength="200" />
-        </div>
-        <div class="field">
-          <label for="group">Device group</label>
-          <input id="group" name="group" list="group-names" value={filters.group} maxlength="100" />
-          <datalist id="group-names">
-            {props.groups.map((g) => (
-              <option value={g}></option>
-            ))}
-          </datalist>
-        </div>
-        <Select id="state" label="Reported state" value={filters.state} options={STATES} />
-        <Select id="lastSeen" label="Last seen" value={filters.lastSeen} options={LAST_SEEN} />
-        <Select id="revoked" label="Revoked" value={filters.revoked} options={REVOKED} />
-        <button type="submit">Find</button>
-      </form>
+      <SearchFold filtered={filtered}>
+        <form method="get" action="/devices" class="filters" role="search" aria-label="Find devices">
+          <div class="field">
+            <label for="q">Search (id, model, site, serial number)</label>
+            <input id="q" name="q" type="search" value={filters.q} maxlength="200" />
+          </div>
+          <div class="field">
+            <label for="group">Device group</label>
+            <input id="group" name="group" list="group-names" value={filters.group} maxlength="100" />
+            <datalist id="group-names">
+              {props.groups.map((g) => (
+                <option value={g}></option>
+              ))}
+            </datalist>
+          </div>
+          <Select id="state" label="Reported state" value={filters.state} options={STATES} />
+          <Select id="lastSeen" label="Last seen" value={filters.lastSeen} options={LAST_SEEN} />
+          <Select id="revoked" label="Revoked" value={filters.revoked} options={REVOKED} />
+          <button type="submit">Find</button>
+        </form>
+      </SearchFold>
       {devices.length === 0 ? (
         <p class="empty">No device matches. Devices appear here once they enroll with a token.</p>
       ) : (
-        <DataTable caption="Devices" columns={['Device', 'Model', 'Site', 'Groups', 'State', 'Last seen']}>
-          {devices.map((d) => (
-            <tr>
-              <th scope="row">
-                <a href={`/devices/${encodeURIComponent(d.id)}`} safe>
-                  {d.id}
-                </a>
-                {d.revoked ? <span class="status rejected"> revoked</span> : ''}
-              </th>
-              <td safe>{d.model}</td>
-              <td safe>{d.site ?? '—'}</td>
-              <td safe>{d.groups.join(', ') || '—'}</td>
-              <td safe>{deviceStateText(d, ctx.now)}</td>
-              <td>{d.lastSeenAt ? formatAge(d.lastSeenAt, ctx.now) : 'never'}</td>
-            </tr>
-          ))}
-        </DataTable>
+        <DataTable
+          caption="Devices"
+          columns={['Device', 'Model', 'Site', 'Groups', 'State', 'Last seen']}
+          rows={devices}
+          cells={(d) => [
+            <th scope="row">
+              <a href={`/devices/${encodeURIComponent(d.id)}`} safe>
+                {d.id}
+              </a>
+              {d.revoked ? <span class="status rejected"> revoked</span> : ''}
+            </th>,
+            <td safe>{d.model}</td>,
+            <td safe>{d.site ?? '—'}</td>,
+            <td safe>{d.groups.join(', ') || '—'}</td>,
+            <td safe>{deviceStateText(d, ctx.now)}</td>,
+            <td>{d.lastSeenAt ? formatAge(d.lastSeenAt, ctx.now) : 'never'}</td>,
+          ]}
+        />
       )}
       {props.nextCursor ? (
         <p>

@@ -1,3 +1,4 @@
+import { counted } from '../plural.js';
 import type { SyncRun } from '../../directory/directory-status.js';
 import type { DirectorySyncService } from '../../directory/directory-sync.service.js';
 import { formatTime } from '../console-time.js';
@@ -65,7 +66,7 @@ export function SyncStatus(props: {
   const poll = running !== null || awaited;
   const url = since !== undefined ? `/directory/status?since=${since}` : '/directory/status';
   const progress: string = running
-    ? `A ${running.kind} sync is running (${running.phase}, ${running.usersRead} users and ${running.groupsRead} groups read): started ${formatTime(running.startedAt, ctx.timeZone)}.`
+    ? `A ${running.kind} sync is running (${running.phase}, ${counted(running.usersRead, 'user', 'users')} and ${counted(running.groupsRead, 'group', 'groups')} read): started ${formatTime(running.startedAt, ctx.timeZone)}.`
     : awaited
       ? 'The sync is starting…'
       : 'No sync is running.';

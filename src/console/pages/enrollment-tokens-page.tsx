@@ -77,40 +77,39 @@ export function EnrollmentTokensPage(props: {
         {tokens.length === 0 ? (
           <p class="empty">No token yet. A field engineer needs one to enroll a device.</p>
         ) : (
-          <DataTable columns={['Created', 'Groups', 'Uses', 'Valid until', 'State', mayManage && 'Revoke']}>
-            {tokens.map((t) => {
+          <DataTable
+            columns={['Created', 'Groups', 'Uses', 'Valid until', 'State', mayManage && 'Revoke']}
+            rows={tokens}
+            rowAttributes={(t) => ({ 'data-token-id': t.id })}
+            cells={(t) => {
               const state = tokenState(t, ctx.now);
-              return (
-                <tr data-token-id={t.id}>
-                  <td safe>{`${formatTime(t.createdAt, ctx.timeZone)} by ${t.createdBy}`}</td>
-                  <td safe>{t.deviceGroups.join(', ') || '—'}</td>
-                  <td safe>{`${t.uses} of ${t.maxUses}`}</td>
-                  <td safe>{formatTime(t.expiresAt, ctx.timeZone)}</td>
-                  <td safe>{state}</td>
-                  {mayManage ? (
-                    <td>
-                      {state === 'live' ? (
-                        <form method="post" action={`/enrollment-tokens/${t.id}/revoke`}>
-                          <input type="hidden" name="_csrf" value={ctx.csrfToken ?? ''} />
-                          <button
-                            type="submit"
-                            class="danger"
-                            aria-label={`Revoke the token created ${formatTime(t.createdAt, ctx.timeZone)}`}
-                          >
-                            Revoke
-                          </button>
-                        </form>
-                      ) : (
-                        ''
-                      )}
-                    </td>
-                  ) : (
-                    ''
-                  )}
-                </tr>
-              );
-            })}
-          </DataTable>
+              return [
+                <td safe>{`${formatTime(t.createdAt, ctx.timeZone)} by ${t.createdBy}`}</td>,
+                <td safe>{t.deviceGroups.join(', ') || '—'}</td>,
+                <td safe>{`${t.uses} of ${t.maxUses}`}</td>,
+                <td safe>{formatTime(t.expiresAt, ctx.timeZone)}</td>,
+                <td safe>{state}</td>,
+                mayManage && (
+                  <td>
+                    {state === 'live' ? (
+                      <form method="post" action={`/enrollment-tokens/${t.id}/revoke`}>
+                        <input type="hidden" name="_csrf" value={ctx.csrfToken ?? ''} />
+                        <button
+                          type="submit"
+                          class="danger"
+                          aria-label={`Revoke the token created ${formatTime(t.createdAt, ctx.timeZone)}`}
+                        >
+                          Revoke
+                        </button>
+                      </form>
+                    ) : (
+                      ''
+                    )}
+                  </td>
+                ),
+              ];
+            }}
+          />
         )}
       </section>
     </Layout>

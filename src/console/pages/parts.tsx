@@ -1,4 +1,4 @@
-import type { Children } from '@kitajs/html';
+import { escapeHtml, type Children } from '@kitajs/html';
 /** Small pieces the console's pages share. */
 
 /** A term and its value in a `dl.facts`; an empty value shows as a dash. */
@@ -28,6 +28,20 @@ export function TextField<F extends object>(props: {
   );
 }
 
+/**
+ * A list's search form, folded behind a "Search" summary: on a phone its fields would fill the
+ * first screen before the first result. Open when a filter is set (the page of a search), and
+ * on a wide screen (console.js opens `data-open-when-wide`, where the fields sit side by side).
+ */
+export function SearchFold(props: { filtered: boolean; children: Children }): JSX.Element {
+  return (
+    <details class="search" open={props.filtered} data-open-when-wide="">
+      <summary>{props.filtered ? 'Search (filters set)' : 'Search'}</summary>
+      {props.children}
+    </details>
+  );
+}
+
 /** What the last form did ("The rule was saved…"), announced to screen readers. */
 export function Notice(props: { text?: string }): JSX.Element {
   return props.text ? (
@@ -46,12 +60,24 @@ export function nextPageHref(path: string, fields: Record<string, string>, curso
   return `${path}?${params.toString()}`;
 }
 
+/** A row's own attributes (an id to link to, a data- attribute the tests find it by). */
+export type RowAttributes = Record<string, string>;
+
 /**
- * A list's table: it scrolls sideways on its own on a phone (`table-wrap`), the column heads
- * are `th scope=col` (a false entry: a column this person does not get), and the caption, when
- * the section's heading does not already name the table, is for screen readers. Children are the rows.
+ * A list's table. Wide enough (48rem), it is a table; narrower (a phone), each row is a card
+ * and each cell says its column (`data-label`, shown by `td::before` in console.css), so no
+ * column hides off screen. The column heads are `th scope=col` (a false entry: a column this
+ * person does not get, and its cell is false too); the caption, when the section's heading does
+ * not already name the table, is for screen readers. `cells` gives a row's cells, each a `<td>`
+ * or a `<th scope="row">`, one a column.
  */
-export function DataTable(props: { caption?: string; columns: (string | false)[]; children?: Children }): JSX.Element {
+export function DataTable<T>(props: {
+  caption?: string;
+  columns: (string | false)[];
+  rows: T[];
+  cells: (row: T) => (JSX.Element | false)[];
+  rowAttributes?: (row: T) => RowAttributes;
+}): JSX.Element {
   return (
     <div class="table-wrap">
       <table>
@@ -75,8 +101,26 @@ export function DataTable(props: { caption?: string; columns: (string | false)[]
             )}
           </tr>
         </thead>
-        <tbody>{props.children}</tbody>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr {...(props.rowAttributes?.(row) ?? {})}>
+              {props.cells(row).map((cell, i) => labelled(cell, props.columns[i]))}
+            </tr>
+          ))}
+        </tbody>
       </table>
     </div>
   );
+}
+
+/**
+ * A cell with its column's name as `data-label`. The cell is markup this code made (a
+ * `<td` or `<th` at its very start, never data), so the attribute goes right after the tag's name.
+ */
+function labelled(cell: JSX.Element | false, column: string | false | undefined): JSX.Element {
+  if (cell === false && column === false) return '';
+  if (typeof cell !== 'string' || !/^<t[dh][\s>]/.test(cell) || typeof column !== 'string') {
+    throw new Error('A DataTable cell is a <td> or <th>, one for each column');
+  }
+  return `${cell.slice(0, 3)} data-label="${escapeHtml(column)}"${cell.slice(3)}`;
 }

@@ -24,7 +24,7 @@ function Fact(props: { term: string; value: string | null | undefined }): JSX.El
   );
 }
 
-/** Everything an approver weighs, at a glance, then the decision. */
+/** What an approver weighs most, at a glance, then the decision, then the rest of the request. */
 export function RequestPage(props: {
   ctx: PageContext;
   detail: ApprovalDetail;
@@ -54,9 +54,11 @@ export function RequestPage(props: {
       ) : (
         ''
       )}
+      {/* What an approver at the bedside decides on, then the decision: on a phone the buttons
+          are on the first screen. The rest of the facts and the answers so far come after. */}
       <section class="card" aria-labelledby="what">
         <h2 id="what">What is asked</h2>
-        <dl class="facts">
+        <dl class="facts key">
           <dt>Status</dt>
           <dd>
             <span class={`status ${detail.status}`}>{detail.status}</span>
@@ -79,26 +81,50 @@ export function RequestPage(props: {
               ''
             )}
           </dd>
-          <Fact term="Approvals" value={`${detail.approval.given} of ${detail.approval.required} given`} />
-          <Fact term="Still needed" value={String(detail.approval.stillNeeded)} />
           <Fact term="Action" value={detail.action} />
           <Fact term="Device" value={deviceLabel(detail)} />
-          <Fact term="Site" value={detail.device.site} />
-          <Fact term="Device groups" value={detail.device.groups.join(', ')} />
           <dt>Device state</dt>
           <dd>
             <DeviceState item={detail} now={ctx.now} />
           </dd>
-          <Fact term="Remote user" value={detail.remoteUser.id} />
-          <Fact term="Enterprise" value={detail.remoteUser.enterprise} />
+          <Fact
+            term="Remote user"
+            value={[detail.remoteUser.id, detail.remoteUser.enterprise && `(${detail.remoteUser.enterprise})`]
+              .filter(Boolean)
+              .join(' ')}
+          />
           <Fact term="Target path" value={target.path} />
           <Fact term="Package" value={target.package} />
+          <Fact term="Vendor's reason" value={detail.vendorReason} />
+          <Fact term="Approvals" value={`${detail.approval.given} of ${detail.approval.required} given`} />
+          <Fact term="Still needed" value={String(detail.approval.stillNeeded)} />
+        </dl>
+      </section>
+      <BreakGlassReview ctx={ctx} detail={detail} />
+      <DecisionForms ctx={ctx} detail={detail} />
+      <BreakGlassForm ctx={ctx} detail={detail} attempt={props.breakGlass} />
+      {props.mayEnd ? (
+        <EndAccessForm
+          ctx={ctx}
+          action={`/approvals/${detail.requestId}/end-access`}
+          id="end"
+          heading="End this access now"
+          what="Ends what this request allowed: its remote session if not completed, and its grant."
+          button="End this access now"
+        />
+      ) : (
+        ''
+      )}
+      <section class="card" aria-labelledby="details">
+        <h2 id="details">More about this request</h2>
+        <dl class="facts">
+          <Fact term="Site" value={detail.device.site} />
+          <Fact term="Device groups" value={detail.device.groups.join(', ')} />
           <dt>Package SHA-256</dt>
           <dd class="hash" safe>
             {target.sha256 || '—'}
           </dd>
           <Fact term="Ticket" value={detail.ticket} />
-          <Fact term="Vendor's reason" value={detail.vendorReason} />
           <Fact term="Rules that asked" value={detail.rules.join(', ') || 'default'} />
           <Fact term="Asked at" value={formatTime(detail.createdAt, ctx.timeZone)} />
           <Fact term="Expires at" value={formatTime(detail.expiresAt, ctx.timeZone)} />
@@ -120,21 +146,6 @@ export function RequestPage(props: {
           </ul>
         )}
       </section>
-      <BreakGlassReview ctx={ctx} detail={detail} />
-      <DecisionForms ctx={ctx} detail={detail} />
-      <BreakGlassForm ctx={ctx} detail={detail} attempt={props.breakGlass} />
-      {props.mayEnd ? (
-        <EndAccessForm
-          ctx={ctx}
-          action={`/approvals/${detail.requestId}/end-access`}
-          id="end"
-          heading="End this access now"
-          what="Ends what this request allowed: its remote session if not completed, and its grant."
-          button="End this access now"
-        />
-      ) : (
-        ''
-      )}
     </Layout>
   );
 }

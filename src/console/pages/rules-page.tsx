@@ -1,3 +1,4 @@
+import { counted } from '../plural.js';
 import type { ConsoleRuleEntity } from '../../policies/console-rule.entity.js';
 import type { PolicyProblem, PolicyRule, PolicySet } from '../../policies/policy.types.js';
 import { formatTime } from '../console-time.js';
@@ -50,7 +51,7 @@ export function RulesPage(props: {
         {set ? (
           <span
             safe
-          >{`Policy set ${set.version.slice(0, 12)} is in force: ${set.rules.length} rules; by default ${set.defaults.effect}.`}</span>
+          >{`Policy set ${set.version.slice(0, 12)} is in force: ${counted(set.rules.length, 'rule', 'rules')}; by default ${set.defaults.effect}.`}</span>
         ) : (
           <strong>No valid policy set is in force: every request is denied.</strong>
         )}
@@ -76,37 +77,36 @@ export function RulesPage(props: {
         <DataTable
           caption="Rules in force"
           columns={['Rule', 'Effect', 'Actions', 'Devices', 'Remote users', 'Source']}
-        >
-          {set.rules.map((rule) => (
-            <tr id={`rule-${rule.id}`}>
-              <th scope="row">
-                <span safe>{rule.id}</span>
-                {rule.description ? (
-                  <div class="muted" safe>
-                    {rule.description}
-                  </div>
-                ) : (
-                  ''
-                )}
-              </th>
-              <td>{rule.effect}</td>
-              <td safe>{list(rule.actions)}</td>
-              <td safe>{list(rule.devices)}</td>
-              <td safe>
-                {[list(rule.remoteUsers?.enterprises), list(rule.remoteUsers?.users), list(rule.remoteUsers?.groups)]
-                  .filter((v) => v !== '—')
-                  .join(' · ') || 'anyone'}
-              </td>
-              <td>
-                <RuleSource
-                  ctx={ctx}
-                  rule={rule}
-                  consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
-                />
-              </td>
-            </tr>
-          ))}
-        </DataTable>
+          rows={set.rules}
+          rowAttributes={(rule) => ({ id: `rule-${rule.id}` })}
+          cells={(rule) => [
+            <th scope="row">
+              <span safe>{rule.id}</span>
+              {rule.description ? (
+                <div class="muted" safe>
+                  {rule.description}
+                </div>
+              ) : (
+                ''
+              )}
+            </th>,
+            <td>{rule.effect}</td>,
+            <td safe>{list(rule.actions)}</td>,
+            <td safe>{list(rule.devices)}</td>,
+            <td safe>
+              {[list(rule.remoteUsers?.enterprises), list(rule.remoteUsers?.users), list(rule.remoteUsers?.groups)]
+                .filter((v) => v !== '—')
+                .join(' · ') || 'anyone'}
+            </td>,
+            <td>
+              <RuleSource
+                ctx={ctx}
+                rule={rule}
+                consoleRule={rule.source.kind === 'console' ? byId.get(rule.source.id) : undefined}
+              />
+            </td>,
+          ]}
+        />
       ) : (
         <p class="empty">No rule: every request gets the default.</p>
       )}
