@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock.js';
@@ -13,8 +14,26 @@ export const BATCH_SIZE = 2_000;
 const IDLE_MS = 200;
 /** How often a stand-by replica tries to take the receiver over. */
 const STANDBY_MS = 5_000;
+/**
+ * While the thread that answers decisions is busier than this (its event loop's utilisation
+ * since the last batch), a catch-up waits BUSY_PAUSE_MS between batches: forwarding's CPU
+ * (reads here, and PostgreSQL's, which decisions wait for) goes to the decisions first.
+ */
+export const BUSY_UTILIZATION = 0.8;
+export const BUSY_PAUSE_MS = 200;
 /** Back-off after a failure: doubles from the first to the last. */
 const BACKOFF_MS = [500, 15_000] as const;
+
+/** This thread's event-loop utilisation (0 to 1) since the previous call of the returned function. */
+export function eventLoopBusySinceLastCall(): () => number {
+  let since = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, since).utilization;
+    since = now;
+    return busy;
+  };
+}
 
 const samePosition = (a: ForwardPosition, b: ForwardPosition) => a.seq === b.seq && a.checkpointSeq === b.checkpointSeq;
 
@@ -49,6 +68,8 @@ export class ReceiverForwarder {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly alertAfterMs: number,
+    /** How busy the decisions' thread was since the last call, 0 to 1 (a test may say). */
+    private readonly loopBusy: () => number = eventLoopBusySinceLastCall(),
   ) {
     this.logger = new Logger(`AuditForwarding ${name}`);
   }
@@ -119,7 +140,12 @@ export class ReceiverForwarder {
     this.position = batch.next;
     await this.confirmSent(store).catch((e: Error) => this.logger.warn(`Saving the cursor failed: ${e.message}`));
     this.failures = 0;
-    return batch.items.length >= BATCH_SIZE ? 0 : IDLE_MS;
+    return batch.items.length >= BATCH_SIZE ? this.catchUpPause() : IDLE_MS;
+  }
+
+  /** 0, or BUSY_PAUSE_MS while decisions keep the event loop busy (see BUSY_UTILIZATION). */
+  private catchUpPause(): number {
+    return this.loopBusy() > BUSY_UTILIZATION ? BUSY_PAUSE_MS : 0;
   }
 
   /**
