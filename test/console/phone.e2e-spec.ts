@@ -106,9 +106,11 @@ describe('console at phone width (360 px)', () => {
     const top = (await approve.boundingBox())!.y;
     process.stdout.write(`[console] at 360x740 the Approve button starts ${Math.round(top)} px down\n`);
     expect(top).toBeLessThan(DECISION_WITHIN_PX);
-    // What it rests on is above it: device, action, remote user, target, time left, approvals.
+    // What it rests on is above it: device, action, remote user, target, the vendor's reason and
+    // ticket, time left, approvals.
     const key = await page.locator('dl.facts.key').textContent();
-    for (const text of ['software-install', 'SOMATOM X.cite ct-a1', 'jdoe@acme.example', 'ct-firmware', '0 of 2 given'])
+    const keyFacts = ['software-install', 'SOMATOM X.cite ct-a1', 'jdoe@acme.example', 'ct-firmware', 'INC-4711'];
+    for (const text of [...keyFacts, 'Firmware fix for the gantry', '0 of 2 given'])
       expect({ text, found: key!.includes(text) }).toEqual({ text, found: true });
     expect(await page.locator('dl.facts.key time[data-countdown]').count()).toBe(1);
     // The rest follows the decision, in reading (and tab) order too.

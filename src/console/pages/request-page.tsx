@@ -96,6 +96,7 @@ export function RequestPage(props: {
           <Fact term="Target path" value={target.path} />
           <Fact term="Package" value={target.package} />
           <Fact term="Vendor's reason" value={detail.vendorReason} />
+          <Fact term="Ticket" value={detail.ticket} />
           <Fact term="Approvals" value={`${detail.approval.given} of ${detail.approval.required} given`} />
           <Fact term="Still needed" value={String(detail.approval.stillNeeded)} />
         </dl>
@@ -124,7 +125,6 @@ export function RequestPage(props: {
           <dd class="hash" safe>
             {target.sha256 || '—'}
           </dd>
-          <Fact term="Ticket" value={detail.ticket} />
           <Fact term="Rules that asked" value={detail.rules.join(', ') || 'default'} />
           <Fact term="Asked at" value={formatTime(detail.createdAt, ctx.timeZone)} />
           <Fact term="Expires at" value={formatTime(detail.expiresAt, ctx.timeZone)} />
