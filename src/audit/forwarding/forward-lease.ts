@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { releaseSessionLock } from '../../database/advisory-lock.js';
+import { releaseSessionLock, trySessionLock, type LockKey } from '../../database/advisory-lock.js';
 
 /** The class half of the two-key advisory locks, one per receiver: "fwrd". */
 const FORWARD_LOCK_CLASS = 0x6677_7264;
@@ -20,47 +20,28 @@ export function receiverLockKey(name: string): number {
  */
 export class ForwardLease {
   private runner: QueryRunner | undefined;
+  private readonly key: LockKey;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly embedded: boolean,
-    private readonly receiver: string,
-  ) {}
+    receiver: string,
+  ) {
+    this.key = [FORWARD_LOCK_CLASS, receiverLockKey(receiver)];
+  }
 
   /** The connection to work on while the lease is held; null while another replica holds it. */
   async acquire(): Promise<EntityManager | null> {
     if (this.embedded) return this.dataSource.manager;
-    if (this.runner) return this.runner.manager;
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ ok }] = (await runner.query('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-        FORWARD_LOCK_CLASS,
-        receiverLockKey(this.receiver),
-      ])) as { ok: boolean }[];
-      if (!ok) {
-        await runner.release();
-        return null;
-      }
-    } catch (error) {
-      await runner.release();
-      throw error;
-    }
-    this.runner = runner;
-    return runner.manager;
+    this.runner ??= await trySessionLock(this.dataSource, this.key);
+    return this.runner?.manager ?? null;
   }
 
   /** Gives the lease up (shutdown, or its connection failed): another replica may take over. */
   async release(): Promise<void> {
     const runner = this.runner;
     this.runner = undefined;
-    if (!runner) return;
-    // releaseSessionLock takes one key; this lock has two, so unlock here and let it close the connection if that fails.
-    try {
-      await runner.query('SELECT pg_advisory_unlock($1, $2)', [FORWARD_LOCK_CLASS, receiverLockKey(this.receiver)]);
-      await runner.release();
-    } catch {
-      await releaseSessionLock(runner, 0).catch(() => undefined);
-    }
+    // Unlocks, or closes the connection (which frees the lock) when that fails; never throws here.
+    if (runner) await releaseSessionLock(runner, this.key).catch(() => undefined);
   }
 }
