@@ -81,10 +81,28 @@ function rowBytes(starts: readonly number[], ends: readonly number[]): number {
   return n;
 }
 
-/** The end of a COPY: a row left half-read means the stream was cut. */
-const wholeRows = (rows: BinaryCopyRows, format: string) => () => {
-  if (!rows.complete) throw new Error(`The COPY of the ${format} export ended inside a row`);
-};
+/**
+ * A COPY's pieces into `format`'s bytes: `writeRow` writes each whole row of a piece into one
+ * output buffer (sized for the piece; it grows when a row might not fit); the end checks that
+ * no row was left half-read (the stream was cut).
+ */
+function copyRowsAs(
+  format: string,
+  writeRow: (out: Output, buf: Buffer, starts: readonly number[], ends: readonly number[]) => void,
+): CopyBytes {
+  const rows = new BinaryCopyRows();
+  const out = new Output();
+  return {
+    piece: (chunk) => {
+      out.start(chunk.length * 2 + 4096);
+      rows.push(chunk, (buf, starts, ends) => writeRow(out, buf, starts, ends));
+      return out.done();
+    },
+    end: () => {
+      if (!rows.complete) throw new Error(`The COPY of the ${format} export ended inside a row`);
+    },
+  };
+}
 
 /**
  * JSON lines from a binary COPY of JSON_LINE_COLUMNS. Why not json_build_object in the COPY:
@@ -93,48 +111,41 @@ const wholeRows = (rows: BinaryCopyRows, format: string) => () => {
  * byte (UTF-8 bytes of non-ASCII characters are all >= 0x80 and pass as they are).
  */
 export function jsonLinesFromColumns(): CopyBytes {
-  const rows = new BinaryCopyRows();
-  const out = new Output();
-  const piece = (chunk: Buffer): Buffer => {
-    out.start(chunk.length * 2 + 4096);
-    rows.push(chunk, (buf, starts, ends) => {
-      out.room(512 + GROWTH * rowBytes(starts, ends));
-      const o = out.buf;
-      let at = out.at;
-      for (let f = 0; f < KEYS.length; f++) {
-        const key = KEYS[f];
-        for (let i = 0; i < key.length; i++) o[at++] = key[i];
-        const start = starts[f];
-        const end = ends[f];
-        if (start < 0) for (let i = 0; i < NULL.length; i++) o[at++] = NULL[i];
-        else if (!STRING[f]) for (let i = start; i < end; i++) o[at++] = buf[i];
-        else {
-          o[at++] = 0x22;
-          for (let i = start; i < end; i++) {
-            const b = buf[i];
-            if (b >= 0x20 && b !== 0x22 && b !== 0x5c) o[at++] = b;
-            else if (SHORT[b] !== undefined) {
-              o[at++] = 0x5c;
-              o[at++] = SHORT[b];
-            } else {
-              // \u00xx: lower-case hex, as PostgreSQL writes it.
-              o[at++] = 0x5c;
-              o[at++] = 0x75;
-              o[at++] = 0x30;
-              o[at++] = 0x30;
-              o[at++] = HEX[b >> 4];
-              o[at++] = HEX[b & 15];
-            }
+  return copyRowsAs('JSON Lines', (out, buf, starts, ends) => {
+    out.room(512 + GROWTH * rowBytes(starts, ends));
+    const o = out.buf;
+    let at = out.at;
+    for (let f = 0; f < KEYS.length; f++) {
+      const key = KEYS[f];
+      for (let i = 0; i < key.length; i++) o[at++] = key[i];
+      const start = starts[f];
+      const end = ends[f];
+      if (start < 0) for (let i = 0; i < NULL.length; i++) o[at++] = NULL[i];
+      else if (!STRING[f]) for (let i = start; i < end; i++) o[at++] = buf[i];
+      else {
+        o[at++] = 0x22;
+        for (let i = start; i < end; i++) {
+          const b = buf[i];
+          if (b >= 0x20 && b !== 0x22 && b !== 0x5c) o[at++] = b;
+          else if (SHORT[b] !== undefined) {
+            o[at++] = 0x5c;
+            o[at++] = SHORT[b];
+          } else {
+            // \u00xx: lower-case hex, as PostgreSQL writes it.
+            o[at++] = 0x5c;
+            o[at++] = 0x75;
+            o[at++] = 0x30;
+            o[at++] = 0x30;
+            o[at++] = HEX[b >> 4];
+            o[at++] = HEX[b & 15];
           }
-          o[at++] = 0x22;
         }
+        o[at++] = 0x22;
       }
-      out.at = at;
-      out.put(END);
-    });
-    return out.done();
-  };
-  return { piece, end: wholeRows(rows, 'JSON Lines') };
+    }
+    out.at = at;
+    out.put(END);
+  });
 }
 
 const DETAILS = FIELDS.findIndex(([key]) => key === 'details');
@@ -149,47 +160,40 @@ const FORMULA = new Set(FORMULA_STARTS.map((c) => c.charCodeAt(0)));
  * (sorted keys, numbers as JavaScript writes them: SQL cannot match canonicalJson).
  */
 export function csvFromColumns(): CopyBytes {
-  const rows = new BinaryCopyRows();
-  const out = new Output();
-  const piece = (chunk: Buffer): Buffer => {
-    out.start(chunk.length * 2 + 4096);
-    rows.push(chunk, (buf, starts, ends) => {
-      const details =
-        starts[DETAILS] < 0 ? null : (JSON.parse(buf.toString('utf8', starts[DETAILS], ends[DETAILS])) as unknown);
-      const detailsCell = csvCell(canonicalJson(details));
-      out.room(512 + 2 * rowBytes(starts, ends) + 3 * detailsCell.length);
-      const o = out.buf;
-      let at = out.at;
-      for (let f = 0; f < FIELDS.length; f++) {
-        if (f > 0) o[at++] = 0x2c;
-        const start = starts[f];
-        const end = ends[f];
-        if (f === DETAILS) {
-          at += o.write(detailsCell, at);
-        } else if (start < 0) {
-          // csvCell(null) is empty; canonicalJson(null), a missing list, is null.
-          if (!STRING[f]) for (let i = 0; i < NULL.length; i++) o[at++] = NULL[i];
-        } else {
-          const apostrophe = end > start && FORMULA.has(buf[start]);
-          let quoted = false;
-          for (let i = start; i < end && !quoted; i++) {
-            const b = buf[i];
-            quoted = b === 0x22 || b === 0x2c || b === 0x0d || b === 0x0a;
-          }
-          if (quoted) o[at++] = 0x22;
-          if (apostrophe) o[at++] = 0x27;
-          for (let i = start; i < end; i++) {
-            const b = buf[i];
-            o[at++] = b;
-            if (b === 0x22) o[at++] = 0x22;
-          }
-          if (quoted) o[at++] = 0x22;
+  return copyRowsAs('CSV', (out, buf, starts, ends) => {
+    const details =
+      starts[DETAILS] < 0 ? null : (JSON.parse(buf.toString('utf8', starts[DETAILS], ends[DETAILS])) as unknown);
+    const detailsCell = csvCell(canonicalJson(details));
+    out.room(512 + 2 * rowBytes(starts, ends) + 3 * detailsCell.length);
+    const o = out.buf;
+    let at = out.at;
+    for (let f = 0; f < FIELDS.length; f++) {
+      if (f > 0) o[at++] = 0x2c;
+      const start = starts[f];
+      const end = ends[f];
+      if (f === DETAILS) {
+        at += o.write(detailsCell, at);
+      } else if (start < 0) {
+        // csvCell(null) is empty; canonicalJson(null), a missing list, is null.
+        if (!STRING[f]) for (let i = 0; i < NULL.length; i++) o[at++] = NULL[i];
+      } else {
+        const apostrophe = end > start && FORMULA.has(buf[start]);
+        let quoted = false;
+        for (let i = start; i < end && !quoted; i++) {
+          const b = buf[i];
+          quoted = b === 0x22 || b === 0x2c || b === 0x0d || b === 0x0a;
         }
+        if (quoted) o[at++] = 0x22;
+        if (apostrophe) o[at++] = 0x27;
+        for (let i = start; i < end; i++) {
+          const b = buf[i];
+          o[at++] = b;
+          if (b === 0x22) o[at++] = 0x22;
+        }
+        if (quoted) o[at++] = 0x22;
       }
-      out.at = at;
-      out.put(CSV_END);
-    });
-    return out.done();
-  };
-  return { piece, end: wholeRows(rows, 'CSV') };
+    }
+    out.at = at;
+    out.put(CSV_END);
+  });
 }
