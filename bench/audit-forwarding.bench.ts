@@ -18,7 +18,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { AuditService } from '../src/audit/audit.service.js';
 import { AuditSealer } from '../src/audit/sealer/audit-sealer.js';
 import { ForwardLease } from '../src/audit/forwarding/forward-lease.js';
@@ -28,24 +27,14 @@ import { SystemClock } from '../src/common/clock.js';
 import { loadConfig } from '../src/config/config.schema.js';
 import { Database } from '../src/database/database.js';
 import { appendBulkRecords } from './audit-bulk.js';
+import { adminQuery, createBenchDatabase } from './bench-server.js';
 import { fmtInt, numberOption, processCpuSeconds, runBench, threadCpuSeconds } from './bench-util.js';
 import { countingReceiver } from './syslog-receiver.js';
 import { FORWARD_DECISIONS, forwardingUnderDecisions } from './audit-forwarding-decisions.js';
 
 const RECORDS = numberOption('forward-records', 'AUDIT_FORWARD_BENCH_RECORDS', 200_000);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TARGET_RATE = 20_000;
 const DB_NAME = 'gatehouse_bench_forwarding';
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client(ADMIN_URL);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** CPU seconds of the scratch database's PostgreSQL backends (the forwarder's reads). */
 async function postgresCpuSeconds(db: Database): Promise<number> {
@@ -86,11 +75,8 @@ async function main(): Promise<number> {
 }
 
 async function forwardingAlone(): Promise<void> {
-  await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await adminQuery(`CREATE DATABASE ${DB_NAME}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${DB_NAME}`;
-  const db = await Database.open(loadConfig({ DATABASE_URL: url.toString() }), { migrate: true });
+  const url = await createBenchDatabase(DB_NAME);
+  const db = await Database.open(loadConfig({ DATABASE_URL: url }), { migrate: true });
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-forward-bench-'));
   const receiver = await countingReceiver(dir);
   let forwarder: ReceiverForwarder | undefined;
